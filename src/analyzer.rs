@@ -1,0 +1,345 @@
+//! The whole pipeline for a set of inputs: read, parse, match, aggregate.
+
+use chrono::FixedOffset;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::engine::{self, Engine};
+use crate::event::{Event, SourceId};
+use crate::finding::Finding;
+use crate::kb::{KbError, KnowledgeBase, Rule};
+use crate::parse::grammar::{Grammar, GrammarError};
+use crate::parse::{LineOutcome, LineParser, ParseCtx};
+use crate::source::{Input, InputError, Lines};
+
+/// Line and event counts for one input. `lines` is always
+/// `recognized_lines + unrecognized_lines + blank_lines`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct SourceSummary {
+    /// The input's name.
+    pub name: String,
+    /// Lines read.
+    pub lines: u64,
+    /// Lines whose every message was typed.
+    pub recognized_lines: u64,
+    /// Lines holding a message no pattern typed.
+    pub unrecognized_lines: u64,
+    /// Empty lines.
+    pub blank_lines: u64,
+    /// Typed events (a run-together line gives several).
+    pub events: u64,
+    /// Messages no pattern typed.
+    pub unrecognized_events: u64,
+}
+
+impl SourceSummary {
+    fn add(&mut self, o: &SourceSummary) {
+        self.lines += o.lines;
+        self.recognized_lines += o.recognized_lines;
+        self.unrecognized_lines += o.unrecognized_lines;
+        self.blank_lines += o.blank_lines;
+        self.events += o.events;
+        self.unrecognized_events += o.unrecognized_events;
+    }
+}
+
+/// What the whole analysis read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Summary {
+    /// Inputs analysed (unreadable ones excluded).
+    pub inputs: usize,
+    /// Lines read.
+    pub lines: u64,
+    /// Typed events.
+    pub events: u64,
+    /// Lines holding a message no pattern typed.
+    pub unrecognized_lines: u64,
+    /// Lines whose every message was typed.
+    pub recognized_lines: u64,
+    /// Empty lines.
+    pub blank_lines: u64,
+    /// Messages no pattern typed.
+    pub unrecognized_events: u64,
+    /// Findings by severity.
+    pub findings: FindingCounts,
+    /// Per input.
+    pub sources: Vec<SourceSummary>,
+}
+
+/// How many findings of each severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct FindingCounts {
+    /// Critical findings.
+    pub critical: usize,
+    /// Error findings.
+    pub error: usize,
+    /// Warnings.
+    pub warning: usize,
+    /// Informational findings.
+    pub info: usize,
+}
+
+/// The result of an analysis: the JSON report's shape (`--format json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Report {
+    /// The report format's version.
+    pub version: u32,
+    /// Findings, most severe first.
+    pub findings: Vec<Finding>,
+    /// What was read.
+    pub summary: Summary,
+}
+
+impl Report {
+    /// The JSON report format's version.
+    pub const VERSION: u32 = 1;
+
+    /// Whether anything was found.
+    pub fn has_findings(&self) -> bool {
+        !self.findings.is_empty()
+    }
+}
+
+/// Configures an [`Analyzer`].
+#[derive(Debug, Clone)]
+pub struct AnalyzerBuilder {
+    year: Option<i32>,
+    zone: FixedOffset,
+    grammars: Vec<(String, String)>,
+    rules: Vec<(String, String)>,
+}
+
+impl Default for AnalyzerBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Why an analyzer could not be built.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A grammar file is wrong.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Grammar(#[from] GrammarError),
+    /// A rule file is wrong.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Kb(#[from] KbError),
+}
+
+impl AnalyzerBuilder {
+    /// The built-in grammar and knowledge base, UTC, no year.
+    pub fn new() -> Self {
+        AnalyzerBuilder {
+            year: None,
+            zone: FixedOffset::east_opt(0).expect("zero offset is valid"),
+            grammars: Vec::new(),
+            rules: Vec::new(),
+        }
+    }
+
+    /// The year for year-less syslog timestamps. Without it, a file's
+    /// modification year is used, and stdin's year-less lines get no time.
+    pub fn year(&mut self, year: Option<i32>) -> &mut Self {
+        self.year = year;
+        self
+    }
+
+    /// The zone for timestamps that carry none.
+    pub fn zone(&mut self, zone: FixedOffset) -> &mut Self {
+        self.zone = zone;
+        self
+    }
+
+    /// Adds a grammar catalogue (a file's name and text) after the built-in ones.
+    pub fn grammar(&mut self, name: impl Into<String>, text: impl Into<String>) -> &mut Self {
+        self.grammars.push((name.into(), text.into()));
+        self
+    }
+
+    /// Adds a rule file (its name and text) after the built-in ones.
+    pub fn rule(&mut self, name: impl Into<String>, text: impl Into<String>) -> &mut Self {
+        self.rules.push((name.into(), text.into()));
+        self
+    }
+
+    /// Builds the analyzer.
+    ///
+    /// # Errors
+    /// [`BuildError`] when an added grammar or rule file is invalid.
+    pub fn build(&self) -> Result<Analyzer, BuildError> {
+        let mut grammar = Grammar::builtin();
+        for (n, t) in &self.grammars {
+            grammar.add_catalogue(n, t)?;
+        }
+        let mut kb = KnowledgeBase::builtin(&grammar);
+        for (n, t) in &self.rules {
+            kb.add(n, t, &grammar)?;
+        }
+        Ok(Analyzer { grammar, kb, year: self.year, zone: self.zone })
+    }
+}
+
+/// Runs the pipeline. Build one with [`AnalyzerBuilder`] and reuse it.
+#[derive(Debug)]
+pub struct Analyzer {
+    grammar: Grammar,
+    kb: KnowledgeBase,
+    year: Option<i32>,
+    zone: FixedOffset,
+}
+
+impl Analyzer {
+    /// An analyzer with the built-in grammar and rules.
+    pub fn new() -> Self {
+        AnalyzerBuilder::new().build().expect("built-in files are checked by the test suite")
+    }
+
+    /// The rules it applies.
+    pub fn rules(&self) -> &[Rule] {
+        self.kb.rules()
+    }
+
+    /// The knowledge base.
+    pub fn knowledge_base(&self) -> &KnowledgeBase {
+        &self.kb
+    }
+
+    /// The grammar.
+    pub fn grammar(&self) -> &Grammar {
+        &self.grammar
+    }
+
+    fn ctx(&self, source: SourceId, input_year: Option<i32>) -> ParseCtx {
+        ParseCtx::new(source).with_year(self.year.or(input_year)).with_zone(self.zone)
+    }
+
+    /// Parses text into events, without applying rules.
+    pub fn parse_str(&self, text: &str) -> Vec<Event> {
+        let mut parser = LineParser::new(&self.grammar, self.ctx(SourceId(0), None));
+        let mut out = Vec::new();
+        let mut offset = 0u64;
+        for (i, line) in text.split_inclusive('\n').enumerate() {
+            let body = line.trim_end_matches('\n').trim_end_matches('\r');
+            parser.parse_line(body, i as u32 + 1, offset, &mut out);
+            offset += line.len() as u64;
+        }
+        out
+    }
+
+    /// Analyses text held in memory, named `name` in evidence.
+    pub fn analyze_str(&self, name: &str, text: &str) -> Report {
+        let input = Input { name: name.to_owned(), kind: crate::source::InputKind::Stdin };
+        let reader: Box<dyn std::io::BufRead + Send> = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+        let (findings, summary, _) = self.run(SourceId(0), &input, Ok(reader));
+        self.report(vec![(findings, summary)])
+    }
+
+    /// Analyses the inputs in parallel and merges what they found. Inputs that
+    /// cannot be read are returned as errors; the others are still analysed.
+    pub fn analyze(&self, inputs: &[Input]) -> (Report, Vec<InputError>) {
+        let results: Vec<_> = inputs
+            .par_iter()
+            .enumerate()
+            .map(|(i, input)| self.run(SourceId(i as u32), input, input.open()))
+            .collect();
+        let mut errors = Vec::new();
+        let mut parts = Vec::new();
+        for (findings, summary, err) in results {
+            match err {
+                Some(e @ InputError::Open { .. }) => errors.push(e),
+                Some(e) => {
+                    errors.push(e);
+                    parts.push((findings, summary));
+                }
+                None => parts.push((findings, summary)),
+            }
+        }
+        (self.report(parts), errors)
+    }
+
+    fn run(
+        &self,
+        id: SourceId,
+        input: &Input,
+        reader: Result<Box<dyn std::io::BufRead + Send>, InputError>,
+    ) -> (Vec<Finding>, SourceSummary, Option<InputError>) {
+        let mut summary = SourceSummary { name: input.name.clone(), ..Default::default() };
+        let reader = match reader {
+            Ok(r) => r,
+            Err(e) => return (Vec::new(), summary, Some(e)),
+        };
+        let mut parser = LineParser::new(&self.grammar, self.ctx(id, input.modified_year()));
+        let mut engine = Engine::new(&self.kb);
+        let mut lines = Lines::new(reader);
+        let mut events = Vec::with_capacity(8);
+        let mut error = None;
+        loop {
+            let (no, offset, text) = match lines.next_line() {
+                Ok(Some(l)) => l,
+                Ok(None) => break,
+                Err(e) => {
+                    error = Some(InputError::Read { path: input.name.clone(), line: lines.line(), reason: e.to_string() });
+                    break;
+                }
+            };
+            events.clear();
+            summary.lines += 1;
+            match parser.parse_line(&text, no, offset, &mut events) {
+                LineOutcome::Blank => summary.blank_lines += 1,
+                LineOutcome::Recognized => summary.recognized_lines += 1,
+                LineOutcome::Unrecognized => summary.unrecognized_lines += 1,
+            }
+            for ev in &events {
+                if ev.kind.is_unrecognized() {
+                    summary.unrecognized_events += 1;
+                } else {
+                    summary.events += 1;
+                }
+                engine.feed(ev);
+            }
+        }
+        let name = input.name.clone();
+        let findings = engine.finish(&move |_: SourceId| name.clone());
+        (findings, summary, error)
+    }
+
+    fn report(&self, parts: Vec<(Vec<Finding>, SourceSummary)>) -> Report {
+        let mut summary = Summary { inputs: parts.len(), ..Default::default() };
+        let mut all = Vec::new();
+        let mut total = SourceSummary::default();
+        for (f, s) in parts {
+            all.extend(f);
+            total.add(&s);
+            summary.sources.push(s);
+        }
+        summary.lines = total.lines;
+        summary.events = total.events;
+        summary.unrecognized_lines = total.unrecognized_lines;
+        summary.recognized_lines = total.recognized_lines;
+        summary.blank_lines = total.blank_lines;
+        summary.unrecognized_events = total.unrecognized_events;
+        let findings = engine::merge(all);
+        for f in &findings {
+            match f.severity {
+                crate::Severity::Critical => summary.findings.critical += 1,
+                crate::Severity::Error => summary.findings.error += 1,
+                crate::Severity::Warning => summary.findings.warning += 1,
+                crate::Severity::Info => summary.findings.info += 1,
+            }
+        }
+        Report { version: Report::VERSION, findings, summary }
+    }
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Self::new()
+    }
+}

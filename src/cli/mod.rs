@@ -1,0 +1,155 @@
+//! Command-line definitions and dispatch: the only place that prints or picks
+//! exit codes.
+
+mod analyze;
+mod explain;
+mod rules;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Exit status: nothing found.
+pub const EXIT_CLEAN: u8 = 0;
+/// Exit status: findings were reported.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit status: a usage error or an unreadable input.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Diagnose Azure Dedicated HSM (Thales Luna 7 Network HSM) problems from their logs.
+///
+/// Pipe in or name whatever you have — appliance syslog and NTLS messages, client
+/// connection tests, a pasted support ticket — and hsmdiag says what is wrong, shows
+/// the lines that prove it, and prints the fix with the values from the log filled in.
+///
+/// Exit status: 0 nothing found, 1 findings reported, 2 usage error or unreadable input.
+#[derive(Debug, Parser)]
+#[command(name = "hsmdiag", version, args_conflicts_with_subcommands = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    analyze: AnalyzeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show one known issue: what it means, why it happens, how to confirm and fix it.
+    Explain(explain::ExplainArgs),
+    /// List every known issue hsmdiag detects.
+    Rules(rules::RulesArgs),
+}
+
+/// Output formats of an analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Findings as diagnostics with evidence and remediation, then a summary.
+    Text,
+    /// The JSON report other tools read (see ARCHITECTURE.md).
+    Json,
+}
+
+/// When to colour text output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+#[derive(Debug, Args)]
+struct AnalyzeArgs {
+    /// Log files or directories to analyse; `-` or nothing reads stdin. Gzip files are
+    /// read transparently.
+    #[arg(value_name = "FILE|DIR|-")]
+    inputs: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Year for syslog timestamps that have none (RFC 3164). Default: the year in the
+    /// log's own dated lines, else the file's modification year.
+    #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i32).range(1970..=9999))]
+    year: Option<i32>,
+    /// When to use colour in text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+/// Parses the command line and runs it.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { EXIT_CLEAN });
+        }
+    };
+    let code = match cli.command {
+        Some(Command::Explain(a)) => explain::run(&a),
+        Some(Command::Rules(a)) => rules::run(&a),
+        None => analyze::run(&cli.analyze),
+    };
+    ExitCode::from(code)
+}
+
+/// Whether to colour output that goes to stdout.
+fn use_color(choice: ColorChoice, to_file: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            !to_file
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// Width for wrapped prose: `COLUMNS` when set, else 100.
+fn width() -> usize {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|w| *w >= 40).unwrap_or(100)
+}
+
+/// Prints an error diagnostic on stderr.
+fn print_error(d: &dyn miette::Diagnostic) {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(width());
+    let mut out = String::new();
+    if handler.render_report(&mut out, d).is_err() {
+        out = format!("error: {d}\n");
+    }
+    let _ = std::io::stderr().write_all(out.as_bytes());
+}
+
+/// Where output goes: stdout or `--output FILE`.
+fn open_output(path: Option<&PathBuf>) -> Result<Box<dyn Write>, u8> {
+    match path {
+        None => Ok(Box::new(std::io::BufWriter::new(std::io::stdout().lock()))),
+        Some(p) => match std::fs::File::create(p) {
+            Ok(f) => Ok(Box::new(std::io::BufWriter::new(f))),
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", p.display());
+                Err(EXIT_ERROR)
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

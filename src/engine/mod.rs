@@ -1,0 +1,523 @@
+//! The rules engine: feeds events one at a time through every rule's matchers
+//! and aggregates the hits into findings.
+//!
+//! State is kept per rule and key (a client address, a host and pid) and is
+//! pruned by each matcher's time window, so memory grows with the number of
+//! distinct keys in play, not with the size of the input.
+
+use std::collections::{HashMap, VecDeque};
+
+use chrono::{DateTime, Utc};
+
+use crate::event::{Event, SourceId, Value};
+use crate::finding::{Evidence, Finding, MAX_EVIDENCE, Step};
+use crate::kb::{Cond, Direction, KnowledgeBase, MatchSpec, Matcher, Rule};
+
+/// Names the inputs so evidence can say where it came from.
+pub trait SourceNames {
+    /// The display name of an input.
+    fn name(&self, id: SourceId) -> String;
+}
+
+impl<F: Fn(SourceId) -> String> SourceNames for F {
+    fn name(&self, id: SourceId) -> String {
+        self(id)
+    }
+}
+
+impl Cond {
+    /// Whether an event meets the condition.
+    pub fn matches(&self, ev: &Event) -> bool {
+        if ev.kind.as_str() != self.event {
+            return false;
+        }
+        let text_of = |name: &str| -> Option<String> {
+            if name == "message" {
+                return Some(ev.message().to_owned());
+            }
+            ev.value(name).map(|v| v.to_string())
+        };
+        self.where_
+            .iter()
+            .all(|(f, re)| text_of(f).is_some_and(|v| re.is_match(&v)))
+            && !self
+                .unless
+                .iter()
+                .any(|(f, re)| text_of(f).is_some_and(|v| re.is_match(&v)))
+    }
+}
+
+fn within(spec: &MatchSpec, a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> bool {
+    match (spec.within, a, b) {
+        (Some(w), Some(a), Some(b)) => (b - a).to_std().map_or(true, |d| d <= w),
+        _ => true,
+    }
+}
+
+fn key_of(spec: &MatchSpec, ev: &Event) -> String {
+    let mut k = String::new();
+    for (i, name) in spec.key.iter().enumerate() {
+        if i > 0 {
+            k.push('\u{1f}');
+        }
+        if let Some(v) = ev.value(name) {
+            k.push_str(&v.to_string());
+        }
+    }
+    k
+}
+
+/// A matched event and the condition it met (for labelling).
+#[derive(Debug, Clone)]
+struct Matched {
+    event: Event,
+    label: Option<String>,
+    note: Option<String>,
+}
+
+impl Matched {
+    fn new(event: &Event, cond: &Cond) -> Self {
+        Matched { event: event.clone(), label: cond.label.clone(), note: cond.note.clone() }
+    }
+}
+
+#[derive(Debug)]
+struct Partial {
+    next: usize,
+    start: Option<DateTime<Utc>>,
+    events: Vec<Matched>,
+}
+
+#[derive(Debug, Default)]
+struct CountState {
+    times: VecDeque<Option<DateTime<Utc>>>,
+    first: Vec<Matched>,
+    fired: bool,
+}
+
+#[derive(Debug)]
+enum State {
+    Stateless,
+    Count(HashMap<String, CountState>),
+    Sequence(HashMap<String, Partial>),
+    /// Before: the time of the last expected event per key.
+    Seen(HashMap<String, Option<DateTime<Utc>>>),
+    /// After: triggers waiting for their companion, per key.
+    Pending(HashMap<String, Vec<Matched>>),
+}
+
+/// A rule matched: the events that prove it.
+#[derive(Debug)]
+struct Hit {
+    rule: usize,
+    spec: usize,
+    events: Vec<Matched>,
+    weight: u64,
+}
+
+#[derive(Debug)]
+struct Agg {
+    rule: usize,
+    spec: usize,
+    subject: String,
+    count: u64,
+    first_seen: Option<DateTime<Utc>>,
+    last_seen: Option<DateTime<Utc>>,
+    first_pos: (SourceId, u64),
+    evidence: Vec<Matched>,
+    /// The events of the first hit, for filling templates.
+    binding: Vec<Matched>,
+}
+
+/// A streaming rules engine over one knowledge base.
+#[derive(Debug)]
+pub struct Engine<'kb> {
+    kb: &'kb KnowledgeBase,
+    states: Vec<Vec<State>>,
+    aggs: HashMap<(usize, String), Agg>,
+    /// Rules some other rule yields to, for the suppression check.
+    yields: Vec<Vec<usize>>,
+    last_time: Option<DateTime<Utc>>,
+}
+
+impl<'kb> Engine<'kb> {
+    /// An engine with empty state.
+    pub fn new(kb: &'kb KnowledgeBase) -> Self {
+        let states = kb
+            .rules()
+            .iter()
+            .map(|r| {
+                r.matches
+                    .iter()
+                    .map(|m| match (&m.matcher, ()) {
+                        (Matcher::Single { .. }, ()) => State::Stateless,
+                        (Matcher::Count { .. }, ()) => State::Count(HashMap::new()),
+                        (Matcher::Sequence { .. }, ()) => State::Sequence(HashMap::new()),
+                        (Matcher::Absence { direction: Direction::Before, .. }, ()) => State::Seen(HashMap::new()),
+                        (Matcher::Absence { direction: Direction::After, .. }, ()) => State::Pending(HashMap::new()),
+                    })
+                    .collect()
+            })
+            .collect();
+        let yields = kb
+            .rules()
+            .iter()
+            .map(|r| {
+                r.yields_to
+                    .iter()
+                    .filter_map(|id| kb.rules().iter().position(|o| &o.id == id))
+                    .collect()
+            })
+            .collect();
+        Engine { kb, states, aggs: HashMap::new(), yields, last_time: None }
+    }
+
+    /// Feeds one event.
+    pub fn feed(&mut self, ev: &Event) {
+        if ev.kind.is_unrecognized() {
+            return;
+        }
+        let mut hits = Vec::new();
+        if let Some(t) = ev.time {
+            self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
+            self.expire_pending(t, &mut hits);
+        }
+        for (ri, rule) in self.kb.rules().iter().enumerate() {
+            for (si, spec) in rule.matches.iter().enumerate() {
+                step(ri, si, spec, &mut self.states[ri][si], ev, &mut hits);
+            }
+        }
+        if hits.len() > 1 {
+            let fired: Vec<usize> = hits.iter().map(|h| h.rule).collect();
+            hits.retain(|h| !self.yields[h.rule].iter().any(|r| fired.contains(r)));
+        }
+        for h in hits {
+            self.record(h);
+        }
+    }
+
+    fn expire_pending(&mut self, now: DateTime<Utc>, hits: &mut Vec<Hit>) {
+        for (ri, rule) in self.kb.rules().iter().enumerate() {
+            for (si, spec) in rule.matches.iter().enumerate() {
+                if let State::Pending(map) = &mut self.states[ri][si] {
+                    for waiting in map.values_mut() {
+                        waiting.retain(|m| {
+                            let expired = m.event.time.is_some() && !within(spec, m.event.time, Some(now));
+                            if expired {
+                                hits.push(Hit { rule: ri, spec: si, events: vec![m.clone()], weight: 1 });
+                            }
+                            !expired
+                        });
+                    }
+                    map.retain(|_, v| !v.is_empty());
+                }
+            }
+        }
+    }
+
+    fn record(&mut self, hit: Hit) {
+        let rule = &self.kb.rules()[hit.rule];
+        let spec = &rule.matches[hit.spec];
+        let subject = spec.subject.render(|n| lookup(&hit.events, n));
+        let times = hit.events.iter().filter_map(|m| m.event.time);
+        let (lo, hi) = (times.clone().min(), times.max());
+        let anchor = hit.events.last().map_or((SourceId(0), 0), |m| (m.event.span.source, m.event.span.start));
+        let agg = self.aggs.entry((hit.rule, subject.clone())).or_insert_with(|| Agg {
+            rule: hit.rule,
+            spec: hit.spec,
+            subject,
+            count: 0,
+            first_seen: None,
+            last_seen: None,
+            first_pos: anchor,
+            evidence: Vec::new(),
+            binding: hit.events.clone(),
+        });
+        agg.count += hit.weight;
+        agg.first_seen = min_opt(agg.first_seen, lo);
+        agg.last_seen = max_opt(agg.last_seen, hi);
+        // The first hit's events in full, then the last line of later hits.
+        let add: Vec<Matched> = if agg.evidence.is_empty() {
+            hit.events
+        } else {
+            hit.events.into_iter().last().into_iter().collect()
+        };
+        for m in add {
+            if agg.evidence.len() >= MAX_EVIDENCE {
+                break;
+            }
+            if !agg.evidence.iter().any(|e| e.event.span == m.event.span) {
+                agg.evidence.push(m);
+            }
+        }
+    }
+
+    /// Ends the input: absences still waiting fire, and the findings are built.
+    pub fn finish(mut self, names: &dyn SourceNames) -> Vec<Finding> {
+        let mut hits = Vec::new();
+        for (ri, rule) in self.kb.rules().iter().enumerate() {
+            for si in 0..rule.matches.len() {
+                if let State::Pending(map) = &mut self.states[ri][si] {
+                    for (_, waiting) in map.drain() {
+                        for m in waiting {
+                            hits.push(Hit { rule: ri, spec: si, events: vec![m], weight: 1 });
+                        }
+                    }
+                }
+            }
+        }
+        for h in hits {
+            self.record(h);
+        }
+        let mut aggs: Vec<Agg> = self.aggs.into_values().collect();
+        aggs.sort_by(|a, b| a.first_pos.cmp(&b.first_pos).then(a.rule.cmp(&b.rule)));
+        aggs.into_iter().map(|a| build_finding(&self.kb.rules()[a.rule], a, names)).collect()
+    }
+}
+
+fn min_opt(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn max_opt(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Runs one matcher on one event.
+fn step(ri: usize, si: usize, spec: &MatchSpec, state: &mut State, ev: &Event, hits: &mut Vec<Hit>) {
+    match (&spec.matcher, state) {
+        (Matcher::Single { cond }, _) => {
+            if cond.matches(ev) {
+                hits.push(Hit { rule: ri, spec: si, events: vec![Matched::new(ev, cond)], weight: 1 });
+            }
+        }
+        (Matcher::Count { cond, threshold }, State::Count(map)) => {
+            if !cond.matches(ev) {
+                return;
+            }
+            let st = map.entry(key_of(spec, ev)).or_default();
+            st.times.push_back(ev.time);
+            while st.times.len() > 1 && !within(spec, st.times.front().copied().flatten(), ev.time) {
+                st.times.pop_front();
+                if !st.first.is_empty() && !st.fired {
+                    st.first.remove(0);
+                }
+            }
+            if st.times.len() < *threshold as usize {
+                st.fired = false;
+                if st.first.len() < MAX_EVIDENCE {
+                    st.first.push(Matched::new(ev, cond));
+                }
+                return;
+            }
+            if st.fired {
+                hits.push(Hit { rule: ri, spec: si, events: vec![Matched::new(ev, cond)], weight: 1 });
+            } else {
+                st.fired = true;
+                let mut events = std::mem::take(&mut st.first);
+                events.truncate(MAX_EVIDENCE - 1);
+                events.push(Matched::new(ev, cond));
+                hits.push(Hit { rule: ri, spec: si, events, weight: u64::from(*threshold) });
+            }
+        }
+        (Matcher::Sequence { steps }, State::Sequence(map)) => {
+            let key = key_of(spec, ev);
+            // Advance the partial match of this key, if the event is its next step.
+            if let Some(p) = map.get_mut(&key) {
+                if !within(spec, p.start, ev.time) {
+                    map.remove(&key);
+                } else if let Some(j) = next_step(steps, p.next, ev) {
+                    p.events.push(Matched::new(ev, &steps[j]));
+                    p.next = j + 1;
+                    if p.next == steps.len() {
+                        let p = map.remove(&key).expect("present: just advanced");
+                        hits.push(Hit { rule: ri, spec: si, events: p.events, weight: 1 });
+                    }
+                    return;
+                }
+            }
+            // Or start a new one.
+            if let Some(j) = next_step(steps, 0, ev) {
+                if j + 1 == steps.len() {
+                    // Every earlier step is optional and none was seen.
+                    hits.push(Hit { rule: ri, spec: si, events: vec![Matched::new(ev, &steps[j])], weight: 1 });
+                    map.remove(&key);
+                } else {
+                    map.insert(key, Partial { next: j + 1, start: ev.time, events: vec![Matched::new(ev, &steps[j])] });
+                }
+            }
+        }
+        (Matcher::Absence { trigger, expect, direction: Direction::Before }, State::Seen(map)) => {
+            if expect.matches(ev) {
+                map.insert(key_of(spec, ev), ev.time);
+            }
+            if trigger.matches(ev) {
+                let key = key_of(spec, ev);
+                let seen = map.get(&key).is_some_and(|t| within(spec, *t, ev.time));
+                if !seen {
+                    hits.push(Hit { rule: ri, spec: si, events: vec![Matched::new(ev, trigger)], weight: 1 });
+                }
+            }
+        }
+        (Matcher::Absence { trigger, expect, direction: Direction::After }, State::Pending(map)) => {
+            if expect.matches(ev) {
+                if let Some(waiting) = map.get_mut(&key_of(spec, ev)) {
+                    waiting.retain(|m| !within(spec, m.event.time, ev.time));
+                }
+            }
+            if trigger.matches(ev) {
+                map.entry(key_of(spec, ev)).or_default().push(Matched::new(ev, trigger));
+            }
+        }
+        _ => unreachable!("each matcher is created with its own state kind"),
+    }
+}
+
+/// The first step at or after `from` that the event meets, if every step
+/// between is optional.
+fn next_step(steps: &[Cond], from: usize, ev: &Event) -> Option<usize> {
+    for (j, s) in steps.iter().enumerate().skip(from) {
+        if s.matches(ev) {
+            return Some(j);
+        }
+        if !s.optional {
+            return None;
+        }
+    }
+    None
+}
+
+/// A placeholder's value from the matched events (latest first), framing, or
+/// the engine.
+fn lookup(events: &[Matched], name: &str) -> Option<String> {
+    if name == "source" || name == "line" {
+        return None;
+    }
+    events
+        .iter()
+        .rev()
+        .find_map(|m| m.event.value(name))
+        .map(|v| match v {
+            Value::Text(s) => s,
+            v => v.to_string(),
+        })
+}
+
+fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
+    let spec = &rule.matches[a.spec];
+    let fmt_time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+    let engine_value = |n: &str| -> Option<String> {
+        match n {
+            "count" => Some(a.count.to_string()),
+            "first_seen" => fmt_time(a.first_seen),
+            "last_seen" => fmt_time(a.last_seen),
+            "threshold" => match &spec.matcher {
+                Matcher::Count { threshold, .. } => Some(threshold.to_string()),
+                _ => None,
+            },
+            "window" => spec.within.map(|w| humanize(w.as_secs())),
+            "source" => a.binding.last().map(|m| names.name(m.event.span.source)),
+            "line" => a.binding.last().map(|m| m.event.span.line.to_string()),
+            _ => lookup(&a.binding, n),
+        }
+    };
+    let steps: Vec<Step> = rule
+        .remediation
+        .iter()
+        .map(|s| Step {
+            step: s.step.render(engine_value),
+            command: s.command.as_ref().map(|c| c.render(engine_value)),
+            destructive: s.destructive,
+        })
+        .collect();
+    let evidence = a
+        .evidence
+        .iter()
+        .map(|m| {
+            let ev = &m.event;
+            let range = m
+                .label
+                .as_deref()
+                .and_then(|l| ev.field(l))
+                .map(|f| f.range.clone())
+                .unwrap_or(ev.message_start..ev.text.len());
+            Evidence {
+                source_id: ev.span.source,
+                source: names.name(ev.span.source),
+                line: ev.span.line,
+                text: ev.text.clone(),
+                time: ev.time,
+                offset: ev.span.start,
+                column: ev.span.column,
+                label: Some((range, m.note.clone())),
+            }
+        })
+        .collect();
+    Finding {
+        id: rule.id.clone(),
+        code: rule.code.clone(),
+        severity: rule.severity,
+        title: rule.title.clone(),
+        subject: a.subject,
+        message: rule.message.as_ref().map(|t| t.render(engine_value)),
+        count: a.count,
+        first_seen: a.first_seen,
+        last_seen: a.last_seen,
+        evidence,
+        remediation: steps.iter().map(Step::to_line).collect(),
+        remediation_steps: steps,
+        references: rule.references.clone(),
+        owner: rule.owner,
+    }
+}
+
+fn humanize(secs: u64) -> String {
+    match secs {
+        s if s % 86_400 == 0 => format!("{} days", s / 86_400),
+        s if s % 3600 == 0 => format!("{} hours", s / 3600),
+        s if s % 60 == 0 => format!("{} minutes", s / 60),
+        s => format!("{s} seconds"),
+    }
+}
+
+/// Merges findings of the same rule and subject from several inputs.
+pub fn merge(findings: impl IntoIterator<Item = Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    for f in findings {
+        match index.get(&(f.id.clone(), f.subject.clone())) {
+            Some(&i) => {
+                let g = &mut out[i];
+                g.count += f.count;
+                g.first_seen = min_opt(g.first_seen, f.first_seen);
+                g.last_seen = max_opt(g.last_seen, f.last_seen);
+                for e in f.evidence {
+                    if g.evidence.len() < MAX_EVIDENCE {
+                        g.evidence.push(e);
+                    }
+                }
+            }
+            None => {
+                index.insert((f.id.clone(), f.subject.clone()), out.len());
+                out.push(f);
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| {
+                let pos = |f: &Finding| f.evidence.first().map(|e| (e.source_id, e.offset));
+                pos(a).cmp(&pos(b))
+            })
+            .then_with(|| a.code.cmp(&b.code))
+            .then_with(|| a.subject.cmp(&b.subject))
+    });
+    out
+}

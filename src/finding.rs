@@ -1,0 +1,101 @@
+//! Findings: what the rules engine concluded, with the evidence that proves it.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::event::SourceId;
+use crate::kb::{Owner, RuleCode, Severity};
+
+/// The most evidence lines a finding keeps.
+pub const MAX_EVIDENCE: usize = 5;
+
+/// One line of evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Evidence {
+    /// The input's index.
+    #[serde(skip)]
+    pub source_id: SourceId,
+    /// The input's name, as given.
+    pub source: String,
+    /// 1-based line number.
+    pub line: u32,
+    /// The text of the message (for a run-together line, just this message).
+    pub text: String,
+    /// When the log says it happened.
+    #[serde(skip)]
+    pub time: Option<DateTime<Utc>>,
+    /// Byte offset of the message inside the input.
+    #[serde(skip)]
+    pub offset: u64,
+    /// Byte offset of the message inside its line.
+    #[serde(skip)]
+    pub column: u32,
+    /// The part of `text` that shows the fault, and what to say about it.
+    #[serde(skip)]
+    pub label: Option<(std::ops::Range<usize>, Option<String>)>,
+}
+
+/// One remediation step, filled with values from the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Step {
+    /// What to do.
+    pub step: String,
+    /// The command to run, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// Whether it destroys configuration or key material.
+    pub destructive: bool,
+}
+
+impl Step {
+    /// The step as one line of text: the step, then its command.
+    pub fn to_line(&self) -> String {
+        let mut s = String::new();
+        if self.destructive {
+            s.push_str("DESTRUCTIVE: ");
+        }
+        s.push_str(&self.step);
+        if let Some(c) = &self.command {
+            s.push_str(": ");
+            s.push_str(c);
+        }
+        s
+    }
+}
+
+/// A known issue found in the inputs: one per rule and subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Finding {
+    /// The rule's id (`ntls.unknown_ca`).
+    pub id: String,
+    /// The rule's code (`HSM101`).
+    pub code: RuleCode,
+    /// How bad.
+    pub severity: Severity,
+    /// The rule's title.
+    pub title: String,
+    /// What it is about: a client address, a certificate, a host.
+    pub subject: String,
+    /// One line about this occurrence, filled from the log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// How many times it happened.
+    pub count: u64,
+    /// When it first happened, if the log has times.
+    pub first_seen: Option<DateTime<Utc>>,
+    /// When it last happened, if the log has times.
+    pub last_seen: Option<DateTime<Utc>>,
+    /// Up to [`MAX_EVIDENCE`] lines that show it.
+    pub evidence: Vec<Evidence>,
+    /// What to do, one line per step.
+    pub remediation: Vec<String>,
+    /// What to do, with commands and destructive steps marked.
+    pub remediation_steps: Vec<Step>,
+    /// Documents.
+    pub references: Vec<String>,
+    /// Who can fix it.
+    pub owner: Owner,
+}

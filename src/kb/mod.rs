@@ -1,0 +1,681 @@
+//! The knowledge base: one TOML file per known issue (`grammars/kb/HSMnnn.toml`),
+//! loaded, validated against the grammar, and compiled into matchers.
+
+pub mod template;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::event::META_FIELDS;
+use crate::parse::grammar::Grammar;
+pub use template::Template;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// State worth knowing; nothing is wrong.
+    Info,
+    /// Something will go wrong or may have gone wrong.
+    Warning,
+    /// Something is broken.
+    Error,
+    /// Data or access is lost, or one more step loses it.
+    Critical,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+            Severity::Critical => "critical",
+        })
+    }
+}
+
+/// Who can fix a known issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Owner {
+    /// The customer, with the commands given.
+    Customer,
+    /// Microsoft, through an Azure support request.
+    Microsoft,
+    /// Thales, through Thales support.
+    Thales,
+}
+
+/// A rule's stable code, `HSM` and three digits (`HSM101`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct RuleCode(String);
+
+impl RuleCode {
+    /// Checks and makes a code.
+    pub fn parse(s: &str) -> Option<Self> {
+        let digits = s.strip_prefix("HSM")?;
+        (digits.len() == 3 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| RuleCode(s.to_owned()))
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The hundred-block (1 for `HSM101`).
+    pub fn block(&self) -> u32 {
+        u32::from(self.0.as_bytes()[3] - b'0')
+    }
+}
+
+impl fmt::Display for RuleCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One remediation step.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RemedyStep {
+    /// What to do.
+    pub step: Template,
+    /// The command to run, if the step has one.
+    pub command: Option<Template>,
+    /// Whether the step destroys configuration or key material.
+    pub destructive: bool,
+}
+
+/// A rule's example input: a sample file that must (or must not) fire it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Example {
+    /// Whether the rule must fire on it.
+    pub fires: bool,
+    /// The sample's path, relative to the project root.
+    pub input: String,
+}
+
+/// A condition on one event: its kind and field values.
+#[derive(Debug, Clone)]
+pub struct Cond {
+    /// The event kind.
+    pub event: String,
+    pub(crate) where_: Vec<(String, Regex)>,
+    pub(crate) unless: Vec<(String, Regex)>,
+    /// The field whose text the evidence labels.
+    pub label: Option<String>,
+    /// The label's text.
+    pub note: Option<String>,
+    /// In a sequence: the step may be missing.
+    pub optional: bool,
+}
+
+/// Which way an absence looks for the expected event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// The expected event must come before the trigger.
+    Before,
+    /// The expected event must follow the trigger.
+    After,
+}
+
+/// The engine's closed vocabulary.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Matcher {
+    /// Every event that meets the condition.
+    Single {
+        /// The condition.
+        cond: Cond,
+    },
+    /// `threshold` events meeting the condition with the same key within `within`.
+    Count {
+        /// The condition.
+        cond: Cond,
+        /// How many.
+        threshold: u32,
+    },
+    /// Steps in order, with the same key, the whole sequence within `within`.
+    Sequence {
+        /// The steps.
+        steps: Vec<Cond>,
+    },
+    /// A trigger with no expected event with the same key within `within`
+    /// before or after it.
+    Absence {
+        /// The event that needs its companion.
+        trigger: Cond,
+        /// The companion.
+        expect: Cond,
+        /// Where to look.
+        direction: Direction,
+    },
+}
+
+/// A matcher with its key, window and subject.
+#[derive(Debug, Clone)]
+pub struct MatchSpec {
+    /// What to match.
+    pub matcher: Matcher,
+    /// Fields whose values must be equal across the matched events.
+    pub key: Vec<String>,
+    /// The time window, if any.
+    pub within: Option<Duration>,
+    /// What the finding is about (`{client.ip}`).
+    pub subject: Template,
+}
+
+/// A known issue.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Rule {
+    /// Stable id (`ntls.unknown_ca`).
+    pub id: String,
+    /// Stable code (`HSM101`).
+    pub code: RuleCode,
+    /// One clause.
+    pub title: String,
+    /// How bad.
+    pub severity: Severity,
+    /// Who can fix it.
+    pub owner: Owner,
+    /// The version that introduced it.
+    pub since: String,
+    /// One line about this occurrence, filled from the evidence.
+    pub message: Option<Template>,
+    /// What the log shows happened.
+    pub meaning: String,
+    /// Why it happens.
+    pub cause: String,
+    /// A read-only check that settles it.
+    pub confirm: String,
+    /// When the rule fires although nothing is wrong.
+    pub false_positives: String,
+    /// What to do.
+    pub remediation: Vec<RemedyStep>,
+    /// Documents.
+    pub references: Vec<String>,
+    /// Samples that must or must not fire it.
+    pub examples: Vec<Example>,
+    /// Any of these finds it.
+    pub matches: Vec<MatchSpec>,
+    /// Rules that take precedence when they fire on the same event.
+    pub yields_to: Vec<String>,
+    /// The file it was loaded from.
+    pub file: String,
+}
+
+/// An error in a knowledge-base file.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{file}: {message}")]
+#[diagnostic(code(hsmdiag::kb))]
+#[non_exhaustive]
+pub struct KbError {
+    /// The file's name.
+    pub file: String,
+    /// What is wrong.
+    pub message: String,
+    #[source_code]
+    src: NamedSource<Arc<str>>,
+    #[label("here")]
+    span: Option<SourceSpan>,
+    #[help]
+    help: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    id: Spanned<String>,
+    code: Spanned<String>,
+    title: Spanned<String>,
+    severity: Severity,
+    owner: Owner,
+    since: String,
+    subject: Spanned<String>,
+    #[serde(default)]
+    message: Option<Spanned<String>>,
+    meaning: String,
+    cause: String,
+    confirm: String,
+    false_positives: String,
+    #[serde(rename = "match")]
+    matches: Vec<MatchDef>,
+    #[serde(default)]
+    yields_to: Vec<Spanned<String>>,
+    remediation: Vec<StepDef>,
+    #[serde(default)]
+    references: Vec<String>,
+    #[serde(default)]
+    examples: Vec<Example>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepDef {
+    step: Spanned<String>,
+    #[serde(default)]
+    command: Option<Spanned<String>>,
+    #[serde(default)]
+    destructive: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CondDef {
+    event: Spanned<String>,
+    #[serde(default, rename = "where")]
+    where_: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    unless: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    label: Option<Spanned<String>>,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    optional: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MatchDef {
+    kind: Spanned<String>,
+    #[serde(default)]
+    event: Option<Spanned<String>>,
+    #[serde(default, rename = "where")]
+    where_: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    unless: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    label: Option<Spanned<String>>,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    steps: Vec<CondDef>,
+    #[serde(default)]
+    expect: Option<CondDef>,
+    #[serde(default)]
+    direction: Option<Spanned<String>>,
+    #[serde(default)]
+    key: Vec<Spanned<String>>,
+    #[serde(default)]
+    threshold: Option<u32>,
+    #[serde(default)]
+    within: Option<Spanned<String>>,
+    #[serde(default)]
+    subject: Option<Spanned<String>>,
+}
+
+/// Placeholders the engine supplies for every finding.
+pub const ENGINE_FIELDS: &[&str] = &["count", "first_seen", "last_seen", "threshold", "window", "source", "line"];
+
+/// Parses `30s`, `10m`, `24h`, `2d`.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n.parse().ok()?;
+    let secs = match unit.trim() {
+        "s" | "sec" | "secs" => n,
+        "m" | "min" | "mins" => n * 60,
+        "h" | "hour" | "hours" => n * 3600,
+        "d" | "day" | "days" => n * 86_400,
+        _ => return None,
+    };
+    Some(Duration::from_secs(secs))
+}
+
+/// The rule files built into hsmdiag: (file name, text), sorted by name.
+pub(crate) const BUILTIN_RULES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/kb.rs"));
+
+/// The loaded rules.
+#[derive(Debug, Clone, Default)]
+pub struct KnowledgeBase {
+    rules: Vec<Rule>,
+}
+
+struct Loader<'a> {
+    file: &'a str,
+    text: &'a str,
+    fields: &'a BTreeMap<String, Vec<String>>,
+}
+
+impl Loader<'_> {
+    fn err(&self, span: Option<std::ops::Range<usize>>, message: String, help: Option<String>) -> KbError {
+        KbError {
+            file: self.file.to_owned(),
+            message,
+            src: NamedSource::new(self.file, Arc::from(self.text)),
+            span: span.map(Into::into),
+            help,
+        }
+    }
+
+    fn regex(&self, s: &Spanned<String>) -> Result<Regex, KbError> {
+        Regex::new(s.get_ref()).map_err(|e| self.err(Some(s.span()), format!("invalid regex: {e}"), None))
+    }
+
+    fn cond(&self, c: CondDef) -> Result<Cond, KbError> {
+        let event = c.event.get_ref();
+        let Some(known) = self.fields.get(event.as_str()) else {
+            let near = nearest(event, self.fields.keys().map(String::as_str));
+            return Err(self.err(
+                Some(c.event.span()),
+                format!("no grammar produces the event `{event}`"),
+                near.map(|n| format!("did you mean `{n}`?")),
+            ));
+        };
+        let check_field = |name: &str, span: std::ops::Range<usize>| -> Result<(), KbError> {
+            let base = name.split('.').next().unwrap_or(name);
+            if known.iter().any(|f| f == base) || META_FIELDS.contains(&base) || base == "message" {
+                Ok(())
+            } else {
+                Err(self.err(
+                    Some(span),
+                    format!("the event `{event}` has no field `{name}`"),
+                    Some(format!("its fields: {}", known.join(", "))),
+                ))
+            }
+        };
+        let mut where_ = Vec::new();
+        for (k, v) in &c.where_ {
+            check_field(k, v.span())?;
+            where_.push((k.clone(), self.regex(v)?));
+        }
+        let mut unless = Vec::new();
+        for (k, v) in &c.unless {
+            check_field(k, v.span())?;
+            unless.push((k.clone(), self.regex(v)?));
+        }
+        if let Some(l) = &c.label {
+            check_field(l.get_ref(), l.span())?;
+        }
+        Ok(Cond {
+            event: event.clone(),
+            where_,
+            unless,
+            label: c.label.map(Spanned::into_inner),
+            note: c.note,
+            optional: c.optional,
+        })
+    }
+
+    fn matcher(&self, m: MatchDef, rule_subject: &Template) -> Result<(MatchSpec, BTreeSet<String>), KbError> {
+        let kind_span = m.kind.span();
+        let single_cond = |m: &mut MatchDef| -> Result<Cond, KbError> {
+            let event = m.event.take().ok_or_else(|| {
+                self.err(Some(kind_span.clone()), "this kind of match needs `event`".into(), None)
+            })?;
+            self.cond(CondDef {
+                event,
+                where_: std::mem::take(&mut m.where_),
+                unless: std::mem::take(&mut m.unless),
+                label: m.label.take(),
+                note: m.note.take(),
+                optional: false,
+            })
+        };
+        let mut m = m;
+        let matcher = match m.kind.get_ref().as_str() {
+            "single" => Matcher::Single { cond: single_cond(&mut m)? },
+            "count" => {
+                let threshold = m.threshold.ok_or_else(|| {
+                    self.err(Some(kind_span.clone()), "a count needs `threshold`".into(), None)
+                })?;
+                Matcher::Count { cond: single_cond(&mut m)?, threshold }
+            }
+            "sequence" => {
+                if m.steps.len() < 2 {
+                    return Err(self.err(Some(kind_span), "a sequence needs at least two `steps`".into(), None));
+                }
+                let steps = std::mem::take(&mut m.steps)
+                    .into_iter()
+                    .map(|c| self.cond(c))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if steps.last().is_some_and(|s| s.optional) {
+                    return Err(self.err(Some(kind_span), "the last step of a sequence cannot be optional".into(), None));
+                }
+                Matcher::Sequence { steps }
+            }
+            "absence" => {
+                let expect = m.expect.take().ok_or_else(|| {
+                    self.err(Some(kind_span.clone()), "an absence needs `expect`".into(), None)
+                })?;
+                let expect = self.cond(expect)?;
+                let direction = match m.direction.as_ref().map(|d| d.get_ref().as_str()) {
+                    None | Some("after") => Direction::After,
+                    Some("before") => Direction::Before,
+                    Some(other) => {
+                        return Err(self.err(
+                            m.direction.as_ref().map(Spanned::span),
+                            format!("unknown direction `{other}`"),
+                            Some("use `before` or `after`".into()),
+                        ));
+                    }
+                };
+                if direction == Direction::After && m.within.is_none() {
+                    return Err(self.err(Some(kind_span), "an absence `after` needs `within`".into(), None));
+                }
+                Matcher::Absence { trigger: single_cond(&mut m)?, expect, direction }
+            }
+            other => {
+                return Err(self.err(
+                    Some(kind_span),
+                    format!("unknown match kind `{other}`"),
+                    Some("use single, count, sequence or absence".into()),
+                ));
+            }
+        };
+        let within = match &m.within {
+            None => None,
+            Some(w) => Some(parse_duration(w.get_ref()).ok_or_else(|| {
+                self.err(Some(w.span()), format!("`{}` is not a duration", w.get_ref()), Some("write e.g. 30s, 10m, 24h or 2d".into()))
+            })?),
+        };
+        let subject = match &m.subject {
+            Some(s) => self.template(s)?,
+            None => rule_subject.clone(),
+        };
+        // What this matcher captures: fields of its events plus meta fields.
+        let conds: Vec<&Cond> = match &matcher {
+            Matcher::Single { cond } | Matcher::Count { cond, .. } => vec![cond],
+            Matcher::Sequence { steps } => steps.iter().collect(),
+            Matcher::Absence { trigger, .. } => vec![trigger],
+        };
+        let mut captured: BTreeSet<String> = META_FIELDS.iter().chain(ENGINE_FIELDS).map(|s| (*s).to_owned()).collect();
+        for c in &conds {
+            for f in self.fields.get(&c.event).into_iter().flatten() {
+                captured.insert(f.clone());
+            }
+        }
+        for k in &m.key {
+            let base = k.get_ref().split('.').next().unwrap_or_default();
+            if !captured.contains(base) {
+                return Err(self.err(Some(k.span()), format!("the key `{}` is not a field of the matched events", k.get_ref()), None));
+            }
+        }
+        let spec = MatchSpec {
+            matcher,
+            key: m.key.into_iter().map(Spanned::into_inner).collect(),
+            within,
+            subject,
+        };
+        Ok((spec, captured))
+    }
+
+    fn template(&self, s: &Spanned<String>) -> Result<Template, KbError> {
+        Template::parse(s.get_ref()).map_err(|(at, msg)| {
+            let start = s.span().start + 1 + at;
+            self.err(Some(start..start + 1), msg, None)
+        })
+    }
+
+    fn check_captured(&self, t: &Template, span: std::ops::Range<usize>, captured: &BTreeSet<String>) -> Result<(), KbError> {
+        for name in t.required() {
+            let base = name.split('.').next().unwrap_or(name);
+            if !captured.contains(base) {
+                return Err(self.err(
+                    Some(span),
+                    format!("the placeholder `{{{name}}}` is not captured by every match of this rule"),
+                    Some("capture it in the grammar pattern, or give a default: {name|text}".into()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn rule(&self) -> Result<Rule, KbError> {
+        let f: RuleFile = toml::from_str(self.text).map_err(|e| self.err(e.span(), e.message().to_owned(), None))?;
+        let code = RuleCode::parse(f.code.get_ref()).ok_or_else(|| {
+            self.err(Some(f.code.span()), format!("`{}` is not a rule code", f.code.get_ref()), Some("codes are HSM and three digits, e.g. HSM101".into()))
+        })?;
+        let subject = self.template(&f.subject)?;
+        let message = f.message.as_ref().map(|m| self.template(m)).transpose()?;
+        let mut matches = Vec::new();
+        // A placeholder must be captured by every match (any of them can fire).
+        let mut captured_all: Option<BTreeSet<String>> = None;
+        if f.matches.is_empty() {
+            return Err(self.err(None, "a rule needs at least one [[match]]".into(), None));
+        }
+        for m in f.matches {
+            let subj_span = m.subject.as_ref().map_or(f.subject.span(), Spanned::span);
+            let (spec, captured) = self.matcher(m, &subject)?;
+            self.check_captured(&spec.subject, subj_span, &captured)?;
+            captured_all = Some(match captured_all {
+                None => captured,
+                Some(prev) => prev.intersection(&captured).cloned().collect(),
+            });
+            matches.push(spec);
+        }
+        let captured = captured_all.unwrap_or_default();
+        if let (Some(t), Some(span)) = (&message, f.message.as_ref().map(Spanned::span)) {
+            self.check_captured(t, span, &captured)?;
+        }
+        let mut remediation = Vec::new();
+        for s in &f.remediation {
+            let step = self.template(&s.step)?;
+            self.check_captured(&step, s.step.span(), &captured)?;
+            let command = match &s.command {
+                Some(c) => {
+                    let t = self.template(c)?;
+                    self.check_captured(&t, c.span(), &captured)?;
+                    Some(t)
+                }
+                None => None,
+            };
+            remediation.push(RemedyStep { step, command, destructive: s.destructive });
+        }
+        Ok(Rule {
+            id: f.id.into_inner(),
+            code,
+            title: f.title.into_inner(),
+            severity: f.severity,
+            owner: f.owner,
+            since: f.since,
+            message,
+            meaning: f.meaning,
+            cause: f.cause,
+            confirm: f.confirm,
+            false_positives: f.false_positives,
+            remediation,
+            references: f.references,
+            examples: f.examples,
+            matches,
+            yields_to: f.yields_to.into_iter().map(Spanned::into_inner).collect(),
+            file: self.file.to_owned(),
+        })
+    }
+}
+
+/// The candidate closest to `word` by edit distance, if any is close.
+pub fn nearest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let w = word.to_ascii_lowercase();
+    candidates
+        .map(|c| (levenshtein(&w, &c.to_ascii_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+impl KnowledgeBase {
+    /// The rules built into hsmdiag, checked against `grammar`.
+    ///
+    /// # Panics
+    /// Never in a released build: the built-in rules are checked by the test
+    /// suite, so a failure here is a bug in hsmdiag.
+    pub fn builtin(grammar: &Grammar) -> Self {
+        let mut kb = KnowledgeBase::default();
+        for (file, text) in BUILTIN_RULES {
+            if let Err(e) = kb.add(file, text, grammar) {
+                panic!("built-in rule {file} is invalid: {e}");
+            }
+        }
+        kb
+    }
+
+    /// Loads one rule file and adds it.
+    ///
+    /// # Errors
+    /// [`KbError`] pointing at what is wrong: bad TOML, an unknown event or
+    /// field, a placeholder the rule does not capture, or an id or code that
+    /// is already taken.
+    pub fn add(&mut self, file: &str, text: &str, grammar: &Grammar) -> Result<(), KbError> {
+        let fields = grammar.event_fields();
+        let loader = Loader { file, text, fields: &fields };
+        let rule = loader.rule()?;
+        if let Some(other) = self.rules.iter().find(|r| r.id == rule.id || r.code == rule.code) {
+            return Err(loader.err(
+                None,
+                format!("{} / {} is already defined by {}", rule.id, rule.code, other.file),
+                Some("ids and codes are unique; pick the next free code in the block".into()),
+            ));
+        }
+        self.rules.push(rule);
+        Ok(())
+    }
+
+    /// The rules, ordered by code.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// A rule by id or code, in any case, with or without the `HSM` prefix.
+    pub fn find(&self, query: &str) -> Option<&Rule> {
+        let q = query.trim();
+        let code = if q.chars().all(|c| c.is_ascii_digit()) { format!("HSM{q}") } else { q.to_ascii_uppercase() };
+        self.rules
+            .iter()
+            .find(|r| r.id.eq_ignore_ascii_case(q) || r.code.as_str() == code)
+    }
+
+    /// The id or code closest to `query`, for "did you mean".
+    pub fn suggest(&self, query: &str) -> Option<&Rule> {
+        let names: Vec<&str> = self.rules.iter().flat_map(|r| [r.id.as_str(), r.code.as_str()]).collect();
+        let n = nearest(query, names.into_iter())?;
+        self.find(n)
+    }
+}

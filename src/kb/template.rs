@@ -1,0 +1,131 @@
+//! `{placeholder}` templates in rule text: subjects, messages and remediation
+//! steps, filled with values from the evidence.
+//!
+//! `{client.ip}` takes a field (or a part of one); `{host|the HSM}` gives a
+//! default for a value the log may not have; `{{` and `}}` are literal braces.
+
+use std::fmt::Write;
+
+/// A parsed template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    raw: String,
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Lit(String),
+    Var { name: String, default: Option<String> },
+}
+
+impl Template {
+    /// Parses a template.
+    ///
+    /// # Errors
+    /// The byte offset and a description of an unclosed `{` or an empty name.
+    pub fn parse(raw: &str) -> Result<Self, (usize, String)> {
+        let mut parts = Vec::new();
+        let mut lit = String::new();
+        let mut chars = raw.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '{' if chars.peek().map(|p| p.1) == Some('{') => {
+                    chars.next();
+                    lit.push('{');
+                }
+                '}' if chars.peek().map(|p| p.1) == Some('}') => {
+                    chars.next();
+                    lit.push('}');
+                }
+                '{' => {
+                    let rest = &raw[i + 1..];
+                    let Some(end) = rest.find('}') else {
+                        return Err((i, "`{` is never closed (write `{{` for a literal brace)".into()));
+                    };
+                    let inner = &rest[..end];
+                    let (name, default) = match inner.split_once('|') {
+                        Some((n, d)) => (n.trim(), Some(d.to_owned())),
+                        None => (inner.trim(), None),
+                    };
+                    if name.is_empty()
+                        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+                    {
+                        return Err((i, format!("`{{{inner}}}` is not a placeholder name")));
+                    }
+                    if !lit.is_empty() {
+                        parts.push(Part::Lit(std::mem::take(&mut lit)));
+                    }
+                    parts.push(Part::Var { name: name.to_owned(), default });
+                    for _ in 0..inner.chars().count() + 1 {
+                        chars.next();
+                    }
+                }
+                c => lit.push(c),
+            }
+        }
+        if !lit.is_empty() {
+            parts.push(Part::Lit(lit));
+        }
+        Ok(Template { raw: raw.to_owned(), parts })
+    }
+
+    /// The template as written.
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    /// The placeholders that have no default, which the rule must capture.
+    pub fn required(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Var { name, default: None } => Some(name.as_str()),
+            _ => None,
+        })
+    }
+
+    /// Every placeholder name.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Var { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+    }
+
+    /// Fills the template; a value the lookup does not have becomes its
+    /// default, or `<name>` so the reader sees what to put there.
+    pub fn render(&self, lookup: impl Fn(&str) -> Option<String>) -> String {
+        let mut out = String::with_capacity(self.raw.len() + 16);
+        for p in &self.parts {
+            match p {
+                Part::Lit(s) => out.push_str(s),
+                Part::Var { name, default } => match (lookup(name), default) {
+                    (Some(v), _) => out.push_str(&v),
+                    (None, Some(d)) => out.push_str(d),
+                    (None, None) => {
+                        let _ = write!(out, "<{name}>");
+                    }
+                },
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_defaults_and_braces() {
+        let t = Template::parse("vtl addServer -n {host|<HSM>} {{x}} {client.ip}").unwrap();
+        assert_eq!(t.required().collect::<Vec<_>>(), ["client.ip"]);
+        let s = t.render(|n| (n == "client.ip").then(|| "10.0.0.1".to_owned()));
+        assert_eq!(s, "vtl addServer -n <HSM> {x} 10.0.0.1");
+    }
+
+    #[test]
+    fn rejects_unclosed() {
+        assert!(Template::parse("a {b").is_err());
+        assert!(Template::parse("a { b c }").is_err());
+    }
+}

@@ -1,0 +1,444 @@
+//! Message catalogues: data files that turn a message into an event kind with
+//! typed fields.
+//!
+//! A catalogue (`grammars/formats/*.toml`) names the syslog programs whose
+//! messages it types and lists message patterns in order; the first pattern
+//! that matches wins. Patterns are regular expressions with grok-style macros
+//! (`%{SOCKET:client}`) from `grammars/formats/patterns.toml`; a macro with a
+//! field name becomes a capture group of the macro's type.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use regex::{Regex, RegexSet};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::event::{EventKind, Field, Value};
+
+/// The type a captured field is converted to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FieldType {
+    /// Kept as text.
+    Text,
+    /// A decimal integer.
+    Int,
+    /// A hexadecimal number, with or without `0x`.
+    Hex,
+    /// An IPv4 or IPv6 address.
+    Ip,
+    /// An address and port: `10.0.0.5/1792`, `10.0.0.5:1792`, `[fe80::1]:1792`.
+    Socket,
+}
+
+impl FieldType {
+    /// Converts captured text; text that does not convert is kept as text so no
+    /// information is lost.
+    pub fn convert(self, s: &str) -> Value {
+        let typed = match self {
+            FieldType::Text => None,
+            FieldType::Int => s.parse().ok().map(Value::Int),
+            FieldType::Hex => {
+                let digits = s
+                    .strip_prefix("0x")
+                    .or_else(|| s.strip_prefix("0X"))
+                    .unwrap_or(s);
+                u64::from_str_radix(digits, 16).ok().map(Value::Hex)
+            }
+            FieldType::Ip => s.parse::<IpAddr>().ok().map(Value::Ip),
+            FieldType::Socket => parse_socket(s).map(Value::Socket),
+        };
+        typed.unwrap_or_else(|| Value::Text(s.to_owned()))
+    }
+}
+
+/// Parses `ip/port` (Luna's form), `ip:port` and `[v6]:port`.
+fn parse_socket(s: &str) -> Option<SocketAddr> {
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Some(a);
+    }
+    let (ip, port) = s.rsplit_once('/').or_else(|| s.rsplit_once(' '))?;
+    let ip = ip.trim().trim_start_matches('[').trim_end_matches(']');
+    Some(SocketAddr::new(ip.parse().ok()?, port.trim().parse().ok()?))
+}
+
+/// An error in a grammar file: where it is and what is wrong.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[non_exhaustive]
+pub enum GrammarError {
+    /// The file is not valid TOML or does not have the catalogue's shape.
+    #[error("{file}: {message}")]
+    #[diagnostic(code(hsmdiag::grammar::syntax), help("see \"Writing your own grammars\" in README.md"))]
+    Syntax {
+        /// The file's name.
+        file: String,
+        /// What the TOML reader said.
+        message: String,
+        /// The file's text.
+        #[source_code]
+        src: NamedSource<Arc<str>>,
+        /// Where.
+        #[label("here")]
+        span: Option<SourceSpan>,
+    },
+    /// A pattern is not a valid regular expression, names an unknown macro, or
+    /// declares a field type for a group it does not have.
+    #[error("{file}: {message}")]
+    #[diagnostic(code(hsmdiag::grammar::pattern))]
+    Pattern {
+        /// The file's name.
+        file: String,
+        /// What is wrong.
+        message: String,
+        /// The file's text.
+        #[source_code]
+        src: NamedSource<Arc<str>>,
+        /// The pattern.
+        #[label("this pattern")]
+        span: SourceSpan,
+        /// How to fix it.
+        #[help]
+        help: Option<String>,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatternsFile {
+    patterns: BTreeMap<String, MacroDef>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct MacroDef {
+    regex: String,
+    #[serde(rename = "type", default = "text_type")]
+    ty: FieldType,
+}
+
+fn text_type() -> FieldType {
+    FieldType::Text
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogueFile {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    programs: Vec<String>,
+    #[serde(default)]
+    raw: bool,
+    #[serde(default)]
+    references: Vec<String>,
+    #[serde(default)]
+    message: Vec<MessageDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MessageDef {
+    event: Spanned<String>,
+    pattern: Spanned<String>,
+    #[serde(default)]
+    fields: BTreeMap<String, FieldType>,
+    #[serde(default)]
+    samples: Vec<SampleDef>,
+}
+
+/// A sample line of a message pattern, with the fields it must yield.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SampleDef {
+    /// The message text (after the syslog header).
+    pub text: String,
+    /// Field values the pattern must capture, as displayed.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+}
+
+/// One message pattern of a catalogue.
+#[derive(Debug)]
+pub struct MessagePattern {
+    /// The event kind it produces.
+    pub event: EventKind,
+    regex: Regex,
+    /// Capture group index → (field name, type).
+    groups: Vec<(usize, Arc<str>, FieldType)>,
+    /// Its sample lines.
+    pub samples: Vec<SampleDef>,
+}
+
+impl MessagePattern {
+    /// The field names this pattern captures.
+    pub fn field_names(&self) -> impl Iterator<Item = &str> {
+        self.groups.iter().map(|(_, n, _)| &**n)
+    }
+
+    /// The regular expression after macro expansion.
+    pub fn regex(&self) -> &str {
+        self.regex.as_str()
+    }
+}
+
+/// A message catalogue: the patterns for one family of messages.
+#[derive(Debug)]
+pub struct Catalogue {
+    /// The catalogue's name (`luna_ntls`).
+    pub name: String,
+    /// What it covers.
+    pub description: String,
+    /// Syslog programs (tags) whose messages it types; compared without case.
+    pub programs: Vec<String>,
+    /// Whether it also types lines that have no syslog header or whose program
+    /// no catalogue claims (client tool output, pasted messages).
+    pub raw: bool,
+    /// Public documents the patterns are taken from.
+    pub references: Vec<String>,
+    /// The patterns, in match order.
+    pub messages: Vec<MessagePattern>,
+    set: RegexSet,
+}
+
+impl Catalogue {
+    /// Types a message: the first matching pattern's kind and fields. `base` is
+    /// the message's byte offset inside the event text, added to field ranges.
+    pub fn type_message(&self, msg: &str, base: usize) -> Option<(EventKind, Vec<Field>)> {
+        let idx = self.set.matches(msg).into_iter().next()?;
+        let pat = &self.messages[idx];
+        let caps = pat.regex.captures(msg)?;
+        let mut fields = Vec::with_capacity(pat.groups.len());
+        for (gi, name, ty) in &pat.groups {
+            if let Some(m) = caps.get(*gi) {
+                fields.push(Field {
+                    name: name.clone(),
+                    value: ty.convert(m.as_str().trim()),
+                    range: base + m.start()..base + m.end(),
+                });
+            }
+        }
+        Some((pat.event.clone(), fields))
+    }
+}
+
+/// Every loaded catalogue plus the index from program name to catalogue.
+#[derive(Debug, Default)]
+pub struct Grammar {
+    catalogues: Vec<Catalogue>,
+    by_program: HashMap<String, usize>,
+    raw: Vec<usize>,
+    macros: BTreeMap<String, MacroDef>,
+}
+
+/// The built-in grammar files, embedded at build time: (file name, text).
+pub(crate) const BUILTIN_FORMATS: &[(&str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/formats.rs"));
+
+impl Grammar {
+    /// The grammar built into hsmdiag (`grammars/formats/`).
+    ///
+    /// # Panics
+    /// Never in a released build: the built-in files are checked by the test
+    /// suite, so a failure here is a bug in hsmdiag.
+    pub fn builtin() -> Self {
+        let mut g = Grammar::default();
+        for (name, text) in BUILTIN_FORMATS {
+            if *name == "patterns.toml" {
+                g.add_macros(name, text)
+                    .expect("built-in patterns.toml is checked by tests");
+            }
+        }
+        for (name, text) in BUILTIN_FORMATS {
+            if *name != "patterns.toml" {
+                g.add_catalogue(name, text)
+                    .expect("built-in grammar files are checked by tests");
+            }
+        }
+        g
+    }
+
+    /// The loaded catalogues.
+    pub fn catalogues(&self) -> &[Catalogue] {
+        &self.catalogues
+    }
+
+    /// Adds `%{NAME}` macros from a patterns file.
+    ///
+    /// # Errors
+    /// [`GrammarError`] when the file is not a valid patterns file.
+    pub fn add_macros(&mut self, file: &str, text: &str) -> Result<(), GrammarError> {
+        let parsed: PatternsFile = toml::from_str(text).map_err(|e| syntax_error(file, text, &e))?;
+        self.macros.extend(parsed.patterns);
+        Ok(())
+    }
+
+    /// Adds a catalogue. Its programs take precedence over earlier catalogues'
+    /// (a user grammar overrides a built-in one).
+    ///
+    /// # Errors
+    /// [`GrammarError`] pointing at the line that is wrong.
+    pub fn add_catalogue(&mut self, file: &str, text: &str) -> Result<(), GrammarError> {
+        let parsed: CatalogueFile =
+            toml::from_str(text).map_err(|e| syntax_error(file, text, &e))?;
+        let mut messages = Vec::with_capacity(parsed.message.len());
+        for m in parsed.message {
+            messages.push(self.compile(file, text, m)?);
+        }
+        let set = RegexSet::new(messages.iter().map(|m| m.regex.as_str())).map_err(|e| {
+            GrammarError::Syntax {
+                file: file.to_owned(),
+                message: format!("the patterns together are too large: {e}"),
+                src: NamedSource::new(file, Arc::from(text)),
+                span: None,
+            }
+        })?;
+        let idx = self.catalogues.len();
+        for p in &parsed.programs {
+            self.by_program.insert(p.to_ascii_lowercase(), idx);
+        }
+        if parsed.raw {
+            self.raw.insert(0, idx);
+        }
+        self.catalogues.push(Catalogue {
+            name: parsed.name,
+            description: parsed.description,
+            programs: parsed.programs,
+            raw: parsed.raw,
+            references: parsed.references,
+            messages,
+            set,
+        });
+        Ok(())
+    }
+
+    fn compile(&self, file: &str, text: &str, m: MessageDef) -> Result<MessagePattern, GrammarError> {
+        let span: SourceSpan = m.pattern.span().into();
+        let err = |message: String, help: Option<String>| GrammarError::Pattern {
+            file: file.to_owned(),
+            message,
+            src: NamedSource::new(file, Arc::from(text)),
+            span,
+            help,
+        };
+        let (expanded, mut types) = self
+            .expand(m.pattern.get_ref())
+            .map_err(|name| {
+                err(
+                    format!("unknown macro %{{{name}}}"),
+                    Some(format!(
+                        "known macros: {}",
+                        self.macros.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )),
+                )
+            })?;
+        let regex = Regex::new(&expanded).map_err(|e| err(format!("invalid pattern: {e}"), None))?;
+        for (name, ty) in &m.fields {
+            if regex.capture_names().flatten().all(|n| n != name) {
+                return Err(err(
+                    format!("`fields` types `{name}`, which the pattern does not capture"),
+                    Some("name the group with (?P<name>...) or %{MACRO:name}".into()),
+                ));
+            }
+            types.insert(name.clone(), *ty);
+        }
+        let groups = regex
+            .capture_names()
+            .enumerate()
+            .filter_map(|(i, n)| {
+                let n = n?;
+                Some((i, Arc::from(n), types.get(n).copied().unwrap_or(FieldType::Text)))
+            })
+            .collect();
+        Ok(MessagePattern {
+            event: EventKind::new(m.event.get_ref()),
+            regex,
+            groups,
+            samples: m.samples,
+        })
+    }
+
+    /// Expands `%{NAME}` and `%{NAME:field}`; returns the regex and the field
+    /// types the macros imply, or the name of an unknown macro.
+    fn expand(&self, pattern: &str) -> Result<(String, HashMap<String, FieldType>), String> {
+        let mut out = String::with_capacity(pattern.len() * 2);
+        let mut types = HashMap::new();
+        let mut rest = pattern;
+        while let Some(at) = rest.find("%{") {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 2..];
+            let Some(close) = after.find('}') else {
+                out.push_str(&rest[at..]);
+                rest = "";
+                break;
+            };
+            let inner = &after[..close];
+            let (name, field) = match inner.split_once(':') {
+                Some((n, f)) => (n, Some(f)),
+                None => (inner, None),
+            };
+            let def = self.macros.get(name).ok_or_else(|| name.to_owned())?;
+            match field {
+                Some(f) => {
+                    out.push_str(&format!("(?P<{f}>{})", def.regex));
+                    types.insert(f.to_owned(), def.ty);
+                }
+                None => out.push_str(&format!("(?:{})", def.regex)),
+            }
+            rest = &after[close + 1..];
+        }
+        out.push_str(rest);
+        Ok((out, types))
+    }
+
+    /// The catalogue for a syslog program, if one claims it.
+    pub fn for_program(&self, program: &str) -> Option<&Catalogue> {
+        let key = program.to_ascii_lowercase();
+        self.by_program.get(&key).map(|&i| &self.catalogues[i])
+    }
+
+    /// Types a message: by its program's catalogue if one claims the program,
+    /// else by the raw catalogues (newest first).
+    pub fn type_message(
+        &self,
+        program: Option<&str>,
+        msg: &str,
+        base: usize,
+    ) -> Option<(EventKind, Vec<Field>)> {
+        if let Some(cat) = program.and_then(|p| self.for_program(p)) {
+            return cat.type_message(msg, base);
+        }
+        self.raw
+            .iter()
+            .find_map(|&i| self.catalogues[i].type_message(msg, base))
+    }
+
+    /// Every event kind any catalogue produces, with the fields it can carry.
+    pub fn event_fields(&self) -> BTreeMap<String, Vec<String>> {
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for c in &self.catalogues {
+            for m in &c.messages {
+                let e = out.entry(m.event.as_str().to_owned()).or_default();
+                for f in m.field_names() {
+                    if !e.iter().any(|x| x == f) {
+                        e.push(f.to_owned());
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+fn syntax_error(file: &str, text: &str, e: &toml::de::Error) -> GrammarError {
+    GrammarError::Syntax {
+        file: file.to_owned(),
+        message: e.message().to_owned(),
+        src: NamedSource::new(file, Arc::from(text)),
+        span: e.span().map(Into::into),
+    }
+}

@@ -1,0 +1,91 @@
+//! The text report: each finding as a miette diagnostic, then a summary.
+
+use std::io::Write;
+
+use miette::{GraphicalReportHandler, GraphicalTheme};
+
+use super::{FindingDiagnostic, RenderError};
+use crate::Report;
+
+/// How to render text.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct TextOptions {
+    /// Use colour (only on a terminal, and not with `NO_COLOR`).
+    pub color: bool,
+    /// Wrap prose at this width.
+    pub width: usize,
+}
+
+impl Default for TextOptions {
+    fn default() -> Self {
+        TextOptions { color: false, width: 100 }
+    }
+}
+
+impl TextOptions {
+    /// Options with colour on or off and a width.
+    pub fn new(color: bool, width: usize) -> Self {
+        TextOptions { color, width }
+    }
+}
+
+/// Writes findings as diagnostics (most severe first) and a summary that
+/// accounts for every line read.
+///
+/// # Errors
+/// [`RenderError`] when writing fails.
+pub fn write_text(report: &Report, w: &mut dyn Write, opts: TextOptions) -> Result<(), RenderError> {
+    let theme = if opts.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(opts.width)
+        .with_context_lines(0)
+        .with_wrap_lines(false)
+        .with_links(false);
+    for f in &report.findings {
+        let mut out = String::new();
+        // Rendering into a String cannot fail but for a bug in a Display impl.
+        if handler.render_report(&mut out, &FindingDiagnostic::new(f)).is_err() {
+            out = format!("{} {}: {}\n", f.code, f.title, f.subject);
+        }
+        w.write_all(out.as_bytes())?;
+        w.write_all(b"\n")?;
+    }
+    let s = &report.summary;
+    let n = report.findings.len();
+    if n == 0 {
+        writeln!(w, "No known issues found.")?;
+    } else {
+        let mut parts = Vec::new();
+        for (count, name) in [
+            (s.findings.critical, "critical"),
+            (s.findings.error, "error"),
+            (s.findings.warning, "warning"),
+            (s.findings.info, "info"),
+        ] {
+            if count > 0 {
+                parts.push(format!("{count} {name}"));
+            }
+        }
+        writeln!(w, "{n} finding{} ({}).", plural(n), parts.join(", "))?;
+    }
+    writeln!(
+        w,
+        "Read {} input{}, {} line{}: {} recognised, {} unrecognised, {} blank; {} event{}.",
+        s.inputs,
+        plural(s.inputs),
+        s.lines,
+        plural(s.lines as usize),
+        s.recognized_lines,
+        s.unrecognized_lines,
+        s.blank_lines,
+        s.events,
+        plural(s.events as usize),
+    )?;
+    w.flush()?;
+    Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,193 @@
+//! Inputs: paths, directories, stdin and gzip-compressed files, read as a
+//! stream of lines with their byte offsets.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+use miette::Diagnostic;
+
+/// Where an input's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InputKind {
+    /// Standard input.
+    Stdin,
+    /// A file on disk.
+    File(PathBuf),
+}
+
+/// One input of an analysis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    /// How it is named in evidence and the summary.
+    pub name: String,
+    /// Where its bytes come from.
+    pub kind: InputKind,
+}
+
+impl Input {
+    /// Standard input, named `<stdin>`.
+    pub fn stdin() -> Self {
+        Input { name: "<stdin>".into(), kind: InputKind::Stdin }
+    }
+
+    /// A file, named by its path as given.
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        Input { name: path.display().to_string(), kind: InputKind::File(path) }
+    }
+
+    /// The file's modification year, which dates year-less syslog when nothing
+    /// else does.
+    pub fn modified_year(&self) -> Option<i32> {
+        use chrono::Datelike;
+        let InputKind::File(p) = &self.kind else { return None };
+        let t = std::fs::metadata(p).ok()?.modified().ok()?;
+        Some(chrono::DateTime::<chrono::Utc>::from(t).year())
+    }
+
+    /// Opens the input for reading, decompressing gzip (by its magic bytes,
+    /// whatever the name).
+    ///
+    /// # Errors
+    /// [`InputError::Open`] when the file cannot be opened.
+    pub fn open(&self) -> Result<Box<dyn BufRead + Send>, InputError> {
+        let raw: Box<dyn Read + Send> = match &self.kind {
+            InputKind::Stdin => Box::new(io::stdin()),
+            InputKind::File(p) => Box::new(File::open(p).map_err(|e| InputError::open(&self.name, e))?),
+        };
+        let mut buf = BufReader::with_capacity(64 * 1024, raw);
+        let magic = buf.fill_buf().map_err(|e| InputError::open(&self.name, e))?;
+        if magic.starts_with(&[0x1f, 0x8b]) {
+            Ok(Box::new(BufReader::with_capacity(64 * 1024, MultiGzDecoder::new(buf))))
+        } else {
+            Ok(Box::new(buf))
+        }
+    }
+}
+
+/// An input that could not be read.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The path does not exist, is not readable, or is not a file or directory.
+    #[error("{path}: {reason}")]
+    #[diagnostic(code(hsmdiag::input), help("check the path and its permissions; the other inputs were still analysed"))]
+    Open {
+        /// The path as given.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// Reading failed part-way (a truncated gzip file, an I/O error).
+    #[error("{path}: read failed after line {line}: {reason}")]
+    #[diagnostic(code(hsmdiag::input::read), help("the lines before this point were analysed"))]
+    Read {
+        /// The path as given.
+        path: String,
+        /// The last line read.
+        line: u32,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl InputError {
+    fn open(path: &str, e: io::Error) -> Self {
+        let reason = match e.kind() {
+            io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+            io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+            _ => e.to_string(),
+        };
+        InputError::Open { path: path.to_owned(), reason }
+    }
+}
+
+/// Turns command-line arguments into inputs: `-` is stdin, a directory gives
+/// its files (recursively, sorted by path), and no argument means stdin.
+/// Paths that cannot be read are returned as errors beside the inputs that can.
+pub fn expand(args: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    if args.is_empty() {
+        inputs.push(Input::stdin());
+    }
+    for a in args {
+        if a.as_os_str() == "-" {
+            inputs.push(Input::stdin());
+            continue;
+        }
+        match std::fs::metadata(a) {
+            Ok(m) if m.is_dir() => walk(a, &mut inputs, &mut errors),
+            Ok(_) => inputs.push(Input::file(a)),
+            Err(e) => errors.push(InputError::open(&a.display().to_string(), e)),
+        }
+    }
+    (inputs, errors)
+}
+
+fn walk(dir: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            errors.push(InputError::open(&dir.display().to_string(), e));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    paths.sort();
+    for p in paths {
+        if p.is_dir() {
+            walk(&p, inputs, errors);
+        } else {
+            inputs.push(Input::file(p));
+        }
+    }
+}
+
+/// Reads lines with their 1-based number and byte offset. Line endings (`\n`,
+/// `\r\n`) are removed; bytes that are not UTF-8 are replaced, not dropped.
+#[derive(Debug)]
+pub struct Lines<R> {
+    reader: R,
+    buf: Vec<u8>,
+    line: u32,
+    offset: u64,
+}
+
+impl<R: BufRead> Lines<R> {
+    /// Wraps a reader.
+    pub fn new(reader: R) -> Self {
+        Lines { reader, buf: Vec::with_capacity(512), line: 0, offset: 0 }
+    }
+
+    /// The next line as (number, offset, text), `None` at the end.
+    ///
+    /// # Errors
+    /// The reader's I/O error.
+    pub fn next_line(&mut self) -> io::Result<Option<(u32, u64, std::borrow::Cow<'_, str>)>> {
+        self.buf.clear();
+        let n = self.reader.read_until(b'\n', &mut self.buf)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let start = self.offset;
+        self.offset += n as u64;
+        self.line += 1;
+        let mut end = self.buf.len();
+        if end > 0 && self.buf[end - 1] == b'\n' {
+            end -= 1;
+        }
+        if end > 0 && self.buf[end - 1] == b'\r' {
+            end -= 1;
+        }
+        Ok(Some((self.line, start, String::from_utf8_lossy(&self.buf[..end]))))
+    }
+
+    /// The number of the last line read.
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+}
