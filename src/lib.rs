@@ -81,5 +81,7 @@ pub use kb::{
 pub use parse::grammar::{Catalogue, FieldType, Grammar, GrammarError, MessagePattern, SampleDef};
 pub use parse::syslog::{Header, Stamp, parse_header, segments};
 pub use parse::{LineOutcome, LineParser, ParseCtx};
-pub use report::{FindingDiagnostic, RenderError, TextOptions, write_json, write_text};
+pub use report::{
+    FindingDiagnostic, RenderError, TextOptions, rule_detection, rule_markdown, rules_markdown, write_json, write_text,
+};
 pub use source::{Input, InputError, InputKind, Lines, expand};

@@ -67,7 +67,7 @@ pub(super) fn run(args: &RulesArgs) -> u8 {
                 }
             }
         }
-        RulesFormat::Markdown => super::explain::rules_page(rules),
+        RulesFormat::Markdown => hsmdiag::rules_markdown(rules),
     };
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());

@@ -3,10 +3,12 @@
 
 mod diagnostic;
 mod json;
+mod rules;
 mod text;
 
 pub use diagnostic::FindingDiagnostic;
 pub use json::write_json;
+pub use rules::{rule_detection, rule_markdown, rules_markdown};
 pub use text::{TextOptions, write_text};
 
 /// Why a report could not be written.
