@@ -1,0 +1,52 @@
+//! Every file under samples/ is a test input: its events and its findings are
+//! snapshot-tested through the real parse + analyse path. A new sample is
+//! covered automatically; review its snapshots like code.
+
+use std::fmt::Write;
+
+use hsmdiag::{AnalyzerBuilder, Report};
+
+fn analyzer() -> hsmdiag::Analyzer {
+    // Year-less samples are dated by --year, never by the checkout's file times.
+    AnalyzerBuilder::new().year(Some(2026)).build().expect("built-in files load")
+}
+
+fn name(path: &std::path::Path) -> String {
+    let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    path.strip_prefix(base).unwrap_or(path).display().to_string()
+}
+
+#[test]
+fn sample_events() {
+    let analyzer = analyzer();
+    insta::glob!("../samples", "*/*", |path| {
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut out = String::new();
+        for ev in analyzer.parse_str(&text) {
+            let time = ev.time.map_or("-".to_owned(), |t| t.to_rfc3339());
+            let _ = write!(out, "L{} {} {} host={} prog={}", ev.span.line, time, ev.kind, ev.host.as_deref().unwrap_or("-"), ev.program.as_deref().unwrap_or("-"));
+            if let Some(pid) = ev.pid {
+                let _ = write!(out, "[{pid}]");
+            }
+            for f in &ev.fields {
+                let _ = write!(out, " {}={:?}", f.name, f.value.to_string());
+            }
+            out.push('\n');
+        }
+        insta::assert_snapshot!(out);
+    });
+}
+
+#[test]
+fn sample_findings() {
+    let analyzer = analyzer();
+    insta::glob!("../samples", "*/*", |path| {
+        let text = std::fs::read_to_string(path).unwrap();
+        let report: Report = analyzer.analyze_str(&name(path), &text);
+        let s = &report.summary;
+        // The summary accounts for every line.
+        assert_eq!(s.lines, s.recognized_lines + s.unrecognized_lines + s.blank_lines);
+        assert_eq!(s.lines as usize, text.lines().count());
+        insta::assert_json_snapshot!(report);
+    });
+}
