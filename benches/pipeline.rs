@@ -1,1 +1,78 @@
-fn main() {}
+//! Throughput of the parser and of the whole pipeline over a generated Luna
+//! appliance log: busy NTLS traffic, LunaSH commands, certmonitord, and a
+//! handshake failure every few hundred lines.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use hsmdiag::{AnalyzerBuilder, Grammar, LineParser, ParseCtx, SourceId};
+
+/// About `lines` lines of appliance log in Luna's own format.
+fn appliance_log(lines: usize) -> String {
+    let mut s = String::with_capacity(lines * 120);
+    let mut n = 0;
+    let mut i = 0u32;
+    while n < lines {
+        let (h, m, sec) = (8 + (i / 3600) % 12, (i / 60) % 60, i % 60);
+        let ts = format!("2026 Mar 01 {h:02}:{m:02}:{sec:02} hsm1  local5 info ");
+        let port = 40000 + (i % 20000);
+        let client = format!("10.3.1.{}", 4 + i % 40);
+        if i % 200 == 7 {
+            s.push_str(&format!(
+                "{ts} NTLS [2490]: info : 0 : Incoming connection request... : {client}/{port}\n"
+            ));
+            s.push_str(&format!("{ts} NTLS [2490]: Error message from SSLAccept is : error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca\n"));
+            s.push_str(&format!(
+                "{ts} NTLS [2490]: Error during SSL accept ( RC_SSL_ERROR )\n"
+            ));
+            s.push_str(&format!("{ts} NTLS [2490]: info : 0xc0000711 : Fail to establish a secure channel with client : {client}/{port} : RC_SSL_FAILED_HANDSHAKE\n"));
+            n += 4;
+        } else if i % 50 == 3 {
+            s.push_str(&format!("{ts} lunash [3301]: info : 0 : Command: partition show  : tenantadmin : 10.3.1.10/52210\n"));
+            n += 1;
+        } else if i % 97 == 5 {
+            s.push_str(&format!("{ts} sshd[811]: Accepted publickey for tenantadmin from 10.3.1.10 port 52210 ssh2\n"));
+            n += 1;
+        } else {
+            s.push_str(&format!(
+                "{ts} NTLS [2490]: info : 0 : Incoming connection request... : {client}/{port}\n"
+            ));
+            s.push_str(&format!("{ts} NTLS [2490]: info : 0 : Handshake result from: {client}/{port}, result: Success\n"));
+            s.push_str(&format!("{ts} NTLS [2490]: info : 0 : NTLS Client \"app{}\" connected and authenticated : {client}/{port}.\n", i % 40));
+            s.push_str(&format!("{ts} NTLS [2490]: info : 0 : NTLS Client \"app{}\" Connection instance removed : {client}/{port}\n", i % 40));
+            n += 4;
+        }
+        i += 1;
+    }
+    s
+}
+
+fn benches(c: &mut Criterion) {
+    let log = appliance_log(100_000);
+    let grammar = Grammar::builtin();
+    let analyzer = AnalyzerBuilder::new().build().expect("built-in files load");
+
+    let mut g = c.benchmark_group("luna_appliance");
+    g.throughput(Throughput::Bytes(log.len() as u64));
+    g.sample_size(10);
+    g.bench_function("parse", |b| {
+        b.iter(|| {
+            let mut parser = LineParser::new(&grammar, ParseCtx::new(SourceId(0)));
+            let mut events = Vec::new();
+            let mut offset = 0u64;
+            let mut count = 0usize;
+            for (i, line) in log.lines().enumerate() {
+                events.clear();
+                parser.parse_line(line, i as u32 + 1, offset, &mut events);
+                offset += line.len() as u64 + 1;
+                count += events.len();
+            }
+            count
+        })
+    });
+    g.bench_function("pipeline", |b| {
+        b.iter(|| analyzer.analyze_str("bench.log", &log).findings.len())
+    });
+    g.finish();
+}
+
+criterion_group!(pipeline, benches);
+criterion_main!(pipeline);

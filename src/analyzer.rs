@@ -64,6 +64,8 @@ pub struct Summary {
     pub unrecognized_events: u64,
     /// Findings by severity.
     pub findings: FindingCounts,
+    /// Inputs that could not be read (or not to the end), with the reason.
+    pub unreadable: Vec<String>,
     /// Per input.
     pub sources: Vec<SourceSummary>,
 }
@@ -182,7 +184,12 @@ impl AnalyzerBuilder {
         for (n, t) in &self.rules {
             kb.add(n, t, &grammar)?;
         }
-        Ok(Analyzer { grammar, kb, year: self.year, zone: self.zone })
+        Ok(Analyzer {
+            grammar,
+            kb,
+            year: self.year,
+            zone: self.zone,
+        })
     }
 }
 
@@ -198,7 +205,9 @@ pub struct Analyzer {
 impl Analyzer {
     /// An analyzer with the built-in grammar and rules.
     pub fn new() -> Self {
-        AnalyzerBuilder::new().build().expect("built-in files are checked by the test suite")
+        AnalyzerBuilder::new()
+            .build()
+            .expect("built-in files are checked by the test suite")
     }
 
     /// The rules it applies.
@@ -217,7 +226,9 @@ impl Analyzer {
     }
 
     fn ctx(&self, source: SourceId, input_year: Option<i32>) -> ParseCtx {
-        ParseCtx::new(source).with_year(self.year.or(input_year)).with_zone(self.zone)
+        ParseCtx::new(source)
+            .with_year(self.year.or(input_year))
+            .with_zone(self.zone)
     }
 
     /// Parses text into events, without applying rules.
@@ -235,8 +246,12 @@ impl Analyzer {
 
     /// Analyses text held in memory, named `name` in evidence.
     pub fn analyze_str(&self, name: &str, text: &str) -> Report {
-        let input = Input { name: name.to_owned(), kind: crate::source::InputKind::Stdin };
-        let reader: Box<dyn std::io::BufRead + Send> = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+        let input = Input {
+            name: name.to_owned(),
+            kind: crate::source::InputKind::Stdin,
+        };
+        let reader: Box<dyn std::io::BufRead + Send> =
+            Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
         let (findings, summary, _) = self.run(SourceId(0), &input, Ok(reader));
         self.report(vec![(findings, summary)])
     }
@@ -261,7 +276,9 @@ impl Analyzer {
                 None => parts.push((findings, summary)),
             }
         }
-        (self.report(parts), errors)
+        let mut report = self.report(parts);
+        report.summary.unreadable = errors.iter().map(ToString::to_string).collect();
+        (report, errors)
     }
 
     fn run(
@@ -270,7 +287,10 @@ impl Analyzer {
         input: &Input,
         reader: Result<Box<dyn std::io::BufRead + Send>, InputError>,
     ) -> (Vec<Finding>, SourceSummary, Option<InputError>) {
-        let mut summary = SourceSummary { name: input.name.clone(), ..Default::default() };
+        let mut summary = SourceSummary {
+            name: input.name.clone(),
+            ..Default::default()
+        };
         let reader = match reader {
             Ok(r) => r,
             Err(e) => return (Vec::new(), summary, Some(e)),
@@ -285,7 +305,11 @@ impl Analyzer {
                 Ok(Some(l)) => l,
                 Ok(None) => break,
                 Err(e) => {
-                    error = Some(InputError::Read { path: input.name.clone(), line: lines.line(), reason: e.to_string() });
+                    error = Some(InputError::Read {
+                        path: input.name.clone(),
+                        line: lines.line(),
+                        reason: e.to_string(),
+                    });
                     break;
                 }
             };
@@ -311,7 +335,10 @@ impl Analyzer {
     }
 
     fn report(&self, parts: Vec<(Vec<Finding>, SourceSummary)>) -> Report {
-        let mut summary = Summary { inputs: parts.len(), ..Default::default() };
+        let mut summary = Summary {
+            inputs: parts.len(),
+            ..Default::default()
+        };
         let mut all = Vec::new();
         let mut total = SourceSummary::default();
         for (f, s) in parts {
@@ -334,7 +361,11 @@ impl Analyzer {
                 crate::Severity::Info => summary.findings.info += 1,
             }
         }
-        Report { version: Report::VERSION, findings, summary }
+        Report {
+            version: Report::VERSION,
+            findings,
+            summary,
+        }
     }
 }
 

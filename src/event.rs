@@ -117,7 +117,11 @@ impl fmt::Display for Value {
             Value::Hex(n) => write!(f, "0x{n:08x}"),
             Value::Ip(ip) => write!(f, "{ip}"),
             Value::Socket(s) => write!(f, "{s}"),
-            Value::Time(t) => write!(f, "{}", t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            Value::Time(t) => write!(
+                f,
+                "{}",
+                t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            ),
         }
     }
 }

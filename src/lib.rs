@@ -60,6 +60,10 @@
 //! [`Analyzer`] runs all of it; [`AnalyzerBuilder`] configures it (the year for
 //! year-less timestamps, the zone, extra grammar and rule files).
 #![deny(missing_docs)]
+#![allow(
+    clippy::result_large_err,
+    reason = "grammar and rule errors carry the file text for miette; they arise once, at load, never per line"
+)]
 
 mod analyzer;
 mod engine;
@@ -70,18 +74,21 @@ mod parse;
 mod report;
 mod source;
 
-pub use analyzer::{Analyzer, AnalyzerBuilder, BuildError, FindingCounts, Report, SourceSummary, Summary};
+pub use analyzer::{
+    Analyzer, AnalyzerBuilder, BuildError, FindingCounts, Report, SourceSummary, Summary,
+};
 pub use engine::{Engine, SourceNames, merge};
 pub use event::{Event, EventKind, Field, META_FIELDS, SourceId, Span, Value};
 pub use finding::{Evidence, Finding, MAX_EVIDENCE, Step};
 pub use kb::{
-    Cond, Direction, Example, KbError, KnowledgeBase, MatchSpec, Matcher, Owner, RemedyStep, Rule, RuleCode,
-    Severity, Template, nearest, parse_duration,
+    Cond, Direction, Example, KbError, KnowledgeBase, MatchSpec, Matcher, Owner, RemedyStep, Rule,
+    RuleCode, Severity, Template, nearest, parse_duration,
 };
 pub use parse::grammar::{Catalogue, FieldType, Grammar, GrammarError, MessagePattern, SampleDef};
 pub use parse::syslog::{Header, Stamp, parse_header, segments};
 pub use parse::{LineOutcome, LineParser, ParseCtx};
 pub use report::{
-    FindingDiagnostic, RenderError, TextOptions, rule_detection, rule_markdown, rules_markdown, write_json, write_text,
+    FindingDiagnostic, RenderError, TextOptions, rule_detection, rule_markdown, rules_markdown,
+    write_json, write_text,
 };
 pub use source::{Input, InputError, InputKind, Lines, expand};

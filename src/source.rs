@@ -30,20 +30,28 @@ pub struct Input {
 impl Input {
     /// Standard input, named `<stdin>`.
     pub fn stdin() -> Self {
-        Input { name: "<stdin>".into(), kind: InputKind::Stdin }
+        Input {
+            name: "<stdin>".into(),
+            kind: InputKind::Stdin,
+        }
     }
 
     /// A file, named by its path as given.
     pub fn file(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
-        Input { name: path.display().to_string(), kind: InputKind::File(path) }
+        Input {
+            name: path.display().to_string(),
+            kind: InputKind::File(path),
+        }
     }
 
     /// The file's modification year, which dates year-less syslog when nothing
     /// else does.
     pub fn modified_year(&self) -> Option<i32> {
         use chrono::Datelike;
-        let InputKind::File(p) = &self.kind else { return None };
+        let InputKind::File(p) = &self.kind else {
+            return None;
+        };
         let t = std::fs::metadata(p).ok()?.modified().ok()?;
         Some(chrono::DateTime::<chrono::Utc>::from(t).year())
     }
@@ -56,12 +64,19 @@ impl Input {
     pub fn open(&self) -> Result<Box<dyn BufRead + Send>, InputError> {
         let raw: Box<dyn Read + Send> = match &self.kind {
             InputKind::Stdin => Box::new(io::stdin()),
-            InputKind::File(p) => Box::new(File::open(p).map_err(|e| InputError::open(&self.name, e))?),
+            InputKind::File(p) => {
+                Box::new(File::open(p).map_err(|e| InputError::open(&self.name, e))?)
+            }
         };
         let mut buf = BufReader::with_capacity(64 * 1024, raw);
-        let magic = buf.fill_buf().map_err(|e| InputError::open(&self.name, e))?;
+        let magic = buf
+            .fill_buf()
+            .map_err(|e| InputError::open(&self.name, e))?;
         if magic.starts_with(&[0x1f, 0x8b]) {
-            Ok(Box::new(BufReader::with_capacity(64 * 1024, MultiGzDecoder::new(buf))))
+            Ok(Box::new(BufReader::with_capacity(
+                64 * 1024,
+                MultiGzDecoder::new(buf),
+            )))
         } else {
             Ok(Box::new(buf))
         }
@@ -74,7 +89,10 @@ impl Input {
 pub enum InputError {
     /// The path does not exist, is not readable, or is not a file or directory.
     #[error("{path}: {reason}")]
-    #[diagnostic(code(hsmdiag::input), help("check the path and its permissions; the other inputs were still analysed"))]
+    #[diagnostic(
+        code(hsmdiag::input),
+        help("check the path and its permissions; the other inputs were still analysed")
+    )]
     Open {
         /// The path as given.
         path: String,
@@ -83,7 +101,10 @@ pub enum InputError {
     },
     /// Reading failed part-way (a truncated gzip file, an I/O error).
     #[error("{path}: read failed after line {line}: {reason}")]
-    #[diagnostic(code(hsmdiag::input::read), help("the lines before this point were analysed"))]
+    #[diagnostic(
+        code(hsmdiag::input::read),
+        help("the lines before this point were analysed")
+    )]
     Read {
         /// The path as given.
         path: String,
@@ -101,7 +122,10 @@ impl InputError {
             io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
             _ => e.to_string(),
         };
-        InputError::Open { path: path.to_owned(), reason }
+        InputError::Open {
+            path: path.to_owned(),
+            reason,
+        }
     }
 }
 
@@ -160,7 +184,12 @@ pub struct Lines<R> {
 impl<R: BufRead> Lines<R> {
     /// Wraps a reader.
     pub fn new(reader: R) -> Self {
-        Lines { reader, buf: Vec::with_capacity(512), line: 0, offset: 0 }
+        Lines {
+            reader,
+            buf: Vec::with_capacity(512),
+            line: 0,
+            offset: 0,
+        }
     }
 
     /// The next line as (number, offset, text), `None` at the end.
@@ -183,7 +212,11 @@ impl<R: BufRead> Lines<R> {
         if end > 0 && self.buf[end - 1] == b'\r' {
             end -= 1;
         }
-        Ok(Some((self.line, start, String::from_utf8_lossy(&self.buf[..end]))))
+        Ok(Some((
+            self.line,
+            start,
+            String::from_utf8_lossy(&self.buf[..end]),
+        )))
     }
 
     /// The number of the last line read.

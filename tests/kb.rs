@@ -22,7 +22,10 @@ fn rule_files() -> Vec<PathBuf> {
 }
 
 fn analyze(path: &Path) -> Report {
-    let analyzer = AnalyzerBuilder::new().year(Some(2026)).build().expect("built-in files load");
+    let analyzer = AnalyzerBuilder::new()
+        .year(Some(2026))
+        .build()
+        .expect("built-in files load");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     analyzer.analyze_str(&path.display().to_string(), &text)
 }
@@ -31,9 +34,18 @@ fn analyze(path: &Path) -> Report {
 fn every_rule_file_is_loaded_and_named_by_its_code() {
     let analyzer = Analyzer::new();
     let files = rule_files();
-    assert_eq!(files.len(), analyzer.rules().len(), "each file in grammars/kb is one rule");
+    assert_eq!(
+        files.len(),
+        analyzer.rules().len(),
+        "each file in grammars/kb is one rule"
+    );
     for r in analyzer.rules() {
-        assert_eq!(r.file, format!("{}.toml", r.code), "{}: the file name is the code", r.id);
+        assert_eq!(
+            r.file,
+            format!("{}.toml", r.code),
+            "{}: the file name is the code",
+            r.id
+        );
     }
 }
 
@@ -55,9 +67,16 @@ fn ids_and_codes_are_unique_and_in_their_family_block() {
             "deprov" => 6,
             other => panic!("{}: unknown family `{other}`", r.id),
         };
-        assert_eq!(r.code.block(), block, "{} {}: code outside its family's block", r.code, r.id);
+        assert_eq!(
+            r.code.block(),
+            block,
+            "{} {}: code outside its family's block",
+            r.code,
+            r.id
+        );
         assert!(
-            r.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.'),
+            r.id.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.'),
             "{}: ids are lower-case dotted names",
             r.id
         );
@@ -67,7 +86,10 @@ fn ids_and_codes_are_unique_and_in_their_family_block() {
 #[test]
 fn duplicate_codes_are_rejected_at_load() {
     let text = std::fs::read_to_string(root().join("grammars/kb/HSM101.toml")).unwrap();
-    let err = AnalyzerBuilder::new().rule("copy.toml", text).build().unwrap_err();
+    let err = AnalyzerBuilder::new()
+        .rule("copy.toml", text)
+        .build()
+        .unwrap_err();
     assert!(err.to_string().contains("already defined"), "{err}");
 }
 
@@ -80,31 +102,54 @@ fn text_fields_are_present_and_titles_follow_the_convention() {
             ("confirm", &r.confirm),
             ("false_positives", &r.false_positives),
         ] {
-            assert!(text.trim().len() >= 40, "{}: `{name}` is missing or too short", r.id);
+            assert!(
+                text.trim().len() >= 40,
+                "{}: `{name}` is missing or too short",
+                r.id
+            );
         }
         assert!(!r.remediation.is_empty(), "{}: no remediation", r.id);
         assert!(!r.references.is_empty(), "{}: no references", r.id);
         let first = r.title.split_whitespace().next().unwrap_or_default();
-        let is_name = first.len() >= 2 && first.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        let is_name = first.len() >= 2
+            && first
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
         assert!(
             is_name || r.title.starts_with(|c: char| c.is_lowercase()),
             "{}: a title is lower-case unless it opens with a name: {}",
             r.id,
             r.title
         );
-        assert!(!r.title.ends_with('.'), "{}: no final period in a title", r.id);
+        assert!(
+            !r.title.ends_with('.'),
+            "{}: no final period in a title",
+            r.id
+        );
     }
 }
 
 #[test]
 fn every_rule_has_examples_that_fire_and_that_stay_quiet() {
     for r in Analyzer::new().rules() {
-        assert!(r.examples.iter().any(|e| e.fires), "{}: needs an example that fires", r.id);
-        assert!(r.examples.iter().any(|e| !e.fires), "{}: needs an example that stays quiet", r.id);
+        assert!(
+            r.examples.iter().any(|e| e.fires),
+            "{}: needs an example that fires",
+            r.id
+        );
+        assert!(
+            r.examples.iter().any(|e| !e.fires),
+            "{}: needs an example that stays quiet",
+            r.id
+        );
         for ex in &r.examples {
             let report = analyze(&root().join(&ex.input));
             let fired = report.findings.iter().any(|f| f.code == r.code);
-            assert_eq!(fired, ex.fires, "{} on {}: fired = {fired}, expected {}", r.code, ex.input, ex.fires);
+            assert_eq!(
+                fired, ex.fires,
+                "{} on {}: fired = {fired}, expected {}",
+                r.code, ex.input, ex.fires
+            );
         }
     }
 }
@@ -115,9 +160,17 @@ fn remediation_is_filled_from_the_log() {
     // no `{name}` survives into a finding; `<name>` marks what the user fills in.
     for r in Analyzer::new().rules() {
         for ex in r.examples.iter().filter(|e| e.fires) {
-            for f in analyze(&root().join(&ex.input)).findings.iter().filter(|f| f.code == r.code) {
+            for f in analyze(&root().join(&ex.input))
+                .findings
+                .iter()
+                .filter(|f| f.code == r.code)
+            {
                 for line in f.remediation.iter().chain(f.message.iter()) {
-                    assert!(!line.contains('{') && !line.contains('}'), "{}: unfilled template in `{line}`", r.id);
+                    assert!(
+                        !line.contains('{') && !line.contains('}'),
+                        "{}: unfilled template in `{line}`",
+                        r.id
+                    );
                 }
             }
         }

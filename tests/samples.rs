@@ -8,12 +8,18 @@ use hsmdiag::{AnalyzerBuilder, Report};
 
 fn analyzer() -> hsmdiag::Analyzer {
     // Year-less samples are dated by --year, never by the checkout's file times.
-    AnalyzerBuilder::new().year(Some(2026)).build().expect("built-in files load")
+    AnalyzerBuilder::new()
+        .year(Some(2026))
+        .build()
+        .expect("built-in files load")
 }
 
 fn name(path: &std::path::Path) -> String {
     let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    path.strip_prefix(base).unwrap_or(path).display().to_string()
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 #[test]
@@ -24,7 +30,15 @@ fn sample_events() {
         let mut out = String::new();
         for ev in analyzer.parse_str(&text) {
             let time = ev.time.map_or("-".to_owned(), |t| t.to_rfc3339());
-            let _ = write!(out, "L{} {} {} host={} prog={}", ev.span.line, time, ev.kind, ev.host.as_deref().unwrap_or("-"), ev.program.as_deref().unwrap_or("-"));
+            let _ = write!(
+                out,
+                "L{} {} {} host={} prog={}",
+                ev.span.line,
+                time,
+                ev.kind,
+                ev.host.as_deref().unwrap_or("-"),
+                ev.program.as_deref().unwrap_or("-")
+            );
             if let Some(pid) = ev.pid {
                 let _ = write!(out, "[{pid}]");
             }
@@ -45,7 +59,10 @@ fn sample_findings() {
         let report: Report = analyzer.analyze_str(&name(path), &text);
         let s = &report.summary;
         // The summary accounts for every line.
-        assert_eq!(s.lines, s.recognized_lines + s.unrecognized_lines + s.blank_lines);
+        assert_eq!(
+            s.lines,
+            s.recognized_lines + s.unrecognized_lines + s.blank_lines
+        );
         assert_eq!(s.lines as usize, text.lines().count());
         insta::assert_json_snapshot!(report);
     });

@@ -24,7 +24,10 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
     };
     let written = match args.format {
         Format::Text => {
-            let opts = TextOptions::new(super::use_color(args.color, args.output.is_some()), super::width());
+            let opts = TextOptions::new(
+                super::use_color(args.color, args.output.is_some()),
+                super::width(),
+            );
             write_text(&report, &mut out, opts)
         }
         Format::Json => write_json(&report, &mut out),

@@ -101,4 +101,3 @@ fn doc(r: &Rule) -> RuleDoc<'_> {
         references: &r.references,
     }
 }
-

@@ -26,7 +26,12 @@ pub const EXIT_ERROR: u8 = 2;
 ///
 /// Exit status: 0 nothing found, 1 findings reported, 2 usage error or unreadable input.
 #[derive(Debug, Parser)]
-#[command(name = "hsmdiag", version, args_conflicts_with_subcommands = true, max_term_width = 100)]
+#[command(
+    name = "hsmdiag",
+    version,
+    args_conflicts_with_subcommands = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -89,7 +94,11 @@ pub fn run() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { EXIT_CLEAN });
+            return ExitCode::from(if e.use_stderr() {
+                EXIT_ERROR
+            } else {
+                EXIT_CLEAN
+            });
         }
     };
     let code = match cli.command {
@@ -115,13 +124,22 @@ fn use_color(choice: ColorChoice, to_file: bool) -> bool {
 
 /// Width for wrapped prose: `COLUMNS` when set, else 100.
 fn width() -> usize {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|w| *w >= 40).unwrap_or(100)
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|w| *w >= 40)
+        .unwrap_or(100)
 }
 
 /// Prints an error diagnostic on stderr.
 fn print_error(d: &dyn miette::Diagnostic) {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+    let color = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(width());
     let mut out = String::new();
     if handler.render_report(&mut out, d).is_err() {

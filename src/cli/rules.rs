@@ -43,7 +43,13 @@ pub(super) fn run(args: &RulesArgs) -> u8 {
             let w = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
             let mut s = String::new();
             for r in rules {
-                s.push_str(&format!("{}  {:<w$}  {:<8}  {}\n", r.code, r.id, r.severity.to_string(), r.title));
+                s.push_str(&format!(
+                    "{}  {:<w$}  {:<8}  {}\n",
+                    r.code,
+                    r.id,
+                    r.severity.to_string(),
+                    r.title
+                ));
             }
             s
         }

@@ -77,7 +77,11 @@ struct Matched {
 
 impl Matched {
     fn new(event: &Event, cond: &Cond) -> Self {
-        Matched { event: event.clone(), label: cond.label.clone(), note: cond.note.clone() }
+        Matched {
+            event: event.clone(),
+            label: cond.label.clone(),
+            note: cond.note.clone(),
+        }
     }
 }
 
@@ -153,8 +157,20 @@ impl<'kb> Engine<'kb> {
                         (Matcher::Single { .. }, ()) => State::Stateless,
                         (Matcher::Count { .. }, ()) => State::Count(HashMap::new()),
                         (Matcher::Sequence { .. }, ()) => State::Sequence(HashMap::new()),
-                        (Matcher::Absence { direction: Direction::Before, .. }, ()) => State::Seen(HashMap::new()),
-                        (Matcher::Absence { direction: Direction::After, .. }, ()) => State::Pending(HashMap::new()),
+                        (
+                            Matcher::Absence {
+                                direction: Direction::Before,
+                                ..
+                            },
+                            (),
+                        ) => State::Seen(HashMap::new()),
+                        (
+                            Matcher::Absence {
+                                direction: Direction::After,
+                                ..
+                            },
+                            (),
+                        ) => State::Pending(HashMap::new()),
                     })
                     .collect()
             })
@@ -169,7 +185,13 @@ impl<'kb> Engine<'kb> {
                     .collect()
             })
             .collect();
-        Engine { kb, states, aggs: HashMap::new(), yields, last_time: None }
+        Engine {
+            kb,
+            states,
+            aggs: HashMap::new(),
+            yields,
+            last_time: None,
+        }
     }
 
     /// Feeds one event.
@@ -202,9 +224,15 @@ impl<'kb> Engine<'kb> {
                 if let State::Pending(map) = &mut self.states[ri][si] {
                     for waiting in map.values_mut() {
                         waiting.retain(|m| {
-                            let expired = m.event.time.is_some() && !within(spec, m.event.time, Some(now));
+                            let expired =
+                                m.event.time.is_some() && !within(spec, m.event.time, Some(now));
                             if expired {
-                                hits.push(Hit { rule: ri, spec: si, events: vec![m.clone()], weight: 1 });
+                                hits.push(Hit {
+                                    rule: ri,
+                                    spec: si,
+                                    events: vec![m.clone()],
+                                    weight: 1,
+                                });
                             }
                             !expired
                         });
@@ -221,18 +249,23 @@ impl<'kb> Engine<'kb> {
         let subject = spec.subject.render(|n| lookup(&hit.events, n));
         let times = hit.events.iter().filter_map(|m| m.event.time);
         let (lo, hi) = (times.clone().min(), times.max());
-        let anchor = hit.events.last().map_or((SourceId(0), 0), |m| (m.event.span.source, m.event.span.start));
-        let agg = self.aggs.entry((hit.rule, subject.clone())).or_insert_with(|| Agg {
-            rule: hit.rule,
-            spec: hit.spec,
-            subject,
-            count: 0,
-            first_seen: None,
-            last_seen: None,
-            first_pos: anchor,
-            evidence: Vec::new(),
-            binding: hit.events.clone(),
+        let anchor = hit.events.last().map_or((SourceId(0), 0), |m| {
+            (m.event.span.source, m.event.span.start)
         });
+        let agg = self
+            .aggs
+            .entry((hit.rule, subject.clone()))
+            .or_insert_with(|| Agg {
+                rule: hit.rule,
+                spec: hit.spec,
+                subject,
+                count: 0,
+                first_seen: None,
+                last_seen: None,
+                first_pos: anchor,
+                evidence: Vec::new(),
+                binding: hit.events.clone(),
+            });
         agg.count += hit.weight;
         agg.first_seen = min_opt(agg.first_seen, lo);
         agg.last_seen = max_opt(agg.last_seen, hi);
@@ -260,7 +293,12 @@ impl<'kb> Engine<'kb> {
                 if let State::Pending(map) = &mut self.states[ri][si] {
                     for (_, waiting) in map.drain() {
                         for m in waiting {
-                            hits.push(Hit { rule: ri, spec: si, events: vec![m], weight: 1 });
+                            hits.push(Hit {
+                                rule: ri,
+                                spec: si,
+                                events: vec![m],
+                                weight: 1,
+                            });
                         }
                     }
                 }
@@ -271,7 +309,9 @@ impl<'kb> Engine<'kb> {
         }
         let mut aggs: Vec<Agg> = self.aggs.into_values().collect();
         aggs.sort_by(|a, b| a.first_pos.cmp(&b.first_pos).then(a.rule.cmp(&b.rule)));
-        aggs.into_iter().map(|a| build_finding(&self.kb.rules()[a.rule], a, names)).collect()
+        aggs.into_iter()
+            .map(|a| build_finding(&self.kb.rules()[a.rule], a, names))
+            .collect()
     }
 }
 
@@ -290,11 +330,23 @@ fn max_opt(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTim
 }
 
 /// Runs one matcher on one event.
-fn step(ri: usize, si: usize, spec: &MatchSpec, state: &mut State, ev: &Event, hits: &mut Vec<Hit>) {
+fn step(
+    ri: usize,
+    si: usize,
+    spec: &MatchSpec,
+    state: &mut State,
+    ev: &Event,
+    hits: &mut Vec<Hit>,
+) {
     match (&spec.matcher, state) {
         (Matcher::Single { cond }, _) => {
             if cond.matches(ev) {
-                hits.push(Hit { rule: ri, spec: si, events: vec![Matched::new(ev, cond)], weight: 1 });
+                hits.push(Hit {
+                    rule: ri,
+                    spec: si,
+                    events: vec![Matched::new(ev, cond)],
+                    weight: 1,
+                });
             }
         }
         (Matcher::Count { cond, threshold }, State::Count(map)) => {
@@ -303,7 +355,8 @@ fn step(ri: usize, si: usize, spec: &MatchSpec, state: &mut State, ev: &Event, h
             }
             let st = map.entry(key_of(spec, ev)).or_default();
             st.times.push_back(ev.time);
-            while st.times.len() > 1 && !within(spec, st.times.front().copied().flatten(), ev.time) {
+            while st.times.len() > 1 && !within(spec, st.times.front().copied().flatten(), ev.time)
+            {
                 st.times.pop_front();
                 if !st.first.is_empty() && !st.fired {
                     st.first.remove(0);
@@ -317,13 +370,23 @@ fn step(ri: usize, si: usize, spec: &MatchSpec, state: &mut State, ev: &Event, h
                 return;
             }
             if st.fired {
-                hits.push(Hit { rule: ri, spec: si, events: vec![Matched::new(ev, cond)], weight: 1 });
+                hits.push(Hit {
+                    rule: ri,
+                    spec: si,
+                    events: vec![Matched::new(ev, cond)],
+                    weight: 1,
+                });
             } else {
                 st.fired = true;
                 let mut events = std::mem::take(&mut st.first);
                 events.truncate(MAX_EVIDENCE - 1);
                 events.push(Matched::new(ev, cond));
-                hits.push(Hit { rule: ri, spec: si, events, weight: u64::from(*threshold) });
+                hits.push(Hit {
+                    rule: ri,
+                    spec: si,
+                    events,
+                    weight: u64::from(*threshold),
+                });
             }
         }
         (Matcher::Sequence { steps }, State::Sequence(map)) => {
@@ -337,7 +400,12 @@ fn step(ri: usize, si: usize, spec: &MatchSpec, state: &mut State, ev: &Event, h
                     p.next = j + 1;
                     if p.next == steps.len() {
                         let p = map.remove(&key).expect("present: just advanced");
-                        hits.push(Hit { rule: ri, spec: si, events: p.events, weight: 1 });
+                        hits.push(Hit {
+                            rule: ri,
+                            spec: si,
+                            events: p.events,
+                            weight: 1,
+                        });
                     }
                     return;
                 }
@@ -346,14 +414,33 @@ fn step(ri: usize, si: usize, spec: &MatchSpec, state: &mut State, ev: &Event, h
             if let Some(j) = next_step(steps, 0, ev) {
                 if j + 1 == steps.len() {
                     // Every earlier step is optional and none was seen.
-                    hits.push(Hit { rule: ri, spec: si, events: vec![Matched::new(ev, &steps[j])], weight: 1 });
+                    hits.push(Hit {
+                        rule: ri,
+                        spec: si,
+                        events: vec![Matched::new(ev, &steps[j])],
+                        weight: 1,
+                    });
                     map.remove(&key);
                 } else {
-                    map.insert(key, Partial { next: j + 1, start: ev.time, events: vec![Matched::new(ev, &steps[j])] });
+                    map.insert(
+                        key,
+                        Partial {
+                            next: j + 1,
+                            start: ev.time,
+                            events: vec![Matched::new(ev, &steps[j])],
+                        },
+                    );
                 }
             }
         }
-        (Matcher::Absence { trigger, expect, direction: Direction::Before }, State::Seen(map)) => {
+        (
+            Matcher::Absence {
+                trigger,
+                expect,
+                direction: Direction::Before,
+            },
+            State::Seen(map),
+        ) => {
             if expect.matches(ev) {
                 map.insert(key_of(spec, ev), ev.time);
             }
@@ -361,18 +448,32 @@ fn step(ri: usize, si: usize, spec: &MatchSpec, state: &mut State, ev: &Event, h
                 let key = key_of(spec, ev);
                 let seen = map.get(&key).is_some_and(|t| within(spec, *t, ev.time));
                 if !seen {
-                    hits.push(Hit { rule: ri, spec: si, events: vec![Matched::new(ev, trigger)], weight: 1 });
+                    hits.push(Hit {
+                        rule: ri,
+                        spec: si,
+                        events: vec![Matched::new(ev, trigger)],
+                        weight: 1,
+                    });
                 }
             }
         }
-        (Matcher::Absence { trigger, expect, direction: Direction::After }, State::Pending(map)) => {
+        (
+            Matcher::Absence {
+                trigger,
+                expect,
+                direction: Direction::After,
+            },
+            State::Pending(map),
+        ) => {
             if expect.matches(ev) {
                 if let Some(waiting) = map.get_mut(&key_of(spec, ev)) {
                     waiting.retain(|m| !within(spec, m.event.time, ev.time));
                 }
             }
             if trigger.matches(ev) {
-                map.entry(key_of(spec, ev)).or_default().push(Matched::new(ev, trigger));
+                map.entry(key_of(spec, ev))
+                    .or_default()
+                    .push(Matched::new(ev, trigger));
             }
         }
         _ => unreachable!("each matcher is created with its own state kind"),
@@ -411,7 +512,9 @@ fn lookup(events: &[Matched], name: &str) -> Option<String> {
 
 fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
     let spec = &rule.matches[a.spec];
-    let fmt_time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+    let fmt_time = |t: Option<DateTime<Utc>>| {
+        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    };
     let engine_value = |n: &str| -> Option<String> {
         match n {
             "count" => Some(a.count.to_string()),

@@ -63,7 +63,8 @@ impl RuleCode {
     /// Checks and makes a code.
     pub fn parse(s: &str) -> Option<Self> {
         let digits = s.strip_prefix("HSM")?;
-        (digits.len() == 3 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| RuleCode(s.to_owned()))
+        (digits.len() == 3 && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| RuleCode(s.to_owned()))
     }
 
     /// The code as text.
@@ -318,7 +319,15 @@ struct MatchDef {
 }
 
 /// Placeholders the engine supplies for every finding.
-pub const ENGINE_FIELDS: &[&str] = &["count", "first_seen", "last_seen", "threshold", "window", "source", "line"];
+pub const ENGINE_FIELDS: &[&str] = &[
+    "count",
+    "first_seen",
+    "last_seen",
+    "threshold",
+    "window",
+    "source",
+    "line",
+];
 
 /// Parses `30s`, `10m`, `24h`, `2d`.
 pub fn parse_duration(s: &str) -> Option<Duration> {
@@ -352,7 +361,12 @@ struct Loader<'a> {
 }
 
 impl Loader<'_> {
-    fn err(&self, span: Option<std::ops::Range<usize>>, message: String, help: Option<String>) -> KbError {
+    fn err(
+        &self,
+        span: Option<std::ops::Range<usize>>,
+        message: String,
+        help: Option<String>,
+    ) -> KbError {
         KbError {
             file: self.file.to_owned(),
             message,
@@ -363,7 +377,8 @@ impl Loader<'_> {
     }
 
     fn regex(&self, s: &Spanned<String>) -> Result<Regex, KbError> {
-        Regex::new(s.get_ref()).map_err(|e| self.err(Some(s.span()), format!("invalid regex: {e}"), None))
+        Regex::new(s.get_ref())
+            .map_err(|e| self.err(Some(s.span()), format!("invalid regex: {e}"), None))
     }
 
     fn cond(&self, c: CondDef) -> Result<Cond, KbError> {
@@ -411,11 +426,19 @@ impl Loader<'_> {
         })
     }
 
-    fn matcher(&self, m: MatchDef, rule_subject: &Template) -> Result<(MatchSpec, BTreeSet<String>), KbError> {
+    fn matcher(
+        &self,
+        m: MatchDef,
+        rule_subject: &Template,
+    ) -> Result<(MatchSpec, BTreeSet<String>), KbError> {
         let kind_span = m.kind.span();
         let single_cond = |m: &mut MatchDef| -> Result<Cond, KbError> {
             let event = m.event.take().ok_or_else(|| {
-                self.err(Some(kind_span.clone()), "this kind of match needs `event`".into(), None)
+                self.err(
+                    Some(kind_span.clone()),
+                    "this kind of match needs `event`".into(),
+                    None,
+                )
             })?;
             self.cond(CondDef {
                 event,
@@ -428,29 +451,50 @@ impl Loader<'_> {
         };
         let mut m = m;
         let matcher = match m.kind.get_ref().as_str() {
-            "single" => Matcher::Single { cond: single_cond(&mut m)? },
+            "single" => Matcher::Single {
+                cond: single_cond(&mut m)?,
+            },
             "count" => {
                 let threshold = m.threshold.ok_or_else(|| {
-                    self.err(Some(kind_span.clone()), "a count needs `threshold`".into(), None)
+                    self.err(
+                        Some(kind_span.clone()),
+                        "a count needs `threshold`".into(),
+                        None,
+                    )
                 })?;
-                Matcher::Count { cond: single_cond(&mut m)?, threshold }
+                Matcher::Count {
+                    cond: single_cond(&mut m)?,
+                    threshold,
+                }
             }
             "sequence" => {
                 if m.steps.len() < 2 {
-                    return Err(self.err(Some(kind_span), "a sequence needs at least two `steps`".into(), None));
+                    return Err(self.err(
+                        Some(kind_span),
+                        "a sequence needs at least two `steps`".into(),
+                        None,
+                    ));
                 }
                 let steps = std::mem::take(&mut m.steps)
                     .into_iter()
                     .map(|c| self.cond(c))
                     .collect::<Result<Vec<_>, _>>()?;
                 if steps.last().is_some_and(|s| s.optional) {
-                    return Err(self.err(Some(kind_span), "the last step of a sequence cannot be optional".into(), None));
+                    return Err(self.err(
+                        Some(kind_span),
+                        "the last step of a sequence cannot be optional".into(),
+                        None,
+                    ));
                 }
                 Matcher::Sequence { steps }
             }
             "absence" => {
                 let expect = m.expect.take().ok_or_else(|| {
-                    self.err(Some(kind_span.clone()), "an absence needs `expect`".into(), None)
+                    self.err(
+                        Some(kind_span.clone()),
+                        "an absence needs `expect`".into(),
+                        None,
+                    )
                 })?;
                 let expect = self.cond(expect)?;
                 let direction = match m.direction.as_ref().map(|d| d.get_ref().as_str()) {
@@ -465,9 +509,17 @@ impl Loader<'_> {
                     }
                 };
                 if direction == Direction::After && m.within.is_none() {
-                    return Err(self.err(Some(kind_span), "an absence `after` needs `within`".into(), None));
+                    return Err(self.err(
+                        Some(kind_span),
+                        "an absence `after` needs `within`".into(),
+                        None,
+                    ));
                 }
-                Matcher::Absence { trigger: single_cond(&mut m)?, expect, direction }
+                Matcher::Absence {
+                    trigger: single_cond(&mut m)?,
+                    expect,
+                    direction,
+                }
             }
             other => {
                 return Err(self.err(
@@ -480,7 +532,11 @@ impl Loader<'_> {
         let within = match &m.within {
             None => None,
             Some(w) => Some(parse_duration(w.get_ref()).ok_or_else(|| {
-                self.err(Some(w.span()), format!("`{}` is not a duration", w.get_ref()), Some("write e.g. 30s, 10m, 24h or 2d".into()))
+                self.err(
+                    Some(w.span()),
+                    format!("`{}` is not a duration", w.get_ref()),
+                    Some("write e.g. 30s, 10m, 24h or 2d".into()),
+                )
             })?),
         };
         let subject = match &m.subject {
@@ -493,7 +549,11 @@ impl Loader<'_> {
             Matcher::Sequence { steps } => steps.iter().collect(),
             Matcher::Absence { trigger, .. } => vec![trigger],
         };
-        let mut captured: BTreeSet<String> = META_FIELDS.iter().chain(ENGINE_FIELDS).map(|s| (*s).to_owned()).collect();
+        let mut captured: BTreeSet<String> = META_FIELDS
+            .iter()
+            .chain(ENGINE_FIELDS)
+            .map(|s| (*s).to_owned())
+            .collect();
         for c in &conds {
             for f in self.fields.get(&c.event).into_iter().flatten() {
                 captured.insert(f.clone());
@@ -502,7 +562,14 @@ impl Loader<'_> {
         for k in &m.key {
             let base = k.get_ref().split('.').next().unwrap_or_default();
             if !captured.contains(base) {
-                return Err(self.err(Some(k.span()), format!("the key `{}` is not a field of the matched events", k.get_ref()), None));
+                return Err(self.err(
+                    Some(k.span()),
+                    format!(
+                        "the key `{}` is not a field of the matched events",
+                        k.get_ref()
+                    ),
+                    None,
+                ));
             }
         }
         let spec = MatchSpec {
@@ -521,14 +588,23 @@ impl Loader<'_> {
         })
     }
 
-    fn check_captured(&self, t: &Template, span: std::ops::Range<usize>, captured: &BTreeSet<String>) -> Result<(), KbError> {
+    fn check_captured(
+        &self,
+        t: &Template,
+        span: std::ops::Range<usize>,
+        captured: &BTreeSet<String>,
+    ) -> Result<(), KbError> {
         for name in t.required() {
             let base = name.split('.').next().unwrap_or(name);
             if !captured.contains(base) {
                 return Err(self.err(
                     Some(span),
-                    format!("the placeholder `{{{name}}}` is not captured by every match of this rule"),
-                    Some("capture it in the grammar pattern, or give a default: {name|text}".into()),
+                    format!(
+                        "the placeholder `{{{name}}}` is not captured by every match of this rule"
+                    ),
+                    Some(
+                        "capture it in the grammar pattern, or give a default: {name|text}".into(),
+                    ),
                 ));
             }
         }
@@ -536,9 +612,14 @@ impl Loader<'_> {
     }
 
     fn rule(&self) -> Result<Rule, KbError> {
-        let f: RuleFile = toml::from_str(self.text).map_err(|e| self.err(e.span(), e.message().to_owned(), None))?;
+        let f: RuleFile = toml::from_str(self.text)
+            .map_err(|e| self.err(e.span(), e.message().to_owned(), None))?;
         let code = RuleCode::parse(f.code.get_ref()).ok_or_else(|| {
-            self.err(Some(f.code.span()), format!("`{}` is not a rule code", f.code.get_ref()), Some("codes are HSM and three digits, e.g. HSM101".into()))
+            self.err(
+                Some(f.code.span()),
+                format!("`{}` is not a rule code", f.code.get_ref()),
+                Some("codes are HSM and three digits, e.g. HSM101".into()),
+            )
         })?;
         let subject = self.template(&f.subject)?;
         let message = f.message.as_ref().map(|m| self.template(m)).transpose()?;
@@ -574,7 +655,11 @@ impl Loader<'_> {
                 }
                 None => None,
             };
-            remediation.push(RemedyStep { step, command, destructive: s.destructive });
+            remediation.push(RemedyStep {
+                step,
+                command,
+                destructive: s.destructive,
+            });
         }
         Ok(Rule {
             id: f.id.into_inner(),
@@ -614,7 +699,9 @@ fn levenshtein(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -645,12 +732,23 @@ impl KnowledgeBase {
     /// is already taken.
     pub fn add(&mut self, file: &str, text: &str, grammar: &Grammar) -> Result<(), KbError> {
         let fields = grammar.event_fields();
-        let loader = Loader { file, text, fields: &fields };
+        let loader = Loader {
+            file,
+            text,
+            fields: &fields,
+        };
         let rule = loader.rule()?;
-        if let Some(other) = self.rules.iter().find(|r| r.id == rule.id || r.code == rule.code) {
+        if let Some(other) = self
+            .rules
+            .iter()
+            .find(|r| r.id == rule.id || r.code == rule.code)
+        {
             return Err(loader.err(
                 None,
-                format!("{} / {} is already defined by {}", rule.id, rule.code, other.file),
+                format!(
+                    "{} / {} is already defined by {}",
+                    rule.id, rule.code, other.file
+                ),
                 Some("ids and codes are unique; pick the next free code in the block".into()),
             ));
         }
@@ -666,7 +764,11 @@ impl KnowledgeBase {
     /// A rule by id or code, in any case, with or without the `HSM` prefix.
     pub fn find(&self, query: &str) -> Option<&Rule> {
         let q = query.trim();
-        let code = if q.chars().all(|c| c.is_ascii_digit()) { format!("HSM{q}") } else { q.to_ascii_uppercase() };
+        let code = if q.chars().all(|c| c.is_ascii_digit()) {
+            format!("HSM{q}")
+        } else {
+            q.to_ascii_uppercase()
+        };
         self.rules
             .iter()
             .find(|r| r.id.eq_ignore_ascii_case(q) || r.code.as_str() == code)
@@ -674,7 +776,11 @@ impl KnowledgeBase {
 
     /// The id or code closest to `query`, for "did you mean".
     pub fn suggest(&self, query: &str) -> Option<&Rule> {
-        let names: Vec<&str> = self.rules.iter().flat_map(|r| [r.id.as_str(), r.code.as_str()]).collect();
+        let names: Vec<&str> = self
+            .rules
+            .iter()
+            .flat_map(|r| [r.id.as_str(), r.code.as_str()])
+            .collect();
         let n = nearest(query, names.into_iter())?;
         self.find(n)
     }

@@ -16,7 +16,10 @@ pub struct Template {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Lit(String),
-    Var { name: String, default: Option<String> },
+    Var {
+        name: String,
+        default: Option<String>,
+    },
 }
 
 impl Template {
@@ -41,7 +44,10 @@ impl Template {
                 '{' => {
                     let rest = &raw[i + 1..];
                     let Some(end) = rest.find('}') else {
-                        return Err((i, "`{` is never closed (write `{{` for a literal brace)".into()));
+                        return Err((
+                            i,
+                            "`{` is never closed (write `{{` for a literal brace)".into(),
+                        ));
                     };
                     let inner = &rest[..end];
                     let (name, default) = match inner.split_once('|') {
@@ -49,14 +55,19 @@ impl Template {
                         None => (inner.trim(), None),
                     };
                     if name.is_empty()
-                        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+                        || !name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
                     {
                         return Err((i, format!("`{{{inner}}}` is not a placeholder name")));
                     }
                     if !lit.is_empty() {
                         parts.push(Part::Lit(std::mem::take(&mut lit)));
                     }
-                    parts.push(Part::Var { name: name.to_owned(), default });
+                    parts.push(Part::Var {
+                        name: name.to_owned(),
+                        default,
+                    });
                     for _ in 0..inner.chars().count() + 1 {
                         chars.next();
                     }
@@ -67,7 +78,10 @@ impl Template {
         if !lit.is_empty() {
             parts.push(Part::Lit(lit));
         }
-        Ok(Template { raw: raw.to_owned(), parts })
+        Ok(Template {
+            raw: raw.to_owned(),
+            parts,
+        })
     }
 
     /// The template as written.
@@ -78,7 +92,10 @@ impl Template {
     /// The placeholders that have no default, which the rule must capture.
     pub fn required(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {
-            Part::Var { name, default: None } => Some(name.as_str()),
+            Part::Var {
+                name,
+                default: None,
+            } => Some(name.as_str()),
             _ => None,
         })
     }

@@ -72,7 +72,10 @@ fn parse_socket(s: &str) -> Option<SocketAddr> {
 pub enum GrammarError {
     /// The file is not valid TOML or does not have the catalogue's shape.
     #[error("{file}: {message}")]
-    #[diagnostic(code(hsmdiag::grammar::syntax), help("see \"Writing your own grammars\" in README.md"))]
+    #[diagnostic(
+        code(hsmdiag::grammar::syntax),
+        help("see \"Writing your own grammars\" in README.md")
+    )]
     Syntax {
         /// The file's name.
         file: String,
@@ -272,7 +275,8 @@ impl Grammar {
     /// # Errors
     /// [`GrammarError`] when the file is not a valid patterns file.
     pub fn add_macros(&mut self, file: &str, text: &str) -> Result<(), GrammarError> {
-        let parsed: PatternsFile = toml::from_str(text).map_err(|e| syntax_error(file, text, &e))?;
+        let parsed: PatternsFile =
+            toml::from_str(text).map_err(|e| syntax_error(file, text, &e))?;
         self.macros.extend(parsed.patterns);
         Ok(())
     }
@@ -316,7 +320,12 @@ impl Grammar {
         Ok(())
     }
 
-    fn compile(&self, file: &str, text: &str, m: MessageDef) -> Result<MessagePattern, GrammarError> {
+    fn compile(
+        &self,
+        file: &str,
+        text: &str,
+        m: MessageDef,
+    ) -> Result<MessagePattern, GrammarError> {
         let span: SourceSpan = m.pattern.span().into();
         let err = |message: String, help: Option<String>| GrammarError::Pattern {
             file: file.to_owned(),
@@ -325,18 +334,17 @@ impl Grammar {
             span,
             help,
         };
-        let (expanded, mut types) = self
-            .expand(m.pattern.get_ref())
-            .map_err(|name| {
-                err(
-                    format!("unknown macro %{{{name}}}"),
-                    Some(format!(
-                        "known macros: {}",
-                        self.macros.keys().cloned().collect::<Vec<_>>().join(", ")
-                    )),
-                )
-            })?;
-        let regex = Regex::new(&expanded).map_err(|e| err(format!("invalid pattern: {e}"), None))?;
+        let (expanded, mut types) = self.expand(m.pattern.get_ref()).map_err(|name| {
+            err(
+                format!("unknown macro %{{{name}}}"),
+                Some(format!(
+                    "known macros: {}",
+                    self.macros.keys().cloned().collect::<Vec<_>>().join(", ")
+                )),
+            )
+        })?;
+        let regex =
+            Regex::new(&expanded).map_err(|e| err(format!("invalid pattern: {e}"), None))?;
         for (name, ty) in &m.fields {
             if regex.capture_names().flatten().all(|n| n != name) {
                 return Err(err(
@@ -351,7 +359,11 @@ impl Grammar {
             .enumerate()
             .filter_map(|(i, n)| {
                 let n = n?;
-                Some((i, Arc::from(n), types.get(n).copied().unwrap_or(FieldType::Text)))
+                Some((
+                    i,
+                    Arc::from(n),
+                    types.get(n).copied().unwrap_or(FieldType::Text),
+                ))
             })
             .collect();
         Ok(MessagePattern {

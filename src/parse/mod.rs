@@ -75,12 +75,23 @@ pub struct LineParser<'g> {
 impl<'g> LineParser<'g> {
     /// A parser for one input.
     pub fn new(grammar: &'g Grammar, ctx: ParseCtx) -> Self {
-        LineParser { grammar, ctx, year: ctx.year, last_month: None }
+        LineParser {
+            grammar,
+            ctx,
+            year: ctx.year,
+            last_month: None,
+        }
     }
 
     /// Parses one line (without its line ending) that starts at byte `offset`
     /// of the input, appending its events to `out`.
-    pub fn parse_line(&mut self, line: &str, line_no: u32, offset: u64, out: &mut Vec<Event>) -> LineOutcome {
+    pub fn parse_line(
+        &mut self,
+        line: &str,
+        line_no: u32,
+        offset: u64,
+        out: &mut Vec<Event>,
+    ) -> LineOutcome {
         if line.trim().is_empty() {
             return LineOutcome::Blank;
         }
@@ -89,7 +100,11 @@ impl<'g> LineParser<'g> {
         let mut inherited: (Option<DateTime<Utc>>, Option<String>) = (None, None);
         for (k, range) in syslog::segments(line, &first).into_iter().enumerate() {
             let text = &line[range.clone()];
-            let header = if k == 0 { first } else { syslog::parse_header(text) };
+            let header = if k == 0 {
+                first
+            } else {
+                syslog::parse_header(text)
+            };
             let mut time = header.stamp.and_then(|s| self.resolve(s));
             let mut host = header.host.map(str::to_owned);
             if k > 0 {
@@ -97,7 +112,9 @@ impl<'g> LineParser<'g> {
                 host = host.or_else(|| inherited.1.clone());
             }
             let msg = &text[header.msg_start..];
-            let typed = self.grammar.type_message(header.program, msg, header.msg_start);
+            let typed = self
+                .grammar
+                .type_message(header.program, msg, header.msg_start);
             let (kind, fields) = typed.unwrap_or_else(|| {
                 outcome = LineOutcome::Unrecognized;
                 (EventKind::new(EventKind::UNRECOGNIZED), Vec::new())
@@ -149,6 +166,10 @@ impl<'g> LineParser<'g> {
     }
 
     fn local(&self, t: NaiveDateTime) -> Option<DateTime<Utc>> {
-        self.ctx.zone.from_local_datetime(&t).single().map(|t| t.with_timezone(&Utc))
+        self.ctx
+            .zone
+            .from_local_datetime(&t)
+            .single()
+            .map(|t| t.with_timezone(&Utc))
     }
 }

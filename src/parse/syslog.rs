@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
 use nom::branch::alt;
-use nom::bytes::complete::{tag, take_while, take_while1, take_while_m_n};
+use nom::bytes::complete::{tag, take_while, take_while_m_n, take_while1};
 use nom::character::complete::{char, digit1, space0, space1};
 use nom::combinator::{map_res, opt, recognize};
 use nom::sequence::{delimited, terminated};
@@ -63,14 +63,20 @@ fn month(i: &str) -> IResult<&str, u32> {
     let (rest, m) = take_while_m_n(3, 3, |c: char| c.is_ascii_alphabetic()).parse(i)?;
     match MONTHS.iter().position(|x| x.eq_ignore_ascii_case(m)) {
         Some(p) => Ok((rest, p as u32 + 1)),
-        None => Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Tag))),
+        None => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Tag,
+        ))),
     }
 }
 
 fn num<T: std::str::FromStr>(min: usize, max: usize) -> impl FnMut(&str) -> IResult<&str, T> {
     move |i| {
-        map_res(take_while_m_n(min, max, |c: char| c.is_ascii_digit()), str::parse::<T>)
-            .parse(i)
+        map_res(
+            take_while_m_n(min, max, |c: char| c.is_ascii_digit()),
+            str::parse::<T>,
+        )
+        .parse(i)
     }
 }
 
@@ -88,7 +94,10 @@ fn hms(i: &str) -> IResult<&str, NaiveTime> {
     });
     match NaiveTime::from_hms_nano_opt(h, m, s, nanos) {
         Some(t) => Ok((i, t)),
-        None => Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Verify))),
+        None => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Verify,
+        ))),
     }
 }
 
@@ -109,7 +118,10 @@ fn luna_stamp(i: &str) -> IResult<&str, Stamp> {
     let (rest, (m, d, t)) = bsd_stamp(i)?;
     match NaiveDate::from_ymd_opt(y, m, d) {
         Some(date) => Ok((rest, Stamp::Local(date.and_time(t)))),
-        None => Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Verify))),
+        None => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Verify,
+        ))),
     }
 }
 
@@ -125,7 +137,12 @@ fn iso_stamp(i: &str) -> IResult<&str, Stamp> {
         hms,
         opt(alt((
             recognize(char('Z')),
-            recognize((alt((char('+'), char('-'))), num::<u32>(2, 2), opt(char(':')), num::<u32>(2, 2))),
+            recognize((
+                alt((char('+'), char('-'))),
+                num::<u32>(2, 2),
+                opt(char(':')),
+                num::<u32>(2, 2),
+            )),
         ))),
     ))
     .parse(i)?;
@@ -139,12 +156,20 @@ fn iso_stamp(i: &str) -> IResult<&str, Stamp> {
     }
     match NaiveDateTime::parse_from_str(&text.replacen(' ', "T", 1), "%Y-%m-%dT%H:%M:%S%.f") {
         Ok(t) => Ok((rest, Stamp::Local(t))),
-        Err(_) => Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Verify))),
+        Err(_) => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Verify,
+        ))),
     }
 }
 
 fn pri(i: &str) -> IResult<&str, &str> {
-    delimited(char('<'), take_while_m_n(1, 3, |c: char| c.is_ascii_digit()), char('>')).parse(i)
+    delimited(
+        char('<'),
+        take_while_m_n(1, 3, |c: char| c.is_ascii_digit()),
+        char('>'),
+    )
+    .parse(i)
 }
 
 fn is_tag_char(c: char) -> bool {
@@ -161,7 +186,10 @@ fn program_tag(i: &str) -> IResult<&str, (&str, Option<u32>)> {
     let (i, pid) = opt(delimited((space0, char('[')), num::<u32>(1, 10), char(']'))).parse(i)?;
     let (i, _) = char(':').parse(i)?;
     if !(i.is_empty() || i.starts_with(' ') || i.starts_with('\t')) {
-        return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Tag)));
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Tag,
+        )));
     }
     Ok((i, (name, pid)))
 }
@@ -180,12 +208,16 @@ const SEVERITIES: &[&str] = &[
 
 /// Luna's `local5 info` pair between host and tag.
 fn facility_severity(i: &str) -> IResult<&str, ()> {
-    let (rest, f) = terminated(take_while1(|c: char| c.is_ascii_alphanumeric()), space1).parse(i)?;
+    let (rest, f) =
+        terminated(take_while1(|c: char| c.is_ascii_alphanumeric()), space1).parse(i)?;
     let (rest, s) = take_while1(|c: char| c.is_ascii_alphabetic()).parse(rest)?;
     if FACILITIES.contains(&f) && SEVERITIES.contains(&s) {
         Ok((rest, ()))
     } else {
-        Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Tag)))
+        Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Tag,
+        )))
     }
 }
 
@@ -198,7 +230,7 @@ fn nil_or(s: &str) -> Option<&str> {
     if s == "-" { None } else { Some(s) }
 }
 
-fn rfc5424(i: &str) -> IResult<&str, (Option<Stamp>, Option<&str>, Option<&str>, Option<u32>)> {
+fn rfc5424(i: &str) -> IResult<&str, Header<'_>> {
     let (i, _) = (num::<u32>(1, 2), space1).parse(i)?;
     let (i, stamp) = alt((iso_stamp.map(Some), tag("-").map(|_| None))).parse(i)?;
     let (i, _) = space1.parse(i)?;
@@ -231,14 +263,26 @@ fn rfc5424(i: &str) -> IResult<&str, (Option<Stamp>, Option<&str>, Option<&str>,
             }
             match end {
                 Some(k) => r = &r[k + 1..],
-                None => return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Char))),
+                None => {
+                    return Err(nom::Err::Error(nom::error::Error::new(
+                        i,
+                        nom::error::ErrorKind::Char,
+                    )));
+                }
             }
         }
         r
     };
     let i = i.strip_prefix(' ').unwrap_or(i);
     let i = i.strip_prefix('\u{feff}').unwrap_or(i);
-    Ok((i, (stamp, nil_or(host), nil_or(app), procid.parse().ok())))
+    let header = Header {
+        stamp,
+        host: nil_or(host),
+        program: nil_or(app),
+        pid: procid.parse().ok(),
+        msg_start: 0,
+    };
+    Ok((i, header))
 }
 
 /// Parses the header of one message. Text with no header gives a header with
@@ -255,11 +299,7 @@ pub fn parse_header(line: &str) -> Header<'_> {
         false
     };
     if had_pri {
-        if let Ok((rest, (stamp, host, app, pid))) = rfc5424(i) {
-            h.stamp = stamp;
-            h.host = host;
-            h.program = app;
-            h.pid = pid;
+        if let Ok((rest, mut h)) = rfc5424(i) {
             h.msg_start = at(rest);
             return h;
         }
@@ -359,7 +399,8 @@ mod tests {
 
     #[test]
     fn luna_format() {
-        let l = "2012 Feb 29 12:05:01 myLuna  local5 info  NTLS [1234]: info : 0 : NTLS starting up";
+        let l =
+            "2012 Feb 29 12:05:01 myLuna  local5 info  NTLS [1234]: info : 0 : NTLS starting up";
         let h = parse_header(l);
         assert_eq!(h.host, Some("myLuna"));
         assert_eq!(h.program, Some("NTLS"));
@@ -374,7 +415,14 @@ mod tests {
         let h = parse_header(l);
         assert_eq!(h.host, Some("hsm1"));
         assert_eq!(h.program, Some("NTLS"));
-        assert!(matches!(h.stamp, Some(Stamp::YearLess { month: 3, day: 1, .. })));
+        assert!(matches!(
+            h.stamp,
+            Some(Stamp::YearLess {
+                month: 3,
+                day: 1,
+                ..
+            })
+        ));
         assert_eq!(&l[h.msg_start..], "info : 0 : x");
     }
 
@@ -412,12 +460,16 @@ mod tests {
         let h = parse_header(l);
         let s = segments(l, &h);
         assert_eq!(s.len(), 2);
-        assert_eq!(&l[s[1].clone()], "2012 Feb 29 12:05:02 myLuna local5 info NTLS[1]: b");
+        assert_eq!(
+            &l[s[1].clone()],
+            "2012 Feb 29 12:05:02 myLuna local5 info NTLS[1]: b"
+        );
     }
 
     #[test]
     fn no_header() {
-        let h = parse_header("nc: connect to 10.0.0.4 port 1792 (tcp) failed: Connection timed out");
+        let h =
+            parse_header("nc: connect to 10.0.0.4 port 1792 (tcp) failed: Connection timed out");
         assert_eq!(h.program, None);
         assert_eq!(h.msg_start, 0);
     }

@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-use miette::{Diagnostic, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
+use miette::{
+    Diagnostic, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents,
+};
 
 use crate::Severity;
 use crate::finding::Finding;
@@ -28,7 +30,10 @@ impl SourceCode for EvidenceSource {
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         let off = span.offset();
         let end = off + span.len();
-        let Some((start, len, name, line, column)) = self.lines.iter().find(|(s, l, _, _, _)| off >= *s && off <= s + l)
+        let Some((start, len, name, line, column)) = self
+            .lines
+            .iter()
+            .find(|(s, l, _, _, _)| off >= *s && off <= s + l)
         else {
             return Err(MietteError::OutOfBounds);
         };
@@ -74,7 +79,13 @@ impl FindingDiagnostic {
         for (i, e) in f.evidence.iter().enumerate() {
             let start = text.len();
             text.push_str(&e.text);
-            lines.push((start, e.text.len(), e.source.clone(), e.line, e.column as usize));
+            lines.push((
+                start,
+                e.text.len(),
+                e.source.clone(),
+                e.line,
+                e.column as usize,
+            ));
             let (range, note) = e.label.clone().unwrap_or((0..e.text.len(), None));
             let range = clamp(&e.text, range);
             let span = SourceSpan::new((start + range.start).into(), range.len());
@@ -121,7 +132,11 @@ fn clamp(text: &str, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
 }
 
 fn seen(f: &Finding) -> String {
-    let times = if f.count == 1 { "once".to_owned() } else { format!("{} times", f.count) };
+    let times = if f.count == 1 {
+        "once".to_owned()
+    } else {
+        format!("{} times", f.count)
+    };
     let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
     match (f.first_seen, f.last_seen) {
         (Some(a), Some(b)) if a != b => format!("seen {times}, from {} to {}", fmt(a), fmt(b)),

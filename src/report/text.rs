@@ -19,7 +19,10 @@ pub struct TextOptions {
 
 impl Default for TextOptions {
     fn default() -> Self {
-        TextOptions { color: false, width: 100 }
+        TextOptions {
+            color: false,
+            width: 100,
+        }
     }
 }
 
@@ -35,8 +38,16 @@ impl TextOptions {
 ///
 /// # Errors
 /// [`RenderError`] when writing fails.
-pub fn write_text(report: &Report, w: &mut dyn Write, opts: TextOptions) -> Result<(), RenderError> {
-    let theme = if opts.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+pub fn write_text(
+    report: &Report,
+    w: &mut dyn Write,
+    opts: TextOptions,
+) -> Result<(), RenderError> {
+    let theme = if opts.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(opts.width)
         .with_context_lines(0)
@@ -45,7 +56,10 @@ pub fn write_text(report: &Report, w: &mut dyn Write, opts: TextOptions) -> Resu
     for f in &report.findings {
         let mut out = String::new();
         // Rendering into a String cannot fail but for a bug in a Display impl.
-        if handler.render_report(&mut out, &FindingDiagnostic::new(f)).is_err() {
+        if handler
+            .render_report(&mut out, &FindingDiagnostic::new(f))
+            .is_err()
+        {
             out = format!("{} {}: {}\n", f.code, f.title, f.subject);
         }
         w.write_all(out.as_bytes())?;
@@ -53,6 +67,11 @@ pub fn write_text(report: &Report, w: &mut dyn Write, opts: TextOptions) -> Resu
     }
     let s = &report.summary;
     let n = report.findings.len();
+    if s.inputs == 0 && !s.unreadable.is_empty() {
+        writeln!(w, "Nothing analysed: no input could be read.")?;
+        w.flush()?;
+        return Ok(());
+    }
     if n == 0 {
         writeln!(w, "No known issues found.")?;
     } else {
@@ -82,6 +101,9 @@ pub fn write_text(report: &Report, w: &mut dyn Write, opts: TextOptions) -> Resu
         s.events,
         plural(s.events as usize),
     )?;
+    if !s.unreadable.is_empty() {
+        writeln!(w, "Not read: {}.", s.unreadable.join("; "))?;
+    }
     w.flush()?;
     Ok(())
 }

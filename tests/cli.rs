@@ -1,0 +1,183 @@
+//! The command line: trycmd cases in tests/cmd, plus inputs that need files made
+//! at test time (gzip, directories, unreadable paths).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+#[test]
+fn cli_cases() {
+    trycmd::TestCases::new()
+        .case("tests/cmd/*.toml")
+        .case("README.md");
+}
+
+fn hsmdiag() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hsmdiag"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1");
+    c
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hsmdiag-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn gzip_files_are_read_transparently() {
+    use std::io::Write;
+    let dir = scratch("gz");
+    let text = std::fs::read("samples/ntls/unknown-ca-appliance.log").unwrap();
+    let path = dir.join("lunalogs.1.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::default(),
+    );
+    enc.write_all(&text).unwrap();
+    enc.finish().unwrap();
+    let out = hsmdiag().arg("--format=json").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let r = json(&out);
+    assert_eq!(r["findings"][0]["id"], "ntls.unknown_ca");
+    assert_eq!(r["findings"][0]["subject"], "10.3.1.4");
+    assert_eq!(r["summary"]["lines"], 36);
+}
+
+#[test]
+fn directories_give_their_files_in_sorted_order() {
+    let dir = scratch("dir");
+    std::fs::copy("samples/ntls/healthy-busy.log", dir.join("b.log")).unwrap();
+    std::fs::copy("samples/ntls/article-unknown-ca.log", dir.join("a.log")).unwrap();
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    std::fs::copy(
+        "samples/ntls/port-1792-unreachable.txt",
+        dir.join("sub/c.txt"),
+    )
+    .unwrap();
+    let out = hsmdiag().arg("--format=json").arg(&dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let r = json(&out);
+    let names: Vec<String> = r["summary"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            PathBuf::from(s["name"].as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(names, ["a.log", "b.log", "c.txt"]);
+    assert_eq!(r["summary"]["inputs"], 3);
+}
+
+#[test]
+fn an_unreadable_input_is_reported_and_the_others_are_still_analysed() {
+    let out = hsmdiag()
+        .args([
+            "--format=json",
+            "no/such/file.log",
+            "samples/ntls/article-unknown-ca.log",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no/such/file.log") && stderr.contains("no such file or directory"),
+        "{stderr}"
+    );
+    let r = json(&out);
+    assert_eq!(r["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(r["summary"]["inputs"], 1);
+}
+
+#[test]
+fn stdin_is_read_when_no_path_or_dash_is_given() {
+    use std::io::Write;
+    use std::process::Stdio;
+    for args in [&[][..], &["-"][..]] {
+        let mut child = hsmdiag()
+            .arg("--format=json")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let text = std::fs::read("samples/ntls/article-unknown-ca.log").unwrap();
+        child.stdin.take().unwrap().write_all(&text).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let r = json(&out);
+        assert_eq!(r["findings"][0]["evidence"][0]["source"], "<stdin>");
+    }
+}
+
+#[test]
+fn output_file_receives_the_report() {
+    let dir = scratch("out");
+    let path = dir.join("report.json");
+    let out = hsmdiag()
+        .args(["--format", "json", "--output"])
+        .arg(&path)
+        .arg("samples/ntls/healthy-busy.log")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(r["version"], 1);
+    assert_eq!(r["findings"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn json_report_follows_the_contract() {
+    let out = hsmdiag()
+        .args(["--format", "json", "samples/ntls/unknown-ca-appliance.log"])
+        .output()
+        .unwrap();
+    let r = json(&out);
+    assert_eq!(r["version"], 1);
+    for key in ["inputs", "lines", "events", "unrecognized_lines"] {
+        assert!(r["summary"][key].is_u64(), "summary.{key}");
+    }
+    let f = &r["findings"][0];
+    for key in ["id", "code", "severity", "title", "subject"] {
+        assert!(f[key].is_string(), "finding.{key}");
+    }
+    assert!(["info", "warning", "error", "critical"].contains(&f["severity"].as_str().unwrap()));
+    assert!(f["count"].is_u64());
+    for key in ["first_seen", "last_seen"] {
+        let t = f[key].as_str().unwrap();
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(t).is_ok(),
+            "{key} = {t}"
+        );
+    }
+    let e = &f["evidence"][0];
+    assert!(e["source"].is_string() && e["line"].is_u64() && e["text"].is_string());
+    assert!(
+        f["remediation"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s.is_string())
+    );
+    assert!(
+        f["references"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s.is_string())
+    );
+    assert!(f["evidence"].as_array().unwrap().len() <= 5);
+}
