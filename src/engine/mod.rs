@@ -67,6 +67,9 @@ fn key_of(spec: &MatchSpec, ev: &Event) -> String {
     k
 }
 
+/// The most partial sequence matches kept per key; the oldest goes first.
+const MAX_PARTIALS: usize = 32;
+
 /// A matched event and the condition it met (for labelling).
 #[derive(Debug, Clone)]
 struct Matched {
@@ -103,7 +106,7 @@ struct CountState {
 enum State {
     Stateless,
     Count(HashMap<String, CountState>),
-    Sequence(HashMap<String, Partial>),
+    Sequence(HashMap<String, VecDeque<Partial>>),
     /// Before: the time of the last expected event per key.
     Seen(HashMap<String, Option<DateTime<Utc>>>),
     /// After: triggers waiting for their companion, per key.
@@ -391,27 +394,28 @@ fn step(
         }
         (Matcher::Sequence { steps }, State::Sequence(map)) => {
             let key = key_of(spec, ev);
-            // Advance the partial match of this key, if the event is its next step.
-            if let Some(p) = map.get_mut(&key) {
-                if !within(spec, p.start, ev.time) {
-                    map.remove(&key);
-                } else if let Some(j) = next_step(steps, p.next, ev) {
-                    p.events.push(Matched::new(ev, &steps[j]));
-                    p.next = j + 1;
-                    if p.next == steps.len() {
-                        let p = map.remove(&key).expect("present: just advanced");
-                        hits.push(Hit {
-                            rule: ri,
-                            spec: si,
-                            events: p.events,
-                            weight: 1,
-                        });
-                    }
-                    return;
+            let partials = map.entry(key.clone()).or_default();
+            partials.retain(|p| within(spec, p.start, ev.time));
+            // Advance the oldest partial match that takes this event as a next
+            // step: interleaved connections on one NTLS process complete in order.
+            let advanced = partials
+                .iter_mut()
+                .enumerate()
+                .find_map(|(i, p)| next_step(steps, p.next, ev).map(|j| (i, j)));
+            if let Some((i, j)) = advanced {
+                let p = &mut partials[i];
+                p.events.push(Matched::new(ev, &steps[j]));
+                p.next = j + 1;
+                if p.next == steps.len() {
+                    let p = partials.remove(i).expect("index found above");
+                    hits.push(Hit {
+                        rule: ri,
+                        spec: si,
+                        events: p.events,
+                        weight: 1,
+                    });
                 }
-            }
-            // Or start a new one.
-            if let Some(j) = next_step(steps, 0, ev) {
+            } else if let Some(j) = next_step(steps, 0, ev) {
                 if j + 1 == steps.len() {
                     // Every earlier step is optional and none was seen.
                     hits.push(Hit {
@@ -420,17 +424,19 @@ fn step(
                         events: vec![Matched::new(ev, &steps[j])],
                         weight: 1,
                     });
-                    map.remove(&key);
                 } else {
-                    map.insert(
-                        key,
-                        Partial {
-                            next: j + 1,
-                            start: ev.time,
-                            events: vec![Matched::new(ev, &steps[j])],
-                        },
-                    );
+                    if partials.len() >= MAX_PARTIALS {
+                        partials.pop_front();
+                    }
+                    partials.push_back(Partial {
+                        next: j + 1,
+                        start: ev.time,
+                        events: vec![Matched::new(ev, &steps[j])],
+                    });
                 }
+            }
+            if partials.is_empty() {
+                map.remove(&key);
             }
         }
         (
