@@ -393,6 +393,10 @@ fn step(
             }
         }
         (Matcher::Sequence { steps }, State::Sequence(map)) => {
+            // Most events are no step of this sequence: skip them before any work.
+            if !steps.iter().any(|s| s.event == ev.kind.as_str()) {
+                return;
+            }
             let key = key_of(spec, ev);
             let partials = map.entry(key.clone()).or_default();
             partials.retain(|p| within(spec, p.start, ev.time));

@@ -74,7 +74,7 @@ pub enum GrammarError {
     #[error("{file}: {message}")]
     #[diagnostic(
         code(hsmdiag::grammar::syntax),
-        help("see \"Writing your own grammars\" in README.md")
+        help("the built-in catalogues in grammars/formats/ show the format")
     )]
     Syntax {
         /// The file's name.

@@ -372,7 +372,10 @@ static TRAILING_HEADER: LazyLock<Regex> = LazyLock::new(|| {
 /// cut before each further `TAG[pid]:` (and before the header in front of it).
 pub fn segments(line: &str, header: &Header<'_>) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
-    if header.program.is_none() || header.pid.is_none() {
+    // A further tag always ends in `]: `; most lines have none, and the check is a
+    // plain substring search.
+    if header.program.is_none() || header.pid.is_none() || !line[header.msg_start..].contains("]: ")
+    {
         out.push(0..line.len());
         return out;
     }
