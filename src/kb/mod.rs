@@ -288,6 +288,9 @@ struct CondDef {
     optional: bool,
 }
 
+/// A `[[match]]` table. The condition fields of `single`, `count` and
+/// `absence` sit in the table itself (spelled as in [`CondDef`]): serde cannot
+/// flatten them and still reject unknown keys, which user files need.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MatchDef {
