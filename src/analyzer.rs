@@ -9,7 +9,7 @@ use crate::event::{Event, SourceId};
 use crate::finding::Finding;
 use crate::kb::{KbError, KnowledgeBase, Rule};
 use crate::parse::grammar::{Grammar, GrammarError};
-use crate::parse::{LineOutcome, LineParser, ParseCtx};
+use crate::parse::{LineCounts, LineParser, ParseCtx};
 use crate::source::{Input, InputError, Lines};
 
 /// Line and event counts for one input. `lines` is always
@@ -238,9 +238,11 @@ impl Analyzer {
         let mut offset = 0u64;
         for (i, line) in text.split_inclusive('\n').enumerate() {
             let body = line.trim_end_matches('\n').trim_end_matches('\r');
-            parser.parse_line(body, i as u32 + 1, offset, &mut out);
+            parser.push_line(body, i as u32 + 1, offset, &mut out);
             offset += line.len() as u64;
         }
+        parser.finish(&mut out);
+        out.retain(|e| e.span.line > 0);
         out
     }
 
@@ -314,21 +316,12 @@ impl Analyzer {
                 }
             };
             events.clear();
-            summary.lines += 1;
-            match parser.parse_line(&text, no, offset, &mut events) {
-                LineOutcome::Blank => summary.blank_lines += 1,
-                LineOutcome::Recognized => summary.recognized_lines += 1,
-                LineOutcome::Unrecognized => summary.unrecognized_lines += 1,
-            }
-            for ev in &events {
-                if ev.kind.is_unrecognized() {
-                    summary.unrecognized_events += 1;
-                } else {
-                    summary.events += 1;
-                }
-                engine.feed(ev);
-            }
+            let counts = parser.push_line(&text, no, offset, &mut events);
+            feed(&mut summary, &mut engine, counts, &events);
         }
+        events.clear();
+        let counts = parser.finish(&mut events);
+        feed(&mut summary, &mut engine, counts, &events);
         let name = input.name.clone();
         let findings = engine.finish(&move |_: SourceId| name.clone());
         (findings, summary, error)
@@ -366,6 +359,27 @@ impl Analyzer {
             findings,
             summary,
         }
+    }
+}
+
+/// Counts a batch of completed lines and feeds their events to the engine.
+fn feed(
+    summary: &mut SourceSummary,
+    engine: &mut Engine<'_>,
+    counts: LineCounts,
+    events: &[Event],
+) {
+    summary.lines += counts.lines();
+    summary.recognized_lines += counts.recognized;
+    summary.unrecognized_lines += counts.unrecognized;
+    summary.blank_lines += counts.blank;
+    for ev in events {
+        if ev.kind.is_unrecognized() {
+            summary.unrecognized_events += 1;
+        } else {
+            summary.events += 1;
+        }
+        engine.feed(ev);
     }
 }
 

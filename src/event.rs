@@ -94,6 +94,10 @@ pub enum Value {
     Socket(SocketAddr),
     /// A point in time.
     Time(DateTime<Utc>),
+    /// An Azure resource id (`/subscriptions/.../resourceGroups/...`); its parts
+    /// (`subscription`, `resource_group`, `name`, `vnet`, `subnet`, ...) are
+    /// derived fields.
+    ResourceId(String),
 }
 
 impl Value {
@@ -104,6 +108,9 @@ impl Value {
             (Value::Socket(s), "ip") => Some(Value::Ip(s.ip())),
             (Value::Socket(s), "port") => Some(Value::Int(i64::from(s.port()))),
             (Value::Ip(ip), "ip") => Some(Value::Ip(*ip)),
+            (Value::ResourceId(id), part) => crate::azure::ResourceId::parse(id)?
+                .part(part)
+                .map(Value::Text),
             _ => None,
         }
     }
@@ -112,7 +119,7 @@ impl Value {
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Value::Text(s) => f.write_str(s),
+            Value::Text(s) | Value::ResourceId(s) => f.write_str(s),
             Value::Int(n) => write!(f, "{n}"),
             Value::Hex(n) => write!(f, "0x{n:08x}"),
             Value::Ip(ip) => write!(f, "{ip}"),
@@ -165,6 +172,28 @@ pub struct Event {
 }
 
 impl Event {
+    /// A placeholder for lines no pattern typed that are not tied to one line
+    /// (a JSON document that neither parsed nor held a code).
+    pub(crate) fn unrecognized_at(source: SourceId) -> Self {
+        Event {
+            kind: EventKind::new(EventKind::UNRECOGNIZED),
+            span: Span {
+                source,
+                line: 0,
+                start: 0,
+                end: 0,
+                column: 0,
+            },
+            time: None,
+            host: None,
+            program: None,
+            pid: None,
+            text: String::new(),
+            message_start: 0,
+            fields: Vec::new(),
+        }
+    }
+
     /// The message without its syslog header.
     pub fn message(&self) -> &str {
         self.text.get(self.message_start..).unwrap_or("")

@@ -66,6 +66,7 @@
 )]
 
 mod analyzer;
+mod azure;
 mod engine;
 mod event;
 mod finding;
@@ -77,6 +78,7 @@ mod source;
 pub use analyzer::{
     Analyzer, AnalyzerBuilder, BuildError, FindingCounts, Report, SourceSummary, Summary,
 };
+pub use azure::{ResourceId, ids_in};
 pub use engine::{Engine, SourceNames, merge};
 pub use event::{Event, EventKind, Field, META_FIELDS, SourceId, Span, Value};
 pub use finding::{Evidence, Finding, MAX_EVIDENCE, Step};
@@ -86,7 +88,7 @@ pub use kb::{
 };
 pub use parse::grammar::{Catalogue, FieldType, Grammar, GrammarError, MessagePattern, SampleDef};
 pub use parse::syslog::{Header, Stamp, parse_header, segments};
-pub use parse::{LineOutcome, LineParser, ParseCtx};
+pub use parse::{LineCounts, LineOutcome, LineParser, ParseCtx};
 pub use report::{
     FindingDiagnostic, RenderError, TextOptions, rule_detection, rule_markdown, rules_markdown,
     write_json, write_text,

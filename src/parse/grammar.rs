@@ -33,6 +33,8 @@ pub enum FieldType {
     Ip,
     /// An address and port: `10.0.0.5/1792`, `10.0.0.5:1792`, `[fe80::1]:1792`.
     Socket,
+    /// An Azure resource id.
+    ResourceId,
 }
 
 impl FieldType {
@@ -51,6 +53,9 @@ impl FieldType {
             }
             FieldType::Ip => s.parse::<IpAddr>().ok().map(Value::Ip),
             FieldType::Socket => parse_socket(s).map(Value::Socket),
+            FieldType::ResourceId => {
+                crate::azure::ResourceId::parse(s).map(|_| Value::ResourceId(s.to_owned()))
+            }
         };
         typed.unwrap_or_else(|| Value::Text(s.to_owned()))
     }

@@ -6,6 +6,7 @@
 //! line.
 
 pub mod grammar;
+pub(crate) mod json;
 pub mod syslog;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
@@ -50,6 +51,22 @@ impl ParseCtx {
     }
 }
 
+/// Whether a line inside an open JSON document is really the start of a new
+/// log record, so the document was cut off.
+fn breaks_document(line: &str) -> bool {
+    let t = line.trim_start();
+    if t.starts_with("ERROR:")
+        || t.starts_with("$ ")
+        || t.starts_with("PS ")
+        || t.contains("lunash:>")
+        || t.contains("lunacm:>")
+    {
+        return true;
+    }
+    let h = syslog::parse_header(line);
+    h.stamp.is_some() && h.program.is_some()
+}
+
 /// What one line turned into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineOutcome {
@@ -61,15 +78,52 @@ pub enum LineOutcome {
     Unrecognized,
 }
 
+/// How the lines that a call completed were accounted for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineCounts {
+    /// Lines typed into events (every line of a JSON document that parsed).
+    pub recognized: u64,
+    /// Lines holding a message no pattern typed.
+    pub unrecognized: u64,
+    /// Empty lines.
+    pub blank: u64,
+}
+
+impl LineCounts {
+    fn one(o: LineOutcome) -> Self {
+        let mut c = LineCounts::default();
+        match o {
+            LineOutcome::Blank => c.blank = 1,
+            LineOutcome::Recognized => c.recognized = 1,
+            LineOutcome::Unrecognized => c.unrecognized = 1,
+        }
+        c
+    }
+
+    /// Adds another count.
+    pub fn add(&mut self, o: LineCounts) {
+        self.recognized += o.recognized;
+        self.unrecognized += o.unrecognized;
+        self.blank += o.blank;
+    }
+
+    /// All lines counted.
+    pub fn lines(&self) -> u64 {
+        self.recognized + self.unrecognized + self.blank
+    }
+}
+
 /// Parses the lines of one input into events, keeping the little state that
-/// framing needs across lines (the year of year-less timestamps rolls over
-/// when December is followed by January).
+/// framing needs across lines: the year of year-less timestamps (which rolls
+/// over when December is followed by January) and a JSON document that spans
+/// several lines.
 #[derive(Debug)]
 pub struct LineParser<'g> {
     grammar: &'g Grammar,
     ctx: ParseCtx,
     year: Option<i32>,
     last_month: Option<u32>,
+    frame: Option<json::JsonFrame>,
 }
 
 impl<'g> LineParser<'g> {
@@ -80,7 +134,68 @@ impl<'g> LineParser<'g> {
             ctx,
             year: ctx.year,
             last_month: None,
+            frame: None,
         }
+    }
+
+    /// Reads one line (without its line ending) that starts at byte `offset` of
+    /// the input, appending the events it completes to `out`. A line inside a
+    /// JSON document is held until the document closes; the counts say how the
+    /// lines completed by this call were accounted for.
+    pub fn push_line(
+        &mut self,
+        line: &str,
+        line_no: u32,
+        offset: u64,
+        out: &mut Vec<Event>,
+    ) -> LineCounts {
+        let mut counts = LineCounts::default();
+        if let Some(frame) = self.frame.as_mut() {
+            if !breaks_document(line) {
+                if frame.push(line, line_no, offset) {
+                    counts.add(self.close_frame(out));
+                }
+                return counts;
+            }
+            // A new log record inside an open document: the document was cut off.
+            counts.add(self.close_frame(out));
+        }
+        if let Some(start) = json::json_start(line) {
+            let frame = json::JsonFrame::start(line, line_no, offset, start);
+            let done = frame.is_done();
+            self.frame = Some(frame);
+            if done {
+                counts.add(self.close_frame(out));
+            }
+            return counts;
+        }
+        counts.add(LineCounts::one(self.parse_line(line, line_no, offset, out)));
+        counts
+    }
+
+    /// Ends the input: a document still open is typed as cut off.
+    pub fn finish(&mut self, out: &mut Vec<Event>) -> LineCounts {
+        self.close_frame(out)
+    }
+
+    fn close_frame(&mut self, out: &mut Vec<Event>) -> LineCounts {
+        let Some(frame) = self.frame.take() else {
+            return LineCounts::default();
+        };
+        let lines = frame.len() as u64;
+        let blank = frame.blank_lines() as u64;
+        let typed = frame.into_events(self.ctx.source, out);
+        let mut c = LineCounts {
+            blank,
+            ..Default::default()
+        };
+        if typed {
+            c.recognized = lines - blank;
+        } else {
+            c.unrecognized = lines - blank;
+            out.push(Event::unrecognized_at(self.ctx.source));
+        }
+        c
     }
 
     /// Parses one line (without its line ending) that starts at byte `offset`
@@ -120,7 +235,7 @@ impl<'g> LineParser<'g> {
                 (EventKind::new(EventKind::UNRECOGNIZED), Vec::new())
             });
             inherited = (time, host.clone());
-            out.push(Event {
+            let mut event = Event {
                 kind,
                 span: Span {
                     source: self.ctx.source,
@@ -136,7 +251,11 @@ impl<'g> LineParser<'g> {
                 text: text.to_owned(),
                 message_start: header.msg_start,
                 fields,
-            });
+            };
+            if !event.kind.is_unrecognized() {
+                json::add_ids(&mut event);
+            }
+            out.push(event);
         }
         outcome
     }

@@ -1,0 +1,642 @@
+//! JSON documents inside a log stream: ARM errors, `az` command output,
+//! Resource Explorer, deployment operations, activity-log records.
+//!
+//! A document starts on a line that opens an object or array (also after an
+//! `ERROR: ` or `Deployment failed. Correlation ID: ….` prefix) and is gathered
+//! until its brackets close. It is then walked into events:
+//!
+//! - `arm.error` for every `{code, message, …}` object, nested `details` and an
+//!   inner error carried as escaped JSON inside a `message` string included,
+//!   with its `depth`, its `parent` code, and `leaf` = whether nothing more
+//!   specific sits beneath it (the root cause);
+//! - `arm.operation` for a deployment operation (`properties.targetResource`);
+//! - `azure.resource` for a resource with a provisioning state (or a feature
+//!   registration state);
+//! - `azure.activity` for an activity-log record (`operationName`, `status`).
+//!
+//! A document that is cut off or malformed (pasted from a ticket) is still
+//! mined for its `code` and `message` pairs, which are marked `truncated`.
+
+use std::sync::{Arc, LazyLock};
+
+use chrono::{DateTime, Utc};
+use regex::Regex;
+use serde_json::{Map, Value as Json};
+
+use crate::event::{Event, EventKind, Field, SourceId, Span, Value};
+
+/// The most lines one document may span before it is taken as cut off.
+const MAX_LINES: usize = 50_000;
+/// The most bytes one document may hold before it is taken as cut off.
+const MAX_BYTES: usize = 16 << 20;
+
+/// Where a JSON document starts on this line, if it opens one.
+pub(crate) fn json_start(line: &str) -> Option<usize> {
+    let trimmed = line.trim_start();
+    let lead = line.len() - trimmed.len();
+    if opens_document(trimmed) {
+        return Some(lead);
+    }
+    // `ERROR: {...}`, `Deployment failed. Correlation ID: <guid>. {...}`,
+    // `Response content: {...}`: a short prefix that ends in `:` or `.`.
+    let at = line.find("{\"").or_else(|| line.find("[{"))?;
+    let prefix = line[..at].trim_end();
+    let ok = (prefix.ends_with(':') || prefix.ends_with('.'))
+        && (prefix.starts_with("ERROR")
+            || prefix.starts_with("Error")
+            || prefix.contains("Correlation ID")
+            || prefix.ends_with("Response content:")
+            || prefix.ends_with("Body:"));
+    ok.then_some(at)
+}
+
+fn opens_document(t: &str) -> bool {
+    let mut chars = t.chars();
+    let first = chars.next();
+    let next = chars.as_str().trim_start().chars().next();
+    match first {
+        Some('{') => matches!(next, None | Some('"') | Some('}')),
+        Some('[') => matches!(next, None | Some('{') | Some(']') | Some('"')),
+        _ => false,
+    }
+}
+
+/// Tracks brackets outside strings to find where a document ends.
+#[derive(Debug, Default, Clone)]
+struct Scanner {
+    depth: usize,
+    in_str: bool,
+    esc: bool,
+}
+
+impl Scanner {
+    /// Feeds text; the byte index just past the closing bracket, if it closed.
+    fn feed(&mut self, s: &str) -> Option<usize> {
+        for (i, b) in s.bytes().enumerate() {
+            if self.in_str {
+                match (self.esc, b) {
+                    (true, _) => self.esc = false,
+                    (false, b'\\') => self.esc = true,
+                    (false, b'"') => self.in_str = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_str = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    if self.depth == 0 {
+                        return Some(i + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+}
+
+#[derive(Debug, Clone)]
+struct FrameLine {
+    no: u32,
+    offset: u64,
+    text: String,
+}
+
+/// A JSON document being gathered.
+#[derive(Debug, Clone)]
+pub(crate) struct JsonFrame {
+    lines: Vec<FrameLine>,
+    /// Where the document starts on the first line.
+    start: usize,
+    /// Where it ends on the last line, once closed.
+    end: Option<usize>,
+    bytes: usize,
+    scanner: Scanner,
+}
+
+impl JsonFrame {
+    /// Starts a document at byte `start` of this line.
+    pub(crate) fn start(line: &str, no: u32, offset: u64, start: usize) -> Self {
+        let mut f = JsonFrame {
+            lines: Vec::new(),
+            start,
+            end: None,
+            bytes: 0,
+            scanner: Scanner::default(),
+        };
+        f.lines.push(FrameLine {
+            no,
+            offset,
+            text: line.to_owned(),
+        });
+        f.bytes = line.len();
+        f.end = f.scanner.feed(&line[start..]).map(|e| e + start);
+        f
+    }
+
+    /// Adds a line; true once the document is closed (or too large to go on).
+    pub(crate) fn push(&mut self, line: &str, no: u32, offset: u64) -> bool {
+        self.lines.push(FrameLine {
+            no,
+            offset,
+            text: line.to_owned(),
+        });
+        self.bytes += line.len() + 1;
+        self.end = self.scanner.feed(line);
+        self.is_done()
+    }
+
+    /// Whether the document is closed or has grown past the limits.
+    pub(crate) fn is_done(&self) -> bool {
+        self.end.is_some() || self.lines.len() >= MAX_LINES || self.bytes >= MAX_BYTES
+    }
+
+    /// Number of lines gathered.
+    pub(crate) fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    fn document(&self) -> String {
+        let mut doc = String::with_capacity(self.bytes);
+        let last = self.lines.len() - 1;
+        for (i, l) in self.lines.iter().enumerate() {
+            let from = if i == 0 { self.start } else { 0 };
+            let to = if i == last {
+                self.end.unwrap_or(l.text.len()).max(from)
+            } else {
+                l.text.len()
+            };
+            doc.push_str(l.text.get(from..to).unwrap_or(""));
+            doc.push('\n');
+        }
+        doc
+    }
+
+    /// Whether each line is blank.
+    pub(crate) fn blank_lines(&self) -> usize {
+        self.lines
+            .iter()
+            .filter(|l| l.text.trim().is_empty())
+            .count()
+    }
+
+    /// Turns the document into events. Returns whether anything was typed.
+    pub(crate) fn into_events(self, source: SourceId, out: &mut Vec<Event>) -> bool {
+        let doc = self.document();
+        let before = out.len();
+        let mut w = Walker {
+            frame: &self,
+            source,
+            cursor: 0,
+            out,
+        };
+        match serde_json::from_str::<Json>(&doc) {
+            Ok(v) => {
+                w.walk(&v, &Ctx::default());
+                // A document with nothing we know is still a recognised JSON document.
+                if w.out.len() == before {
+                    let e = w.event("json.document", 0, 0..0, Vec::new(), None);
+                    w.out.push(e);
+                }
+                true
+            }
+            Err(_) => {
+                w.mine(&doc);
+                w.out.len() > before
+            }
+        }
+    }
+}
+
+/// What an object inherits from those around it.
+#[derive(Debug, Clone, Default)]
+struct Ctx {
+    depth: i64,
+    parent: Option<String>,
+    resource: Option<String>,
+    time: Option<DateTime<Utc>>,
+}
+
+struct Walker<'a, 'o> {
+    frame: &'a JsonFrame,
+    source: SourceId,
+    cursor: usize,
+    out: &'o mut Vec<Event>,
+}
+
+fn s<'v>(m: &'v Map<String, Json>, k: &str) -> Option<&'v str> {
+    m.get(k).and_then(Json::as_str)
+}
+
+fn is_resource_id(s: &str) -> bool {
+    s.len() > 15 && s[..15].eq_ignore_ascii_case("/subscriptions/")
+}
+
+fn text(v: &str) -> Value {
+    Value::Text(v.to_owned())
+}
+
+fn id_value(v: &str) -> Value {
+    if is_resource_id(v) {
+        Value::ResourceId(v.to_owned())
+    } else {
+        Value::Text(v.to_owned())
+    }
+}
+
+fn time_of(v: Option<&str>) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(v?)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+impl Walker<'_, '_> {
+    /// Finds the line holding `needle`, from the cursor on (then from the top).
+    fn locate(&mut self, needle: &str) -> (usize, std::ops::Range<usize>) {
+        let quoted = format!("\"{needle}\"");
+        let lines = &self.frame.lines;
+        let search = |from: usize, pat: &str| {
+            lines
+                .iter()
+                .enumerate()
+                .skip(from)
+                .find_map(|(i, l)| l.text.find(pat).map(|at| (i, at)))
+        };
+        let found = search(self.cursor, &quoted)
+            .map(|(i, at)| (i, at + 1))
+            .or_else(|| search(self.cursor, needle))
+            .or_else(|| search(0, needle));
+        match found {
+            Some((i, at)) if !needle.is_empty() => {
+                self.cursor = i;
+                (i, at..at + needle.len())
+            }
+            _ => (self.cursor.min(lines.len() - 1), 0..0),
+        }
+    }
+
+    fn event(
+        &self,
+        kind: &str,
+        line: usize,
+        _range: std::ops::Range<usize>,
+        fields: Vec<(&str, Value)>,
+        time: Option<DateTime<Utc>>,
+    ) -> Event {
+        let l = &self.frame.lines[line];
+        let mut fs: Vec<Field> = fields
+            .into_iter()
+            .map(|(n, v)| Field {
+                name: Arc::from(n),
+                value: v,
+                range: 0..0,
+            })
+            .collect();
+        fs.shrink_to_fit();
+        Event {
+            kind: EventKind::new(kind),
+            span: Span {
+                source: self.source,
+                line: l.no,
+                start: l.offset,
+                end: l.offset + l.text.len() as u64,
+                column: 0,
+            },
+            time,
+            host: None,
+            program: None,
+            pid: None,
+            text: l.text.clone(),
+            message_start: 0,
+            fields: fs,
+        }
+    }
+
+    fn push(
+        &mut self,
+        kind: &str,
+        needle: &str,
+        label: &str,
+        fields: Vec<(&str, Value)>,
+        time: Option<DateTime<Utc>>,
+    ) -> usize {
+        let (line, range) = self.locate(needle);
+        let mut e = self.event(kind, line, range.clone(), fields, time);
+        if let Some(f) = e.fields.iter_mut().find(|f| &*f.name == label) {
+            f.range = range;
+        }
+        add_ids(&mut e);
+        self.out.push(e);
+        self.out.len() - 1
+    }
+
+    fn walk(&mut self, v: &Json, ctx: &Ctx) {
+        match v {
+            Json::Object(m) => self.object(m, ctx),
+            Json::Array(a) => a.iter().for_each(|x| self.walk(x, ctx)),
+            Json::String(st) => {
+                if let Some(inner) = embedded_json(st) {
+                    self.walk(&inner, ctx);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn object(&mut self, m: &Map<String, Json>, ctx: &Ctx) {
+        let mut ctx = ctx.clone();
+        let props = m.get("properties").and_then(Json::as_object);
+        // A deployment operation.
+        if let Some(target) = props
+            .and_then(|p| p.get("targetResource"))
+            .and_then(Json::as_object)
+        {
+            let p = props.expect("checked above");
+            let id = s(target, "id").unwrap_or_default();
+            ctx.time = time_of(s(p, "timestamp")).or(ctx.time);
+            let mut fields = vec![("resource", id_value(id))];
+            for (k, name) in [
+                ("provisioningState", "state"),
+                ("statusCode", "status_code"),
+                ("provisioningOperation", "operation"),
+            ] {
+                if let Some(v) = s(p, k) {
+                    fields.push((name, text(v)));
+                }
+            }
+            for (k, name) in [
+                ("resourceType", "resource_type"),
+                ("resourceName", "resource_name"),
+            ] {
+                if let Some(v) = s(target, k) {
+                    fields.push((name, text(v)));
+                }
+            }
+            let needle = s(target, "resourceName").unwrap_or(id).to_owned();
+            self.push("arm.operation", &needle, "resource_name", fields, ctx.time);
+            if !id.is_empty() {
+                ctx.resource = Some(id.to_owned());
+            }
+        } else if let (Some(id), Some(ty)) =
+            (s(m, "id").filter(|i| is_resource_id(i)), s(m, "type"))
+        {
+            // A resource with a provisioning state, or a feature registration.
+            let state = props
+                .and_then(|p| s(p, "provisioningState").or_else(|| s(p, "state")))
+                .or_else(|| s(m, "provisioningState"));
+            let mut fields = vec![("id", id_value(id)), ("type", text(ty))];
+            if let Some(st) = state {
+                fields.push(("state", text(st)));
+            }
+            if let Some(n) = s(m, "name") {
+                fields.push(("name", text(n)));
+            }
+            if let Some(l) = s(m, "location") {
+                fields.push(("location", text(l)));
+            }
+            if let Some(p) = props {
+                if let Some(st) = s(p, "stampId") {
+                    fields.push(("stamp", text(st)));
+                }
+                if let Some(gt) = s(p, "gatewayType") {
+                    fields.push(("gateway_type", text(gt)));
+                }
+                if let Some(d) = p.get("delegations").and_then(Json::as_array) {
+                    let names: Vec<&str> = d
+                        .iter()
+                        .filter_map(|x| {
+                            x.get("properties")
+                                .and_then(|p| p.get("serviceName"))
+                                .and_then(Json::as_str)
+                                .or_else(|| x.get("serviceName").and_then(Json::as_str))
+                        })
+                        .collect();
+                    fields.push(("delegations", text(&names.join(","))));
+                }
+            }
+            if let Some(sku) = m
+                .get("sku")
+                .and_then(|k| k.get("name"))
+                .and_then(Json::as_str)
+            {
+                fields.push(("sku", text(sku)));
+            }
+            let needle = s(m, "name").unwrap_or(id).to_owned();
+            self.push("azure.resource", &needle, "name", fields, ctx.time);
+            ctx.resource = Some(id.to_owned());
+        }
+        // An activity-log record.
+        if let Some(op) = m
+            .get("operationName")
+            .and_then(|o| o.as_str().or_else(|| o.get("value").and_then(Json::as_str)))
+        {
+            if m.contains_key("eventTimestamp") || m.contains_key("status") {
+                let status = m
+                    .get("status")
+                    .and_then(|o| o.as_str().or_else(|| o.get("value").and_then(Json::as_str)));
+                let time = time_of(s(m, "eventTimestamp"));
+                let mut fields = vec![("operation", text(op))];
+                if let Some(st) = status {
+                    fields.push(("status", text(st)));
+                }
+                if let Some(id) = s(m, "resourceId") {
+                    fields.push(("resource", id_value(id)));
+                }
+                if let Some(c) = s(m, "caller") {
+                    fields.push(("caller", text(c)));
+                }
+                self.push("azure.activity", op, "operation", fields, time);
+            }
+        }
+        // An error object.
+        if let Some(code) = s(m, "code") {
+            if m.contains_key("message") || m.contains_key("details") {
+                let message = s(m, "message").unwrap_or_default();
+                let mut fields = vec![
+                    ("code", text(code)),
+                    ("message", text(message)),
+                    ("depth", Value::Int(ctx.depth)),
+                ];
+                if let Some(t) = s(m, "target") {
+                    fields.push(("target", id_value(t)));
+                }
+                if let Some(p) = &ctx.parent {
+                    fields.push(("parent", text(p)));
+                }
+                if let Some(r) = &ctx.resource {
+                    fields.push(("resource", id_value(r)));
+                }
+                let idx = self.push("arm.error", code, "code", fields, ctx.time);
+                let mut inner = ctx.clone();
+                inner.depth += 1;
+                inner.parent = Some(code.to_owned());
+                let before = self.out.len();
+                for (k, v) in m {
+                    if k != "code" {
+                        self.walk(v, &inner);
+                    }
+                }
+                let leaf = !self.out[before..]
+                    .iter()
+                    .any(|e| e.kind.as_str() == "arm.error");
+                self.out[idx].fields.push(Field {
+                    name: Arc::from("leaf"),
+                    value: text(if leaf { "true" } else { "false" }),
+                    range: 0..0,
+                });
+                return;
+            }
+        }
+        for v in m.values() {
+            self.walk(v, &ctx);
+        }
+    }
+
+    /// Mines a document that does not parse for its code and message pairs.
+    fn mine(&mut self, doc: &str) {
+        static PAIR: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r#"\\?"code\\?"\s*:\s*\\?"(?P<code>[A-Za-z0-9_.\-]+)\\?"(?:[^{}]*?\\?"message\\?"\s*:\s*\\?"(?P<message>(?:[^"\\]|\\[^"]|\\"(?:[^,}\]]))*))?"#)
+                .expect("static regex is valid")
+        });
+        let caps: Vec<_> = PAIR.captures_iter(doc).collect();
+        for (i, c) in caps.iter().enumerate() {
+            let code = c.name("code").map_or("", |m| m.as_str());
+            let message = c
+                .name("message")
+                .map_or("", |m| m.as_str())
+                .replace("\\\"", "\"");
+            let next = caps
+                .get(i + 1)
+                .and_then(|n| n.get(0))
+                .map_or(doc.len(), |m| m.start());
+            let tail = &doc[c.get(0).map_or(0, |m| m.end())..next];
+            let leaf = !tail.contains("details") || i + 1 == caps.len();
+            let fields = vec![
+                ("code", text(code)),
+                ("message", text(&message)),
+                ("depth", Value::Int(i as i64)),
+                ("leaf", text(if leaf { "true" } else { "false" })),
+                ("truncated", text("true")),
+            ];
+            self.push("arm.error", code, "code", fields, None);
+        }
+    }
+}
+
+/// A string that holds a JSON object (an inner error inside a `message`).
+fn embedded_json(s: &str) -> Option<Json> {
+    let t = s.trim();
+    if !(t.starts_with('{') && t.ends_with('}') && t.contains("\"code\"")) {
+        return None;
+    }
+    serde_json::from_str(t).ok()
+}
+
+/// Adds `subnet_id`, `gateway_id`, `hsm_id`, ... for resource ids in the
+/// event's message, target and resource fields.
+pub(crate) fn add_ids(e: &mut Event) {
+    let mut found: Vec<(&'static str, String)> = Vec::new();
+    for f in &e.fields {
+        if matches!(&*f.name, "message" | "target" | "resource" | "id") {
+            let t = f.value.to_string();
+            for (name, r) in crate::azure::ids_in(&t) {
+                if !found.iter().any(|(n, _)| *n == name) {
+                    found.push((name, t[r].to_owned()));
+                }
+            }
+        }
+    }
+    for (name, id) in found {
+        if !e.fields.iter().any(|f| &*f.name == name) {
+            e.fields.push(Field {
+                name: Arc::from(name),
+                value: Value::ResourceId(id),
+                range: 0..0,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(text: &str) -> Vec<Event> {
+        let mut lines = text.lines();
+        let first = lines.next().unwrap();
+        let start = json_start(first).unwrap();
+        let mut f = JsonFrame::start(first, 1, 0, start);
+        for (i, l) in lines.enumerate() {
+            if f.push(l, i as u32 + 2, 0) {
+                break;
+            }
+        }
+        let mut out = Vec::new();
+        f.into_events(SourceId(0), &mut out);
+        out
+    }
+
+    fn field(e: &Event, n: &str) -> String {
+        e.value(n).map(|v| v.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn nested_errors_find_the_leaf() {
+        let ev = events(
+            r#"{"status":"Failed","error":{"code":"DeploymentFailed","message":"At least one resource deployment operation failed.","details":[
+  {"code":"Conflict","message":"{\"status\":\"Failed\",\"error\":{\"code\":\"ResourceDeploymentFailure\",\"message\":\"x\",\"details\":[{\"code\":\"SubnetNotDelegated\",\"message\":\"Subnet /subscriptions/0000-1111/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s is not delegated.\"}]}}"}
+]}}"#,
+        );
+        let codes: Vec<String> = ev
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}:{}:{}",
+                    field(e, "code"),
+                    field(e, "depth"),
+                    field(e, "leaf")
+                )
+            })
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                "DeploymentFailed:0:false",
+                "Conflict:1:false",
+                "ResourceDeploymentFailure:2:false",
+                "SubnetNotDelegated:3:true"
+            ]
+        );
+        assert_eq!(field(&ev[3], "subnet_id.subnet"), "s");
+        assert_eq!(field(&ev[3], "parent"), "ResourceDeploymentFailure");
+        assert_eq!(ev[3].span.line, 2);
+    }
+
+    #[test]
+    fn cut_off_documents_are_mined() {
+        let ev = events(
+            "ERROR: {\"error\":{\"code\":\"DeploymentFailed\",\"message\":\"m\",\"details\":[{\"code\":\"QuotaExceeded\",\"message\":\"Quota exceeded for",
+        );
+        let codes: Vec<String> = ev
+            .iter()
+            .map(|e| format!("{}:{}", field(e, "code"), field(e, "leaf")))
+            .collect();
+        assert_eq!(codes, ["DeploymentFailed:false", "QuotaExceeded:true"]);
+        assert_eq!(field(&ev[1], "truncated"), "true");
+    }
+
+    #[test]
+    fn starts() {
+        assert_eq!(json_start("{"), Some(0));
+        assert_eq!(json_start("  [ {"), Some(2));
+        assert_eq!(json_start("ERROR: {\"error\": 1}"), Some(7));
+        assert_eq!(
+            json_start("Connection to 10.3.0.4 22 port [tcp/ssh] succeeded!"),
+            None
+        );
+        assert_eq!(json_start("[hsm1] lunash:>hsm show"), None);
+    }
+}
