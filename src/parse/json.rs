@@ -38,16 +38,44 @@ pub(crate) fn json_start(line: &str) -> Option<usize> {
         return Some(lead);
     }
     // `ERROR: {...}`, `Deployment failed. Correlation ID: <guid>. {...}`,
-    // `Response content: {...}`: a short prefix that ends in `:` or `.`.
-    let at = line.find("{\"").or_else(|| line.find("[{"))?;
+    // `Response content: {...}`, az's `Exception Details:\t(Conflict) {`,
+    // PowerShell's `... failed with message '{`: a known prefix.
+    let at = line.find("{\"").or_else(|| line.find("[{")).or_else(|| {
+        let t = line.trim_end();
+        (t.ends_with('{') || t.ends_with('[')).then(|| t.len() - 1)
+    })?;
     let prefix = line[..at].trim_end();
-    let ok = (prefix.ends_with(':') || prefix.ends_with('.'))
-        && (prefix.starts_with("ERROR")
-            || prefix.starts_with("Error")
-            || prefix.contains("Correlation ID")
-            || prefix.ends_with("Response content:")
-            || prefix.ends_with("Body:"));
-    ok.then_some(at)
+    let known = prefix.starts_with("ERROR")
+        || prefix.starts_with("Error")
+        || prefix.contains("Correlation ID")
+        || [
+            "Response content:",
+            "Body:",
+            "Message:",
+            "Details:",
+            "message '",
+            "message:",
+        ]
+        .iter()
+        .any(|p| prefix.ends_with(p))
+        || is_code_in_parens(prefix);
+    let ends_well = prefix.ends_with(':')
+        || prefix.ends_with('.')
+        || prefix.ends_with(')')
+        || prefix.ends_with('\'');
+    (known && ends_well).then_some(at)
+}
+
+/// `... (Conflict)`: az's way of putting an error code before its JSON.
+fn is_code_in_parens(prefix: &str) -> bool {
+    let Some(open) = prefix.rfind('(') else {
+        return false;
+    };
+    prefix.ends_with(')')
+        && prefix[open + 1..prefix.len() - 1]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.')
+        && prefix.len() > open + 2
 }
 
 fn opens_document(t: &str) -> bool {
@@ -638,5 +666,12 @@ mod tests {
             None
         );
         assert_eq!(json_start("[hsm1] lunash:>hsm show"), None);
+        assert_eq!(json_start("Exception Details:\t(Conflict) {"), Some(30));
+        assert_eq!(json_start("\tMessage: {"), Some(10));
+        assert_eq!(
+            json_start("Resource x 'HSM1' failed with message '{"),
+            Some(39)
+        );
+        assert_eq!(json_start("it failed: {"), None);
     }
 }

@@ -11,7 +11,9 @@ pub mod syslog;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
-use crate::event::{Event, EventKind, SourceId, Span};
+use std::sync::Arc;
+
+use crate::event::{Event, EventKind, Field, SourceId, Span, Value};
 use grammar::Grammar;
 use syslog::Stamp;
 
@@ -65,6 +67,18 @@ fn breaks_document(line: &str) -> bool {
     }
     let h = syslog::parse_header(line);
     h.stamp.is_some() && h.program.is_some()
+}
+
+/// What makes two errors the same: code, message (white space folded), target.
+fn signature(e: &Event) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for name in ["code", "message", "target"] {
+        let v = e.value(name).map(|v| v.to_string()).unwrap_or_default();
+        v.split_whitespace().for_each(|w| w.hash(&mut h));
+        0u8.hash(&mut h);
+    }
+    h.finish()
 }
 
 /// What one line turned into.
@@ -124,7 +138,26 @@ pub struct LineParser<'g> {
     year: Option<i32>,
     last_month: Option<u32>,
     frame: Option<json::JsonFrame>,
+    /// `Code:` / `Message:` / `Target:` lines (az CLI, Azure PowerShell) being
+    /// joined into one error.
+    record: Option<PendingRecord>,
+    /// Signatures of recent errors, to tell a repeat (the same error printed
+    /// again as JSON, as text, as `Code:`/`Message:` lines) from a new one.
+    recent: std::collections::VecDeque<(u64, u32)>,
 }
+
+/// An error being gathered from `Key: value` lines.
+#[derive(Debug, Default)]
+struct PendingRecord {
+    first: Option<Event>,
+    code: Option<String>,
+    message: Option<String>,
+    target: Option<String>,
+    status: Option<String>,
+}
+
+/// How far back (in lines) a repeat of the same error is recognised.
+const REPEAT_LINES: u32 = 400;
 
 impl<'g> LineParser<'g> {
     /// A parser for one input.
@@ -135,6 +168,8 @@ impl<'g> LineParser<'g> {
             year: ctx.year,
             last_month: None,
             frame: None,
+            record: None,
+            recent: std::collections::VecDeque::new(),
         }
     }
 
@@ -143,6 +178,29 @@ impl<'g> LineParser<'g> {
     /// JSON document is held until the document closes; the counts say how the
     /// lines completed by this call were accounted for.
     pub fn push_line(
+        &mut self,
+        line: &str,
+        line_no: u32,
+        offset: u64,
+        out: &mut Vec<Event>,
+    ) -> LineCounts {
+        let from = out.len();
+        let counts = self.frame_line(line, line_no, offset, out);
+        self.post(out, from, line_no);
+        counts
+    }
+
+    /// Ends the input: a document still open is typed as cut off, and `Key:
+    /// value` lines still gathered become their error.
+    pub fn finish(&mut self, out: &mut Vec<Event>) -> LineCounts {
+        let from = out.len();
+        let counts = self.close_frame(out);
+        self.flush_record(out);
+        self.post(out, from, u32::MAX);
+        counts
+    }
+
+    fn frame_line(
         &mut self,
         line: &str,
         line_no: u32,
@@ -161,6 +219,7 @@ impl<'g> LineParser<'g> {
             counts.add(self.close_frame(out));
         }
         if let Some(start) = json::json_start(line) {
+            self.flush_record(out);
             let frame = json::JsonFrame::start(line, line_no, offset, start);
             let done = frame.is_done();
             self.frame = Some(frame);
@@ -169,13 +228,100 @@ impl<'g> LineParser<'g> {
             }
             return counts;
         }
+        let from = out.len();
         counts.add(LineCounts::one(self.parse_line(line, line_no, offset, out)));
+        // Join `Code:` / `Message:` / `Target:` lines into one error.
+        let field =
+            (out.len() == from + 1 && out[from].kind.as_str() == "arm.error_field").then(|| {
+                let e = &out[from];
+                (
+                    e.value("key").map(|v| v.to_string()).unwrap_or_default(),
+                    e.value("value").map(|v| v.to_string()).unwrap_or_default(),
+                )
+            });
+        match field {
+            Some((key, value)) => {
+                let starts = matches!(key.as_str(), "Code" | "ErrorCode" | "StatusCode");
+                let has_code = self.record.as_ref().is_some_and(|r| r.code.is_some());
+                if starts && has_code && key != "StatusCode" {
+                    let done = self.record.take();
+                    self.emit_record(done, out);
+                }
+                let r = self.record.get_or_insert_with(PendingRecord::default);
+                if r.first.is_none() {
+                    r.first = Some(out[from].clone());
+                }
+                match key.as_str() {
+                    "Code" | "ErrorCode" => r.code = Some(value),
+                    "Message" | "ErrorMessage" => r.message = Some(value),
+                    "Target" => r.target = Some(value),
+                    "StatusCode" => r.status = Some(value),
+                    _ => {}
+                }
+            }
+            None => {
+                if out.len() > from || line.trim().is_empty() {
+                    let pending = self.record.take();
+                    let mut joined = Vec::new();
+                    self.emit_record(pending, &mut joined);
+                    // The joined error belongs before this line's events.
+                    out.splice(from..from, joined);
+                }
+            }
+        }
         counts
     }
 
-    /// Ends the input: a document still open is typed as cut off.
-    pub fn finish(&mut self, out: &mut Vec<Event>) -> LineCounts {
-        self.close_frame(out)
+    fn flush_record(&mut self, out: &mut Vec<Event>) {
+        let pending = self.record.take();
+        self.emit_record(pending, out);
+    }
+
+    fn emit_record(&mut self, r: Option<PendingRecord>, out: &mut Vec<Event>) {
+        let Some(r) = r else { return };
+        let Some(mut e) = r.first else { return };
+        if r.code.is_none() && r.message.is_none() {
+            return;
+        }
+        e.kind = EventKind::new("arm.error");
+        e.fields.clear();
+        let mut push = |name: &str, v: Option<String>| {
+            if let Some(v) = v {
+                e.fields.push(Field {
+                    name: Arc::from(name),
+                    value: Value::Text(v),
+                    range: 0..0,
+                });
+            }
+        };
+        push("code", r.code);
+        push("message", r.message);
+        push("target", r.target);
+        push("status_code", r.status);
+        json::add_ids(&mut e);
+        out.push(e);
+    }
+
+    /// Marks errors already seen in the last [`REPEAT_LINES`] lines as repeats.
+    fn post(&mut self, out: &mut [Event], from: usize, line_no: u32) {
+        while self
+            .recent
+            .front()
+            .is_some_and(|(_, l)| line_no.saturating_sub(*l) > REPEAT_LINES && line_no != u32::MAX)
+        {
+            self.recent.pop_front();
+        }
+        for e in &mut out[from..] {
+            if e.kind.as_str() != "arm.error" {
+                continue;
+            }
+            let sig = signature(e);
+            if self.recent.iter().any(|(h, _)| *h == sig) {
+                e.kind = EventKind::new("arm.error_repeat");
+            } else {
+                self.recent.push_back((sig, e.span.line));
+            }
+        }
     }
 
     fn close_frame(&mut self, out: &mut Vec<Event>) -> LineCounts {

@@ -318,7 +318,7 @@ pub fn parse_header(line: &str) -> Header<'_> {
         h.stamp = Some(stamp);
         i = skip_ws(rest);
         // HOST, unless the tag follows the time directly.
-        if program_tag(i).is_err() {
+        if program_tag(i).is_err() && !i.starts_with('[') {
             if let Ok((rest, host)) = hostname(i) {
                 h.host = Some(host);
                 i = skip_ws(rest);
