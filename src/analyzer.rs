@@ -246,6 +246,50 @@ impl Analyzer {
         out
     }
 
+    /// Streams the typed events of one input to `sink`, in order, without applying
+    /// rules: what `hsmdiag events` prints. Lines that no pattern typed come as
+    /// events of kind [`EventKind::UNRECOGNIZED`](crate::EventKind::UNRECOGNIZED).
+    /// Reading stops early when `sink` returns `false`.
+    pub fn events(
+        &self,
+        id: SourceId,
+        input: &Input,
+        mut sink: impl FnMut(&Event) -> bool,
+    ) -> Result<(), InputError> {
+        let reader = input.open()?;
+        let mut parser = LineParser::new(&self.grammar, self.ctx(id, input.modified_year()));
+        let mut lines = Lines::new(reader);
+        let mut events = Vec::with_capacity(8);
+        loop {
+            events.clear();
+            let last = match lines.next_line() {
+                Ok(Some((no, offset, text))) => {
+                    parser.push_line(&text, no, offset, &mut events);
+                    false
+                }
+                Ok(None) => {
+                    parser.finish(&mut events);
+                    true
+                }
+                Err(e) => {
+                    return Err(InputError::Read {
+                        path: input.name.clone(),
+                        line: lines.line(),
+                        reason: e.to_string(),
+                    });
+                }
+            };
+            for ev in events.iter().filter(|e| e.span.line > 0) {
+                if !sink(ev) {
+                    return Ok(());
+                }
+            }
+            if last {
+                return Ok(());
+            }
+        }
+    }
+
     /// Analyses text held in memory, named `name` in evidence.
     pub fn analyze_str(&self, name: &str, text: &str) -> Report {
         let input = Input {

@@ -90,7 +90,7 @@ pub use parse::grammar::{Catalogue, FieldType, Grammar, GrammarError, MessagePat
 pub use parse::syslog::{Header, Stamp, parse_header, segments};
 pub use parse::{LineCounts, LineOutcome, LineParser, ParseCtx};
 pub use report::{
-    FindingDiagnostic, RenderError, TextOptions, rule_detection, rule_markdown, rules_markdown,
-    write_json, write_text,
+    FindingDiagnostic, RenderError, TextOptions, event_line, rule_detection, rule_markdown,
+    rules_markdown, write_json, write_text,
 };
 pub use source::{Input, InputError, InputKind, Lines, expand};

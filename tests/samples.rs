@@ -2,8 +2,6 @@
 //! snapshot-tested through the real parse + analyse path. A new sample is
 //! covered automatically; review its snapshots like code.
 
-use std::fmt::Write;
-
 use hsmdiag::{AnalyzerBuilder, Report};
 
 fn analyzer() -> hsmdiag::Analyzer {
@@ -29,22 +27,7 @@ fn sample_events() {
         let text = std::fs::read_to_string(path).unwrap();
         let mut out = String::new();
         for ev in analyzer.parse_str(&text) {
-            let time = ev.time.map_or("-".to_owned(), |t| t.to_rfc3339());
-            let _ = write!(
-                out,
-                "L{} {} {} host={} prog={}",
-                ev.span.line,
-                time,
-                ev.kind,
-                ev.host.as_deref().unwrap_or("-"),
-                ev.program.as_deref().unwrap_or("-")
-            );
-            if let Some(pid) = ev.pid {
-                let _ = write!(out, "[{pid}]");
-            }
-            for f in &ev.fields {
-                let _ = write!(out, " {}={:?}", f.name, f.value.to_string());
-            }
+            out.push_str(&hsmdiag::event_line(&ev));
             out.push('\n');
         }
         insta::assert_snapshot!(out);

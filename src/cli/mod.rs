@@ -2,6 +2,7 @@
 //! exit codes.
 
 mod analyze;
+mod events;
 mod explain;
 mod rules;
 
@@ -45,6 +46,9 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// List every known issue hsmdiag detects.
     Rules(rules::RulesArgs),
+    /// Print the typed events the parser reads from the inputs, one per line,
+    /// without applying rules (to see what a grammar makes of a log).
+    Events(events::EventsArgs),
 }
 
 /// Output formats of an analysis.
@@ -104,6 +108,7 @@ pub fn run() -> ExitCode {
     let code = match cli.command {
         Some(Command::Explain(a)) => explain::run(&a),
         Some(Command::Rules(a)) => rules::run(&a),
+        Some(Command::Events(a)) => events::run(&a),
         None => analyze::run(&cli.analyze),
     };
     ExitCode::from(code)

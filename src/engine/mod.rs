@@ -5,7 +5,7 @@
 //! pruned by each matcher's time window, so memory grows with the number of
 //! distinct keys in play, not with the size of the input.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 
@@ -26,9 +26,14 @@ impl<F: Fn(SourceId) -> String> SourceNames for F {
 }
 
 impl Cond {
+    /// Whether the condition is about events of this kind.
+    pub fn accepts(&self, kind: &str) -> bool {
+        self.kinds.iter().any(|k| k == kind)
+    }
+
     /// Whether an event meets the condition.
     pub fn matches(&self, ev: &Event) -> bool {
-        if ev.kind.as_str() != self.event {
+        if !self.accepts(ev.kind.as_str()) {
             return false;
         }
         let text_of = |name: &str| -> Option<String> {
@@ -98,6 +103,8 @@ struct Partial {
 #[derive(Debug, Default)]
 struct CountState {
     times: VecDeque<Option<DateTime<Utc>>>,
+    /// Values of the `distinct` field already counted.
+    seen: HashSet<String>,
     first: Vec<Matched>,
     fired: bool,
 }
@@ -311,6 +318,15 @@ impl<'kb> Engine<'kb> {
             self.record(h);
         }
         let mut aggs: Vec<Agg> = self.aggs.into_values().collect();
+        // A generic finding gives way to a specific one anywhere in the input.
+        let rules = self.kb.rules();
+        let fired: HashSet<&str> = aggs.iter().map(|a| rules[a.rule].id.as_str()).collect();
+        aggs.retain(|a| {
+            !rules[a.rule]
+                .defers_to
+                .iter()
+                .any(|d| fired.contains(d.as_str()))
+        });
         aggs.sort_by(|a, b| a.first_pos.cmp(&b.first_pos).then(a.rule.cmp(&b.rule)));
         aggs.into_iter()
             .map(|a| build_finding(&self.kb.rules()[a.rule], a, names))
@@ -352,11 +368,24 @@ fn step(
                 });
             }
         }
-        (Matcher::Count { cond, threshold }, State::Count(map)) => {
+        (
+            Matcher::Count {
+                cond,
+                threshold,
+                distinct,
+            },
+            State::Count(map),
+        ) => {
             if !cond.matches(ev) {
                 return;
             }
             let st = map.entry(key_of(spec, ev)).or_default();
+            if let Some(d) = distinct {
+                let v = ev.value(d).map_or(String::new(), |v| v.to_string());
+                if !st.seen.insert(v) {
+                    return;
+                }
+            }
             st.times.push_back(ev.time);
             while st.times.len() > 1 && !within(spec, st.times.front().copied().flatten(), ev.time)
             {
@@ -392,9 +421,15 @@ fn step(
                 });
             }
         }
-        (Matcher::Sequence { steps }, State::Sequence(map)) => {
+        (Matcher::Sequence { steps, cancel }, State::Sequence(map)) => {
+            if let Some(c) = cancel {
+                if c.matches(ev) {
+                    map.remove(&key_of(spec, ev));
+                    return;
+                }
+            }
             // Most events are no step of this sequence: skip them before any work.
-            if !steps.iter().any(|s| s.event == ev.kind.as_str()) {
+            if !steps.iter().any(|s| s.accepts(ev.kind.as_str())) {
                 return;
             }
             let key = key_of(spec, ev);

@@ -110,8 +110,11 @@ pub struct Example {
 /// A condition on one event: its kind and field values.
 #[derive(Debug, Clone)]
 pub struct Cond {
-    /// The event kind.
+    /// The event kind, or several separated by `|`
+    /// (`arm.error|azure.cli_error`).
     pub event: String,
+    /// The kinds `event` names.
+    pub(crate) kinds: Vec<String>,
     pub(crate) where_: Vec<(String, Regex)>,
     pub(crate) unless: Vec<(String, Regex)>,
     /// The field whose text the evidence labels.
@@ -146,11 +149,18 @@ pub enum Matcher {
         cond: Cond,
         /// How many.
         threshold: u32,
+        /// When set, events count once per distinct value of this field (the
+        /// same HSM listed twice is one HSM).
+        distinct: Option<String>,
     },
     /// Steps in order, with the same key, the whole sequence within `within`.
     Sequence {
         /// The steps.
         steps: Vec<Cond>,
+        /// An event that, arriving with the same key before the sequence
+        /// completes, abandons it (the HSM was deleted before its resource
+        /// group: no orphan).
+        cancel: Option<Cond>,
     },
     /// A trigger with no expected event with the same key within `within`
     /// before or after it.
@@ -213,6 +223,9 @@ pub struct Rule {
     pub matches: Vec<MatchSpec>,
     /// Rules that take precedence when they fire on the same event.
     pub yields_to: Vec<String>,
+    /// Rules whose finding anywhere in the same input makes this rule's
+    /// findings redundant (a generic finding that a specific one explains).
+    pub defers_to: Vec<String>,
     /// The file it was loaded from.
     pub file: String,
 }
@@ -255,6 +268,8 @@ struct RuleFile {
     matches: Vec<MatchDef>,
     #[serde(default)]
     yields_to: Vec<Spanned<String>>,
+    #[serde(default)]
+    defers_to: Vec<Spanned<String>>,
     remediation: Vec<StepDef>,
     #[serde(default)]
     references: Vec<String>,
@@ -310,11 +325,15 @@ struct MatchDef {
     #[serde(default)]
     expect: Option<CondDef>,
     #[serde(default)]
+    cancel: Option<CondDef>,
+    #[serde(default)]
     direction: Option<Spanned<String>>,
     #[serde(default)]
     key: Vec<Spanned<String>>,
     #[serde(default)]
     threshold: Option<u32>,
+    #[serde(default)]
+    distinct: Option<Spanned<String>>,
     #[serde(default)]
     within: Option<Spanned<String>>,
     #[serde(default)]
@@ -386,14 +405,23 @@ impl Loader<'_> {
 
     fn cond(&self, c: CondDef) -> Result<Cond, KbError> {
         let event = c.event.get_ref();
-        let Some(known) = self.fields.get(event.as_str()) else {
-            let near = nearest(event, self.fields.keys().map(String::as_str));
-            return Err(self.err(
-                Some(c.event.span()),
-                format!("no grammar produces the event `{event}`"),
-                near.map(|n| format!("did you mean `{n}`?")),
-            ));
-        };
+        let kinds: Vec<String> = event.split('|').map(|k| k.trim().to_owned()).collect();
+        let mut known: Vec<String> = Vec::new();
+        for kind in &kinds {
+            let Some(fields) = self.fields.get(kind.as_str()) else {
+                let near = nearest(kind, self.fields.keys().map(String::as_str));
+                return Err(self.err(
+                    Some(c.event.span()),
+                    format!("no grammar produces the event `{kind}`"),
+                    near.map(|n| format!("did you mean `{n}`?")),
+                ));
+            };
+            for f in fields {
+                if !known.contains(f) {
+                    known.push(f.clone());
+                }
+            }
+        }
         let check_field = |name: &str, span: std::ops::Range<usize>| -> Result<(), KbError> {
             let base = name.split('.').next().unwrap_or(name);
             if known.iter().any(|f| f == base) || META_FIELDS.contains(&base) || base == "message" {
@@ -421,6 +449,7 @@ impl Loader<'_> {
         }
         Ok(Cond {
             event: event.clone(),
+            kinds,
             where_,
             unless,
             label: c.label.map(Spanned::into_inner),
@@ -468,6 +497,7 @@ impl Loader<'_> {
                 Matcher::Count {
                     cond: single_cond(&mut m)?,
                     threshold,
+                    distinct: m.distinct.take().map(Spanned::into_inner),
                 }
             }
             "sequence" => {
@@ -489,7 +519,8 @@ impl Loader<'_> {
                         None,
                     ));
                 }
-                Matcher::Sequence { steps }
+                let cancel = m.cancel.take().map(|c| self.cond(c)).transpose()?;
+                Matcher::Sequence { steps, cancel }
             }
             "absence" => {
                 let expect = m.expect.take().ok_or_else(|| {
@@ -532,6 +563,13 @@ impl Loader<'_> {
                 ));
             }
         };
+        if let Some(c) = &m.cancel {
+            return Err(self.err(
+                Some(c.event.span()),
+                "`cancel` applies only to a sequence".into(),
+                None,
+            ));
+        }
         let within = match &m.within {
             None => None,
             Some(w) => Some(parse_duration(w.get_ref()).ok_or_else(|| {
@@ -549,7 +587,7 @@ impl Loader<'_> {
         // What this matcher captures: fields of its events plus meta fields.
         let conds: Vec<&Cond> = match &matcher {
             Matcher::Single { cond } | Matcher::Count { cond, .. } => vec![cond],
-            Matcher::Sequence { steps } => steps.iter().collect(),
+            Matcher::Sequence { steps, .. } => steps.iter().collect(),
             Matcher::Absence { trigger, .. } => vec![trigger],
         };
         let mut captured: BTreeSet<String> = META_FIELDS
@@ -558,8 +596,10 @@ impl Loader<'_> {
             .map(|s| (*s).to_owned())
             .collect();
         for c in &conds {
-            for f in self.fields.get(&c.event).into_iter().flatten() {
-                captured.insert(f.clone());
+            for kind in &c.kinds {
+                for f in self.fields.get(kind).into_iter().flatten() {
+                    captured.insert(f.clone());
+                }
             }
         }
         for k in &m.key {
@@ -681,6 +721,7 @@ impl Loader<'_> {
             examples: f.examples,
             matches,
             yields_to: f.yields_to.into_iter().map(Spanned::into_inner).collect(),
+            defers_to: f.defers_to.into_iter().map(Spanned::into_inner).collect(),
             file: self.file.to_owned(),
         })
     }

@@ -437,12 +437,21 @@ impl Grammar {
     /// Every event kind any catalogue produces, with the fields it can carry.
     pub fn event_fields(&self) -> BTreeMap<String, Vec<String>> {
         let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (kind, fields) in super::json::JSON_EVENTS {
+            let e = out.entry((*kind).to_owned()).or_default();
+            e.extend(fields.iter().map(|f| (*f).to_owned()));
+        }
         for c in &self.catalogues {
             for m in &c.messages {
                 let e = out.entry(m.event.as_str().to_owned()).or_default();
                 for f in m.field_names() {
                     if !e.iter().any(|x| x == f) {
                         e.push(f.to_owned());
+                    }
+                }
+                for f in super::json::ID_FIELDS {
+                    if !e.iter().any(|x| x == f) {
+                        e.push((*f).to_owned());
                     }
                 }
             }

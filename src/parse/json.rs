@@ -25,6 +25,85 @@ use serde_json::{Map, Value as Json};
 
 use crate::event::{Event, EventKind, Field, SourceId, Span, Value};
 
+/// Resource-id fields added to any event whose text names an Azure resource
+/// (see [`add_ids`]).
+pub const ID_FIELDS: &[&str] = &[
+    "resource_id",
+    "resource_group",
+    "subscription",
+    "subnet_id",
+    "vnet_id",
+    "gateway_id",
+    "hsm_id",
+    "nic_id",
+    "deployment_id",
+];
+
+/// The event kinds the JSON walker emits and their fields (besides
+/// [`ID_FIELDS`]), so that rules can be checked against them.
+pub const JSON_EVENTS: &[(&str, &[&str])] = &[
+    (
+        "arm.error",
+        &[
+            "code",
+            "message",
+            "depth",
+            "target",
+            "parent",
+            "resource",
+            "leaf",
+            "truncated",
+        ],
+    ),
+    (
+        "arm.error_repeat",
+        &[
+            "code",
+            "message",
+            "depth",
+            "target",
+            "parent",
+            "resource",
+            "leaf",
+            "truncated",
+        ],
+    ),
+    (
+        "arm.operation",
+        &[
+            "resource",
+            "state",
+            "status_code",
+            "operation",
+            "resource_type",
+            "resource_name",
+        ],
+    ),
+    (
+        "azure.resource",
+        &[
+            "id",
+            "type",
+            "state",
+            "name",
+            "location",
+            "stamp",
+            "gateway_type",
+            "status_message",
+            "delegations",
+            "subnet_id",
+            "vnet_id",
+            "private_ip",
+            "sku",
+        ],
+    ),
+    (
+        "azure.activity",
+        &["operation", "status", "resource", "caller"],
+    ),
+    ("json.document", &[]),
+];
+
 /// The most lines one document may span before it is taken as cut off.
 const MAX_LINES: usize = 50_000;
 /// The most bytes one document may hold before it is taken as cut off.
@@ -255,8 +334,43 @@ struct Walker<'a, 'o> {
     out: &'o mut Vec<Event>,
 }
 
+/// A member by its camelCase name, or by the PascalCase name that PowerShell's
+/// `ConvertTo-Json` writes (`id` / `Id`, `provisioningState` / `ProvisioningState`).
+fn get<'v>(m: &'v Map<String, Json>, k: &str) -> Option<&'v Json> {
+    m.get(k).or_else(|| {
+        let mut c = k.chars();
+        let first = c.next()?;
+        let pascal: String = first.to_uppercase().chain(c).collect();
+        m.get(&pascal)
+    })
+}
+
 fn s<'v>(m: &'v Map<String, Json>, k: &str) -> Option<&'v str> {
-    m.get(k).and_then(Json::as_str)
+    get(m, k).and_then(Json::as_str)
+}
+
+/// The id and type of an object that describes a resource: `id` and `type` in
+/// ARM bodies and `az` output, `ResourceId` and `ResourceType` in
+/// `Get-AzResource` output. Objects without a type (PowerShell's network
+/// objects) count only when they also carry a name and a provisioning state,
+/// so that a bare `{"id": ...}` reference is not taken for a resource.
+fn resource_identity<'v>(
+    m: &'v Map<String, Json>,
+    props: Option<&'v Map<String, Json>>,
+) -> Option<(&'v str, String)> {
+    let id = s(m, "id")
+        .filter(|i| is_resource_id(i))
+        .or_else(|| s(m, "resourceId").filter(|i| is_resource_id(i)))?;
+    if let Some(ty) = s(m, "type").or_else(|| s(m, "resourceType")) {
+        return Some((id, ty.to_owned()));
+    }
+    let has_state = s(m, "provisioningState").is_some()
+        || props.is_some_and(|p| s(p, "provisioningState").is_some());
+    if s(m, "name").is_some() && has_state {
+        let ty = crate::azure::ResourceId::parse(id)?.full_type()?;
+        return Some((id, ty));
+    }
+    None
 }
 
 fn is_resource_id(s: &str) -> bool {
@@ -376,10 +490,10 @@ impl Walker<'_, '_> {
 
     fn object(&mut self, m: &Map<String, Json>, ctx: &Ctx) {
         let mut ctx = ctx.clone();
-        let props = m.get("properties").and_then(Json::as_object);
+        let props = get(m, "properties").and_then(Json::as_object);
         // A deployment operation.
         if let Some(target) = props
-            .and_then(|p| p.get("targetResource"))
+            .and_then(|p| get(p, "targetResource"))
             .and_then(Json::as_object)
         {
             let p = props.expect("checked above");
@@ -408,14 +522,12 @@ impl Walker<'_, '_> {
             if !id.is_empty() {
                 ctx.resource = Some(id.to_owned());
             }
-        } else if let (Some(id), Some(ty)) =
-            (s(m, "id").filter(|i| is_resource_id(i)), s(m, "type"))
-        {
+        } else if let Some((id, ty)) = resource_identity(m, props) {
             // A resource with a provisioning state, or a feature registration.
             let state = props
                 .and_then(|p| s(p, "provisioningState").or_else(|| s(p, "state")))
                 .or_else(|| s(m, "provisioningState"));
-            let mut fields = vec![("id", id_value(id)), ("type", text(ty))];
+            let mut fields = vec![("id", id_value(id)), ("type", text(&ty))];
             if let Some(st) = state {
                 fields.push(("state", text(st)));
             }
@@ -425,24 +537,68 @@ impl Walker<'_, '_> {
             if let Some(l) = s(m, "location") {
                 fields.push(("location", text(l)));
             }
-            if let Some(p) = props {
-                if let Some(st) = s(p, "stampId") {
-                    fields.push(("stamp", text(st)));
+            // `az resource show` nests attributes under `properties`; the
+            // network commands (`az network vnet subnet show`) flatten them.
+            let attr = |k: &str| props.and_then(|p| get(p, k)).or_else(|| get(m, k));
+            let attr_str = |k: &str| attr(k).and_then(Json::as_str);
+            if let Some(st) = attr_str("stampId") {
+                fields.push(("stamp", text(st)));
+            }
+            if let Some(gt) = attr_str("gatewayType") {
+                fields.push(("gateway_type", text(gt)));
+            }
+            if let Some(msg) = attr_str("statusMessage") {
+                fields.push(("status_message", text(msg)));
+            }
+            if let Some(d) = attr("delegations").and_then(Json::as_array) {
+                let names: Vec<&str> = d
+                    .iter()
+                    .filter_map(|x| {
+                        x.get("properties")
+                            .and_then(|p| p.get("serviceName"))
+                            .and_then(Json::as_str)
+                            .or_else(|| x.get("serviceName").and_then(Json::as_str))
+                    })
+                    .collect();
+                fields.push(("delegations", text(&names.join(","))));
+            }
+            // A gateway's VNet, from the GatewaySubnet of its IP configuration.
+            if let Some(sub) = attr("ipConfigurations")
+                .and_then(Json::as_array)
+                .and_then(|a| a.first())
+                .and_then(|c| {
+                    c.get("properties")
+                        .and_then(|p| p.get("subnet"))
+                        .or_else(|| c.get("subnet"))
+                })
+                .and_then(|s| s.get("id"))
+                .and_then(Json::as_str)
+            {
+                if let Some(cut) = sub.to_ascii_lowercase().find("/subnets/") {
+                    fields.push(("vnet_id", id_value(&sub[..cut])));
                 }
-                if let Some(gt) = s(p, "gatewayType") {
-                    fields.push(("gateway_type", text(gt)));
+            }
+            // A Dedicated HSM's network profile: the subnet it is deployed into and
+            // its address (`id` in 2021-11-30 bodies, `resourceId` in later ones).
+            if let Some(np) = attr("networkProfile").and_then(Json::as_object) {
+                let ref_id = |o: &Json| {
+                    o.get("id")
+                        .or_else(|| o.get("resourceId"))
+                        .and_then(Json::as_str)
+                        .map(str::to_owned)
+                };
+                if let Some(sub) = np.get("subnet").and_then(ref_id) {
+                    fields.push(("subnet_id", id_value(&sub)));
                 }
-                if let Some(d) = p.get("delegations").and_then(Json::as_array) {
-                    let names: Vec<&str> = d
-                        .iter()
-                        .filter_map(|x| {
-                            x.get("properties")
-                                .and_then(|p| p.get("serviceName"))
-                                .and_then(Json::as_str)
-                                .or_else(|| x.get("serviceName").and_then(Json::as_str))
-                        })
-                        .collect();
-                    fields.push(("delegations", text(&names.join(","))));
+                if let Some(ip) = np
+                    .get("networkInterfaces")
+                    .and_then(Json::as_array)
+                    .and_then(|a| a.first())
+                    .and_then(|n| n.get("privateIpAddress"))
+                    .and_then(Json::as_str)
+                    .and_then(|ip| ip.parse().ok())
+                {
+                    fields.push(("private_ip", Value::Ip(ip)));
                 }
             }
             if let Some(sku) = m
@@ -461,7 +617,7 @@ impl Walker<'_, '_> {
             .get("operationName")
             .and_then(|o| o.as_str().or_else(|| o.get("value").and_then(Json::as_str)))
         {
-            if m.contains_key("eventTimestamp") || m.contains_key("status") {
+            if get(m, "eventTimestamp").is_some() || get(m, "status").is_some() {
                 let status = m
                     .get("status")
                     .and_then(|o| o.as_str().or_else(|| o.get("value").and_then(Json::as_str)));
@@ -481,7 +637,7 @@ impl Walker<'_, '_> {
         }
         // An error object.
         if let Some(code) = s(m, "code") {
-            if m.contains_key("message") || m.contains_key("details") {
+            if get(m, "message").is_some() || get(m, "details").is_some() {
                 let message = s(m, "message").unwrap_or_default();
                 let mut fields = vec![
                     ("code", text(code)),
@@ -568,11 +724,33 @@ fn embedded_json(s: &str) -> Option<Json> {
 pub(crate) fn add_ids(e: &mut Event) {
     let mut found: Vec<(&'static str, String)> = Vec::new();
     for f in &e.fields {
-        if matches!(&*f.name, "message" | "target" | "resource" | "id") {
+        if matches!(
+            &*f.name,
+            "message" | "target" | "resource" | "id" | "command"
+        ) {
             let t = f.value.to_string();
             for (name, r) in crate::azure::ids_in(&t) {
                 if !found.iter().any(|(n, _)| *n == name) {
                     found.push((name, t[r].to_owned()));
+                }
+            }
+        }
+    }
+    if let Some((_, first)) = found.iter().find(|(n, _)| *n == "resource_id") {
+        if let Some(rid) = crate::azure::ResourceId::parse(first) {
+            let parts = [
+                ("subscription", rid.part("subscription")),
+                ("resource_group", rid.part("resource_group")),
+            ];
+            for (name, v) in parts {
+                if let Some(v) = v {
+                    if !e.fields.iter().any(|f| &*f.name == name) {
+                        e.fields.push(Field {
+                            name: Arc::from(name),
+                            value: Value::Text(v),
+                            range: 0..0,
+                        });
+                    }
                 }
             }
         }

@@ -2,11 +2,13 @@
 //! (JSON). Renderers write into a writer they are handed; they never choose it.
 
 mod diagnostic;
+mod events;
 mod json;
 mod rules;
 mod text;
 
 pub use diagnostic::FindingDiagnostic;
+pub use events::event_line;
 pub use json::write_json;
 pub use rules::{rule_detection, rule_markdown, rules_markdown};
 pub use text::{TextOptions, write_text};

@@ -32,12 +32,22 @@ pub fn rule_detection(r: &Rule) -> Vec<String> {
             };
             match &m.matcher {
                 Matcher::Single { cond: c } => format!("each {} event", cond(c)),
-                Matcher::Count { cond: c, threshold } => {
-                    format!("{threshold} {} events{key}{within}", cond(c))
+                Matcher::Count {
+                    cond: c,
+                    threshold,
+                    distinct,
+                } => {
+                    let what = distinct
+                        .as_ref()
+                        .map_or(String::new(), |d| format!(" with distinct `{d}`"));
+                    format!("{threshold} {} events{what}{key}{within}", cond(c))
                 }
-                Matcher::Sequence { steps } => format!(
-                    "the sequence {}{key}{within}",
-                    steps.iter().map(cond).collect::<Vec<_>>().join(" → ")
+                Matcher::Sequence { steps, cancel } => format!(
+                    "the sequence {}{key}{within}{}",
+                    steps.iter().map(cond).collect::<Vec<_>>().join(" → "),
+                    cancel
+                        .as_ref()
+                        .map_or(String::new(), |c| format!(", abandoned by {}", cond(c)))
                 ),
                 Matcher::Absence {
                     trigger,
@@ -99,6 +109,16 @@ pub fn rule_markdown(r: &Rule, level: usize) -> String {
         s.push_str(&format!(
             "\nNot reported for an event that {} already reports (the more specific finding wins).\n",
             r.yields_to.iter().map(|y| format!("`{y}`")).collect::<Vec<_>>().join(" or ")
+        ));
+    }
+    if !r.defers_to.is_empty() {
+        s.push_str(&format!(
+            "\nNot reported for an input in which {} is reported (that finding names the cause).\n",
+            r.defers_to
+                .iter()
+                .map(|y| format!("`{y}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
         ));
     }
     if !r.references.is_empty() {

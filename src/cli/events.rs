@@ -1,0 +1,77 @@
+//! `hsmdiag events [FILE|DIR|-]...`: print the typed events, without rules.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use hsmdiag::{AnalyzerBuilder, SourceId, event_line, expand};
+
+use super::{EXIT_CLEAN, EXIT_ERROR};
+
+#[derive(Debug, Args)]
+pub(super) struct EventsArgs {
+    /// Log files or directories; `-` or nothing reads stdin.
+    #[arg(value_name = "FILE|DIR|-")]
+    inputs: Vec<PathBuf>,
+    /// Print only events whose kind starts with this (`ntls.`, `arm.error`,
+    /// `unrecognized`).
+    #[arg(long, value_name = "PREFIX")]
+    kind: Option<String>,
+    /// Print each event as one JSON object per line instead.
+    #[arg(long)]
+    json: bool,
+    /// Year for syslog timestamps that have none.
+    #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i32).range(1970..=9999))]
+    year: Option<i32>,
+}
+
+pub(super) fn run(args: &EventsArgs) -> u8 {
+    let analyzer = match AnalyzerBuilder::new().year(args.year).build() {
+        Ok(a) => a,
+        Err(e) => {
+            super::print_error(&e);
+            return EXIT_ERROR;
+        }
+    };
+    let (inputs, mut errors) = expand(&args.inputs);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut broken = false;
+    for (i, input) in inputs.iter().enumerate() {
+        if inputs.len() > 1 && !args.json {
+            broken |= writeln!(out, "==> {} <==", input.name).is_err();
+        }
+        let result = analyzer.events(SourceId(i as u32), input, |ev| {
+            if args
+                .kind
+                .as_deref()
+                .is_some_and(|k| !ev.kind.as_str().starts_with(k))
+            {
+                return true;
+            }
+            let written = if args.json {
+                serde_json::to_writer(&mut out, ev)
+                    .map_err(std::io::Error::from)
+                    .and_then(|()| out.write_all(b"\n"))
+            } else {
+                writeln!(out, "{}", event_line(ev))
+            };
+            broken = written.is_err();
+            !broken
+        });
+        if let Err(e) = result {
+            errors.push(e);
+        }
+        if broken {
+            return EXIT_CLEAN;
+        }
+    }
+    let _ = out.flush();
+    for e in &errors {
+        super::print_error(e);
+    }
+    if errors.is_empty() {
+        EXIT_CLEAN
+    } else {
+        EXIT_ERROR
+    }
+}
