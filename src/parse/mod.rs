@@ -150,10 +150,24 @@ pub struct LineParser<'g> {
 #[derive(Debug, Default)]
 struct PendingRecord {
     first: Option<Event>,
+    /// The record began as an Azure CLI `(Code) Message` headline; its own
+    /// `Code:` line has not come yet.
+    headline: bool,
     code: Option<String>,
     message: Option<String>,
     target: Option<String>,
     status: Option<String>,
+}
+
+/// Whether an `arm.error` is the Azure CLI's `(Code) Message` headline (which
+/// its `Code:` / `Message:` / `Target:` lines may follow).
+fn is_headline(ev: &Event) -> bool {
+    let m = ev.message().trim_start();
+    let m = m.strip_prefix("ERROR:").map_or(m, str::trim_start);
+    let m = m
+        .strip_prefix("Exception Details:")
+        .map_or(m, str::trim_start);
+    m.starts_with('(')
 }
 
 /// How far back (in lines) a repeat of the same error is recognised.
@@ -230,46 +244,70 @@ impl<'g> LineParser<'g> {
         }
         let from = out.len();
         counts.add(LineCounts::one(self.parse_line(line, line_no, offset, out)));
-        // Join `Code:` / `Message:` / `Target:` lines into one error.
-        let field =
-            (out.len() == from + 1 && out[from].kind.as_str() == "arm.error_field").then(|| {
-                let e = &out[from];
-                (
-                    e.value("key").map(|v| v.to_string()).unwrap_or_default(),
-                    e.value("value").map(|v| v.to_string()).unwrap_or_default(),
-                )
-            });
-        match field {
-            Some((key, value)) => {
-                let starts = matches!(key.as_str(), "Code" | "ErrorCode" | "StatusCode");
+        if line.trim().is_empty() {
+            self.flush_record(out);
+            return counts;
+        }
+        // Join `Code:` / `Message:` / `Target:` lines (and the Azure CLI's
+        // `(Code) Message` headline above them) into one error.
+        let fresh: Vec<Event> = out.drain(from..).collect();
+        for ev in fresh {
+            self.join(ev, out);
+        }
+        counts
+    }
+
+    /// Feeds one event through the error-record joiner: field lines gather in
+    /// the pending record, anything else closes it first.
+    fn join(&mut self, ev: Event, out: &mut Vec<Event>) {
+        match ev.kind.as_str() {
+            "arm.error_field" => {
+                let key = ev.value("key").map(|v| v.to_string()).unwrap_or_default();
+                let value = ev.value("value").map(|v| v.to_string()).unwrap_or_default();
+                let is_code = matches!(key.as_str(), "Code" | "ErrorCode");
+                let same_headline = self
+                    .record
+                    .as_ref()
+                    .is_some_and(|r| r.headline && r.code.as_deref() == Some(value.as_str()));
                 let has_code = self.record.as_ref().is_some_and(|r| r.code.is_some());
-                if starts && has_code && key != "StatusCode" {
-                    let done = self.record.take();
-                    self.emit_record(done, out);
+                if is_code && has_code && !same_headline {
+                    self.flush_record(out);
                 }
                 let r = self.record.get_or_insert_with(PendingRecord::default);
                 if r.first.is_none() {
-                    r.first = Some(out[from].clone());
+                    r.first = Some(ev.clone());
                 }
                 match key.as_str() {
-                    "Code" | "ErrorCode" => r.code = Some(value),
-                    "Message" | "ErrorMessage" => r.message = Some(value),
+                    "Code" | "ErrorCode" => {
+                        r.code = Some(value);
+                        r.headline = false;
+                    }
+                    "Message" | "ErrorMessage" => {
+                        if r.message.is_none() || !r.headline {
+                            r.message = Some(value);
+                        }
+                    }
                     "Target" => r.target = Some(value),
                     "StatusCode" => r.status = Some(value),
                     _ => {}
                 }
+                out.push(ev);
             }
-            None => {
-                if out.len() > from || line.trim().is_empty() {
-                    let pending = self.record.take();
-                    let mut joined = Vec::new();
-                    self.emit_record(pending, &mut joined);
-                    // The joined error belongs before this line's events.
-                    out.splice(from..from, joined);
-                }
+            "arm.error" if is_headline(&ev) => {
+                self.flush_record(out);
+                self.record = Some(PendingRecord {
+                    headline: true,
+                    code: ev.value("code").map(|v| v.to_string()),
+                    message: ev.value("message").map(|v| v.to_string()),
+                    first: Some(ev),
+                    ..PendingRecord::default()
+                });
+            }
+            _ => {
+                self.flush_record(out);
+                out.push(ev);
             }
         }
-        counts
     }
 
     fn flush_record(&mut self, out: &mut Vec<Event>) {
@@ -284,7 +322,17 @@ impl<'g> LineParser<'g> {
             return;
         }
         e.kind = EventKind::new("arm.error");
-        e.fields.clear();
+        // A headline keeps its own fields' spans; field lines have none to keep.
+        let kept: Vec<Field> = std::mem::take(&mut e.fields)
+            .into_iter()
+            .filter(|f| matches!(&*f.name, "code" | "message"))
+            .collect();
+        if kept.len() == 2 && r.target.is_none() && r.status.is_none() {
+            e.fields = kept;
+            json::add_ids(&mut e);
+            out.push(e);
+            return;
+        }
         let mut push = |name: &str, v: Option<String>| {
             if let Some(v) = v {
                 e.fields.push(Field {

@@ -352,6 +352,11 @@ static NEXT_TAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\s[A-Za-z][\w.\-/]* ?\[\d{1,10}\]: ").expect("static regex is valid")
 });
 
+/// The next `(Code) Message` that the Azure CLI's error layout starts on the
+/// same line as the previous error's last line, after a tab.
+static NEXT_ARM_ERROR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\t\([A-Za-z][\w.]*\) ").expect("static regex is valid"));
+
 /// A syslog header left at the end of the previous segment when a copy-paste
 /// ran two full log lines together.
 static TRAILING_HEADER: LazyLock<Regex> = LazyLock::new(|| {
@@ -372,6 +377,22 @@ static TRAILING_HEADER: LazyLock<Regex> = LazyLock::new(|| {
 /// cut before each further `TAG[pid]:` (and before the header in front of it).
 pub fn segments(line: &str, header: &Header<'_>) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
+    // The Azure CLI prints sibling errors of `Exception Details:` without a line
+    // break: `\tTarget: /subscriptions/...\t(ResourceDeploymentFailure) ...`.
+    if header.program.is_none() && line.contains("\t(") {
+        let mut start = 0;
+        for m in NEXT_ARM_ERROR.find_iter(line) {
+            // Not the `Exception Details:\t(Code)` that opens a line's own error.
+            let before = line[start..m.start()].trim();
+            if before.is_empty() || before.ends_with("Exception Details:") {
+                continue;
+            }
+            out.push(start..m.start());
+            start = m.start() + 1;
+        }
+        out.push(start..line.len());
+        return out;
+    }
     // A further tag always ends in `]: `; most lines have none, and the check is a
     // plain substring search.
     if header.program.is_none() || header.pid.is_none() || !line[header.msg_start..].contains("]: ")
