@@ -282,10 +282,8 @@ impl<'g> LineParser<'g> {
                         r.code = Some(value);
                         r.headline = false;
                     }
-                    "Message" | "ErrorMessage" => {
-                        if r.message.is_none() || !r.headline {
-                            r.message = Some(value);
-                        }
+                    "Message" | "ErrorMessage" if r.message.is_none() || !r.headline => {
+                        r.message = Some(value);
                     }
                     "Target" => r.target = Some(value),
                     "StatusCode" => r.status = Some(value),
