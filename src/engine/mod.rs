@@ -36,11 +36,14 @@ impl Cond {
         if !self.accepts(ev.kind.as_str()) {
             return false;
         }
+        // `message` is the captured field when the pattern has one (an error's
+        // message), else the whole message after the syslog header.
         let text_of = |name: &str| -> Option<String> {
-            if name == "message" {
-                return Some(ev.message().to_owned());
+            match ev.value(name) {
+                Some(v) => Some(v.to_string()),
+                None if name == "message" => Some(ev.message().to_owned()),
+                None => None,
             }
-            ev.value(name).map(|v| v.to_string())
         };
         self.where_
             .iter()

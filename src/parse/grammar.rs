@@ -440,6 +440,7 @@ impl Grammar {
         for (kind, fields) in super::json::JSON_EVENTS {
             let e = out.entry((*kind).to_owned()).or_default();
             e.extend(fields.iter().map(|f| (*f).to_owned()));
+            e.extend(super::json::ID_FIELDS.iter().map(|f| (*f).to_owned()));
         }
         for c in &self.catalogues {
             for m in &c.messages {

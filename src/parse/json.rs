@@ -633,6 +633,10 @@ impl Walker<'_, '_> {
                     fields.push(("caller", text(c)));
                 }
                 self.push("azure.activity", op, "operation", fields, time);
+                if let Some(id) = s(m, "resourceId") {
+                    ctx.resource = Some(id.to_owned());
+                }
+                ctx.time = time.or(ctx.time);
             }
         }
         // An error object.
@@ -723,11 +727,10 @@ fn embedded_json(s: &str) -> Option<Json> {
 /// event's message, target and resource fields.
 pub(crate) fn add_ids(e: &mut Event) {
     let mut found: Vec<(&'static str, String)> = Vec::new();
-    for f in &e.fields {
-        if matches!(
-            &*f.name,
-            "message" | "target" | "resource" | "id" | "command"
-        ) {
+    // The resource an event is about comes first; ids quoted in a message (an
+    // operation's status URI, a resource that uses this one) after it.
+    for field in ["target", "resource", "id", "message", "command"] {
+        for f in e.fields.iter().filter(|f| &*f.name == field) {
             let t = f.value.to_string();
             for (name, r) in crate::azure::ids_in(&t) {
                 if !found.iter().any(|(n, _)| *n == name) {

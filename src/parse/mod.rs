@@ -232,7 +232,10 @@ impl<'g> LineParser<'g> {
             // A new log record inside an open document: the document was cut off.
             counts.add(self.close_frame(out));
         }
-        if let Some(start) = json::json_start(line) {
+        // A `#` comment (a shell comment, a sample's source note) quoting JSON
+        // does not open a document.
+        let comment = line.trim_start().starts_with('#');
+        if let Some(start) = json::json_start(line).filter(|_| !comment) {
             self.flush_record(out);
             let frame = json::JsonFrame::start(line, line_no, offset, start);
             let done = frame.is_done();
