@@ -135,6 +135,15 @@ pub fn ids_in(text: &str) -> Vec<(&'static str, std::ops::Range<usize>)> {
         let Some(id) = ResourceId::parse(s) else {
             continue;
         };
+        // A long-running operation's status URI names no resource.
+        let lower = s.to_ascii_lowercase();
+        if lower.contains("/locations/")
+            && ["/operations/", "/operationresults/", "/asyncoperations/"]
+                .iter()
+                .any(|p| lower.contains(p))
+        {
+            continue;
+        }
         if !out.iter().any(|(n, _)| *n == "resource_id") {
             out.push(("resource_id", range.clone()));
         }
@@ -168,6 +177,12 @@ mod tests {
         );
         assert_eq!(r.part("vnet").unwrap(), "hsm-vnet");
         assert_eq!(r.part("name").unwrap(), "hsmsubnet");
+    }
+
+    #[test]
+    fn skips_operation_status_uris() {
+        let t = "use uri: https://management.azure.com/subscriptions/00000000-1111-2222-3333-444444444444/providers/Microsoft.Network/locations/westus/operations/1f4b9c2e-6d3a-4e87-9b10-5c2d8e7f6a43?api-version=2023-09-01.";
+        assert!(ids_in(t).is_empty());
     }
 
     #[test]

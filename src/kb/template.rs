@@ -2,7 +2,9 @@
 //! steps, filled with values from the evidence.
 //!
 //! `{client.ip}` takes a field (or a part of one); `{host|the HSM}` gives a
-//! default for a value the log may not have; `{{` and `}}` are literal braces.
+//! default for a value the log may not have; `{gateway_id.name,address|...}`
+//! takes the first of several fields that has a value; `{{` and `}}` are
+//! literal braces.
 
 use std::fmt::Write;
 
@@ -57,7 +59,8 @@ impl Template {
                     if name.is_empty()
                         || !name
                             .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ','))
+                        || name.split(',').any(str::is_empty)
                     {
                         return Err((i, format!("`{{{inner}}}` is not a placeholder name")));
                     }
@@ -89,23 +92,27 @@ impl Template {
         &self.raw
     }
 
-    /// The placeholders that have no default, which the rule must capture.
+    /// The placeholders that have no default, which the rule must capture
+    /// (of alternatives, the first).
     pub fn required(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {
             Part::Var {
                 name,
                 default: None,
-            } => Some(name.as_str()),
+            } => name.split(',').next(),
             _ => None,
         })
     }
 
-    /// Every placeholder name.
+    /// Every placeholder name, alternatives included.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.parts.iter().filter_map(|p| match p {
-            Part::Var { name, .. } => Some(name.as_str()),
-            _ => None,
-        })
+        self.parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Var { name, .. } => Some(name.split(',')),
+                _ => None,
+            })
+            .flatten()
     }
 
     /// Fills the template; a value the lookup does not have becomes its
@@ -115,7 +122,7 @@ impl Template {
         for p in &self.parts {
             match p {
                 Part::Lit(s) => out.push_str(s),
-                Part::Var { name, default } => match (lookup(name), default) {
+                Part::Var { name, default } => match (name.split(',').find_map(&lookup), default) {
                     (Some(v), _) => out.push_str(&v),
                     (None, Some(d)) => out.push_str(d),
                     (None, None) => {
@@ -131,6 +138,21 @@ impl Template {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn takes_the_first_alternative_with_a_value() {
+        let t = Template::parse("{gateway_id.name,address|the gateway}").unwrap();
+        assert_eq!(
+            t.render(|n| (n == "address").then(|| "azurerm_x.er".to_owned())),
+            "azurerm_x.er"
+        );
+        assert_eq!(t.render(|_| None), "the gateway");
+        assert_eq!(
+            t.names().collect::<Vec<_>>(),
+            ["gateway_id.name", "address"]
+        );
+        assert!(Template::parse("{a,|x}").is_err());
+    }
 
     #[test]
     fn fills_defaults_and_braces() {

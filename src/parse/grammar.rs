@@ -261,7 +261,11 @@ impl Grammar {
                     .expect("built-in patterns.toml is checked by tests");
             }
         }
-        for (name, text) in BUILTIN_FORMATS {
+        // Raw catalogues added later take precedence (a user's over the built-in
+        // ones); among the built-in files the first in name order wins, so they
+        // are added in reverse: `annotations` before `azure_tools` before
+        // `client_network`.
+        for (name, text) in BUILTIN_FORMATS.iter().rev() {
             if *name != "patterns.toml" {
                 g.add_catalogue(name, text)
                     .expect("built-in grammar files are checked by tests");

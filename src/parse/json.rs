@@ -358,10 +358,13 @@ fn resource_identity<'v>(
     m: &'v Map<String, Json>,
     props: Option<&'v Map<String, Json>>,
 ) -> Option<(&'v str, String)> {
+    // `ResourceId` / `ResourceType` only as PowerShell spells them: a deployment
+    // operation's `targetResource` (`id`, `resourceType`) is a reference.
+    let pascal = |k: &str| m.get(k).and_then(Json::as_str);
     let id = s(m, "id")
         .filter(|i| is_resource_id(i))
-        .or_else(|| s(m, "resourceId").filter(|i| is_resource_id(i)))?;
-    if let Some(ty) = s(m, "type").or_else(|| s(m, "resourceType")) {
+        .or_else(|| pascal("ResourceId").filter(|i| is_resource_id(i)))?;
+    if let Some(ty) = s(m, "type").or_else(|| pascal("ResourceType")) {
         return Some((id, ty.to_owned()));
     }
     let has_state = s(m, "provisioningState").is_some()

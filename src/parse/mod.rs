@@ -247,6 +247,18 @@ impl<'g> LineParser<'g> {
         }
         let from = out.len();
         counts.add(LineCounts::one(self.parse_line(line, line_no, offset, out)));
+        // Terraform and the Go SDK append the inner errors to the line as JSON:
+        // `Code="DeploymentFailed" Message="..." Details=[{"code":...}]`.
+        let details = line
+            .find("Details=[{")
+            .map(|p| p + "Details=".len())
+            .filter(|_| !line.trim_start().starts_with('#'));
+        if let Some(pos) = details {
+            let frame = json::JsonFrame::start(line, line_no, offset, pos);
+            if frame.is_done() {
+                frame.into_events(self.ctx.source, out);
+            }
+        }
         if line.trim().is_empty() {
             self.flush_record(out);
             return counts;
