@@ -137,12 +137,28 @@ pub(crate) fn json_start(line: &str) -> Option<usize> {
         ]
         .iter()
         .any(|p| prefix.ends_with(p))
-        || is_code_in_parens(prefix);
+        || is_code_in_parens(prefix)
+        || is_logger(prefix);
     let ends_well = prefix.ends_with(':')
         || prefix.ends_with('.')
         || prefix.ends_with(')')
         || prefix.ends_with('\'');
     (known && ends_well).then_some(at)
+}
+
+/// A debug trace's logger in front of a response body: `cli.azure.cli.core.sdk.policies:`,
+/// `msrest.http_logger :`, Terraform's `[DEBUG] provider.terraform-provider-azurerm_v4.27.0_x5:`.
+fn is_logger(prefix: &str) -> bool {
+    let Some(p) = prefix.strip_suffix(':') else {
+        return false;
+    };
+    let p = p.trim_end();
+    let name = p.rsplit(char::is_whitespace).next().unwrap_or(p);
+    name.contains('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && (p.len() == name.len() || p.contains("] ") || p.starts_with("DEBUG:"))
 }
 
 /// `... (Conflict)`: az's way of putting an error code before its JSON.
@@ -732,7 +748,9 @@ pub(crate) fn add_ids(e: &mut Event) {
     let mut found: Vec<(&'static str, String)> = Vec::new();
     // The resource an event is about comes first; ids quoted in a message (an
     // operation's status URI, a resource that uses this one) after it.
-    for field in ["target", "resource", "id", "message", "command"] {
+    for field in [
+        "target", "resource", "id", "url", "path", "message", "command",
+    ] {
         for f in e.fields.iter().filter(|f| &*f.name == field) {
             let t = f.value.to_string();
             for (name, r) in crate::azure::ids_in(&t) {

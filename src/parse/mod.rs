@@ -7,6 +7,7 @@
 
 pub mod grammar;
 pub(crate) mod json;
+mod powershell;
 pub mod syslog;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
@@ -144,6 +145,10 @@ pub struct LineParser<'g> {
     /// Signatures of recent errors, to tell a repeat (the same error printed
     /// again as JSON, as text, as `Code:`/`Message:` lines) from a new one.
     recent: std::collections::VecDeque<(u64, u32)>,
+    /// A PowerShell 7 error message being unwrapped from its gutter lines.
+    ps7: Option<powershell::Block>,
+    /// The cmdlet of the last PowerShell error headline.
+    cmdlet: Option<String>,
 }
 
 /// An error being gathered from `Key: value` lines.
@@ -159,11 +164,24 @@ struct PendingRecord {
     status: Option<String>,
 }
 
+/// The `Line |` header and the numbered source line of a PowerShell 7 error
+/// (`  27 |  New-AzResourceGroupDeployment ...`).
+fn is_ps7_code_line(line: &str) -> bool {
+    let t = line.trim_start();
+    t.starts_with("Line |")
+        || t.split_once(" |")
+            .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Whether an `arm.error` is the Azure CLI's `(Code) Message` headline (which
 /// its `Code:` / `Message:` / `Target:` lines may follow).
 fn is_headline(ev: &Event) -> bool {
     let m = ev.message().trim_start();
     let m = m.strip_prefix("ERROR:").map_or(m, str::trim_start);
+    let m = m
+        .strip_prefix("cli.")
+        .and_then(|r| r.split_once(": "))
+        .map_or(m, |(_, rest)| rest.trim_start());
     let m = m
         .strip_prefix("Exception Details:")
         .map_or(m, str::trim_start);
@@ -184,6 +202,8 @@ impl<'g> LineParser<'g> {
             frame: None,
             record: None,
             recent: std::collections::VecDeque::new(),
+            ps7: None,
+            cmdlet: None,
         }
     }
 
@@ -209,6 +229,7 @@ impl<'g> LineParser<'g> {
     pub fn finish(&mut self, out: &mut Vec<Event>) -> LineCounts {
         let from = out.len();
         let counts = self.close_frame(out);
+        self.flush_ps7(out);
         self.flush_record(out);
         self.post(out, from, u32::MAX);
         counts
@@ -245,6 +266,19 @@ impl<'g> LineParser<'g> {
             }
             return counts;
         }
+        // PowerShell 7 wraps its error message behind a `     | ` gutter.
+        match powershell::gutter(line) {
+            Some(piece) => {
+                let end = offset + line.len() as u64;
+                self.ps7
+                    .get_or_insert_with(|| powershell::Block::new(line_no, offset, end))
+                    .push(piece, end);
+            }
+            None if !line.trim_start().starts_with('|') && !is_ps7_code_line(line) => {
+                self.flush_ps7(out);
+            }
+            None => {}
+        }
         let from = out.len();
         counts.add(LineCounts::one(self.parse_line(line, line_no, offset, out)));
         // Terraform and the Go SDK append the inner errors to the line as JSON:
@@ -279,7 +313,10 @@ impl<'g> LineParser<'g> {
             "arm.error_field" => {
                 let key = ev.value("key").map(|v| v.to_string()).unwrap_or_default();
                 let value = ev.value("value").map(|v| v.to_string()).unwrap_or_default();
-                let is_code = matches!(key.as_str(), "Code" | "ErrorCode");
+                let is_code = matches!(
+                    key.as_str(),
+                    "Code" | "ErrorCode" | "Azure Error" | "Error Code"
+                );
                 let same_headline = self
                     .record
                     .as_ref()
@@ -293,7 +330,7 @@ impl<'g> LineParser<'g> {
                     r.first = Some(ev.clone());
                 }
                 match key.as_str() {
-                    "Code" | "ErrorCode" => {
+                    "Code" | "ErrorCode" | "Azure Error" | "Error Code" => {
                         r.code = Some(value);
                         r.headline = false;
                     }
@@ -317,9 +354,19 @@ impl<'g> LineParser<'g> {
                 });
             }
             _ => {
+                if ev.kind.as_str() == "azure.ps_error" {
+                    self.cmdlet = ev.value("cmdlet").map(|v| v.to_string());
+                }
                 self.flush_record(out);
                 out.push(ev);
             }
+        }
+    }
+
+    fn flush_ps7(&mut self, out: &mut Vec<Event>) {
+        if let Some(block) = self.ps7.take() {
+            self.flush_record(out);
+            out.extend(block.into_events(self.ctx.source, self.cmdlet.as_deref()));
         }
     }
 
