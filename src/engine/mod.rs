@@ -225,6 +225,23 @@ impl<'kb> Engine<'kb> {
         if hits.len() > 1 {
             let fired: Vec<usize> = hits.iter().map(|h| h.rule).collect();
             hits.retain(|h| !self.yields[h.rule].iter().any(|r| fired.contains(r)));
+            // One event is one occurrence of a rule and subject, however many of
+            // the rule's matchers it completes: keep the hit with the most evidence.
+            let kb = self.kb;
+            let subject = |h: &Hit| {
+                kb.rules()[h.rule].matches[h.spec]
+                    .subject
+                    .render(|n| lookup(&h.events, n))
+            };
+            let mut keyed: Vec<(usize, String, Hit)> =
+                hits.into_iter().map(|h| (h.rule, subject(&h), h)).collect();
+            keyed.sort_by(|a, b| {
+                (a.0, &a.1)
+                    .cmp(&(b.0, &b.1))
+                    .then(b.2.events.len().cmp(&a.2.events.len()))
+            });
+            keyed.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+            hits = keyed.into_iter().map(|(_, _, h)| h).collect();
         }
         for h in hits {
             self.record(h);
