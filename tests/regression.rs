@@ -87,3 +87,188 @@ fn issue_2_healthy_logs_give_no_finding() {
         assert_eq!(report.summary.unrecognized_lines, 0, "{name}");
     }
 }
+
+fn azure_sample(name: &str) -> String {
+    let path = format!("{}/samples/azure/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn finding<'r>(report: &'r hsmdiag::Report, id: &str) -> &'r hsmdiag::Finding {
+    report
+        .findings
+        .iter()
+        .find(|f| f.id == id)
+        .unwrap_or_else(|| {
+            let ids: Vec<&str> = report.findings.iter().map(|f| f.id.as_str()).collect();
+            panic!("no {id} finding; got {ids:?}")
+        })
+}
+
+fn commands(f: &hsmdiag::Finding) -> Vec<String> {
+    f.remediation_steps
+        .iter()
+        .filter_map(|s| s.command.clone())
+        .collect()
+}
+
+/// Issue 3: each deployment and deprovisioning rule fires on samples in more
+/// than one input style (az CLI, PowerShell, Terraform, ARM JSON, operations
+/// lists), and healthy Azure samples give no warning or worse.
+#[test]
+fn issue_3_every_rule_fires_in_several_input_styles() {
+    let analyzer = Analyzer::new();
+    for rule in analyzer
+        .rules()
+        .iter()
+        .filter(|r| r.id.starts_with("deploy.") || r.id.starts_with("deprov."))
+    {
+        let styles: std::collections::BTreeSet<&str> = rule
+            .examples
+            .iter()
+            .filter(|e| e.fires)
+            .filter_map(|e| e.input.rsplit('/').next()?.split('-').next())
+            .collect();
+        assert!(
+            styles.len() >= 2 || rule.id == "deploy.capacity_exhausted",
+            "{}: fires in only {styles:?}",
+            rule.id
+        );
+    }
+    let dir = format!("{}/samples/azure", env!("CARGO_MANIFEST_DIR"));
+    let mut healthy = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("healthy-") {
+            continue;
+        }
+        healthy += 1;
+        let report = analyzer.analyze_str(&name, &std::fs::read_to_string(&path).unwrap());
+        assert!(
+            report
+                .findings
+                .iter()
+                .all(|f| f.severity < Severity::Warning),
+            "{name}: {:?}",
+            report.findings.iter().map(|f| &f.id).collect::<Vec<_>>()
+        );
+        assert_eq!(report.summary.unrecognized_lines, 0, "{name}");
+    }
+    assert!(healthy >= 8);
+}
+
+/// Issue 3: the finding names the innermost causing code of a DeploymentFailed
+/// and its target resource, and its evidence is the line where that error sits.
+#[test]
+fn issue_3_root_cause_is_the_innermost_error() {
+    let analyzer = Analyzer::new();
+    for (sample, line) in [
+        ("az-cli-json-gateway-public-ip.txt", 9),
+        ("az-cli-debug-msrest-gateway-public-ip.txt", 32),
+        ("ps7-concise-gateway-public-ip.txt", 12),
+    ] {
+        let report = analyzer.analyze_str(sample, &azure_sample(sample));
+        let f = finding(&report, "deploy.failed");
+        assert_eq!(
+            f.subject, "PublicIpWithBasicSkuNotAllowedOnExpressRouteGateways on hsm-ergw",
+            "{sample}"
+        );
+        assert!(
+            f.evidence.iter().any(|e| e.line == line),
+            "{sample}: {:?}",
+            f.evidence
+        );
+        assert!(
+            !report
+                .findings
+                .iter()
+                .any(|f| f.subject.starts_with("DeploymentFailed")),
+            "{sample}: the wrapper is not the finding"
+        );
+    }
+}
+
+/// Issue 3: remediation commands carry the subscription's own names.
+#[test]
+fn issue_3_remediation_is_filled_from_resource_ids() {
+    let analyzer = Analyzer::new();
+    let report = analyzer.analyze_str("d", &azure_sample("az-cli-delegation-missing.txt"));
+    let f = finding(&report, "deploy.subnet_delegation_missing");
+    assert!(commands(f).iter().any(|c| c
+        == "az network vnet subnet update --resource-group myRG --vnet-name myHSM-vnet --name hsmsubnet --delegations Microsoft.HardwareSecurityModules/dedicatedHSMs"));
+
+    let report = analyzer.analyze_str("g", &azure_sample("ops-list-gateway-not-ready.json"));
+    let f = finding(&report, "deploy.gateway_not_ready");
+    assert!(commands(f).iter().any(|c| c.starts_with(
+        "az resource show --ids /subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/myRG/providers/Microsoft.Network/virtualNetworkGateways/myHSM-ergw"
+    )));
+    assert!(
+        f.remediation_steps
+            .iter()
+            .any(|s| s.step.contains("Issues configuring the Azure setup"))
+    );
+
+    let report = analyzer.analyze_str("z", &azure_sample("az-cli-hsm-delete-failed.txt"));
+    let f = finding(&report, "deprov.not_zeroized");
+    let c = commands(f);
+    assert!(c.contains(&"az dedicated-hsm delete --resource-group myRG --name HSM1".to_owned()));
+    assert!(c.contains(&"Remove-AzDedicatedHsm -Name HSM1 -ResourceGroupName myRG".to_owned()));
+    assert!(c.contains(&"az group delete --name myRG".to_owned()));
+}
+
+/// Issue 3: HSMs are counted per region and stamp, each once, leftovers
+/// included, against the article's limits; the fix goes to Microsoft.
+#[test]
+fn issue_3_quota_counts_hsms_per_stamp_and_region() {
+    let analyzer = Analyzer::new();
+    let report = analyzer.analyze_str("q", &azure_sample("az-dedicated-hsm-list-stamp-full.json"));
+    let f = finding(&report, "deploy.quota_exceeded");
+    assert_eq!((f.subject.as_str(), f.count), ("stamp1 in westus", 3));
+    assert_eq!(f.owner, hsmdiag::Owner::Microsoft);
+    assert!(
+        f.remediation_steps
+            .iter()
+            .any(|s| s.step.contains("HSMrequest@microsoft.com"))
+    );
+
+    let report = analyzer.analyze_str("r", &azure_sample("az-graph-query-region-full.json"));
+    let subjects: Vec<(&str, u64)> = report
+        .findings
+        .iter()
+        .filter(|f| f.id == "deploy.quota_exceeded")
+        .map(|f| (f.subject.as_str(), f.count))
+        .collect();
+    assert_eq!(subjects, [("eastus", 5), ("stamp2 in eastus", 3)]);
+
+    // The same HSM listed twice is one HSM.
+    let list = azure_sample("healthy-dedicated-hsm-list.json");
+    let report = analyzer.analyze_str("twice", &format!("{list}\n{list}\n{list}"));
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+}
+
+/// Issue 3: Azure output is read in the same stream as appliance syslog, and a
+/// cut-off JSON paste is still mined and counted.
+#[test]
+fn issue_3_mixed_stream_and_cut_off_json() {
+    let ntls = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/samples/ntls/article-unknown-ca.log"
+    ))
+    .unwrap();
+    let text = format!(
+        "{ntls}\n{}\n{}\n{ntls}",
+        azure_sample("az-cli-delegation-missing.txt"),
+        azure_sample("tf-gateway-still-creating.txt")
+    );
+    let report = Analyzer::new().analyze_str("mixed", &text);
+    let mut codes: Vec<&str> = report.findings.iter().map(|f| f.code.as_str()).collect();
+    codes.sort_unstable();
+    assert_eq!(codes, ["HSM101", "HSM201", "HSM203"]);
+    assert_eq!(report.summary.unrecognized_lines, 0);
+
+    let cut = "ERROR: {\"status\":\"Failed\",\"error\":{\"code\":\"DeploymentFailed\",\"message\":\"At least one resource deployment operation failed.\",\"details\":[{\"code\":\"AnotherOperationInProgress\",\"message\":\"Another operation on this or dependent resource is in progress.\",\"target\":\"/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/hsmsubnet\"";
+    let report = Analyzer::new().analyze_str("cut", cut);
+    let f = finding(&report, "deploy.race_condition");
+    assert_eq!(f.subject, "hsmsubnet");
+    assert_eq!(report.summary.lines, 1);
+}

@@ -721,13 +721,26 @@ impl Walker<'_, '_> {
                 .map_or(doc.len(), |m| m.start());
             let tail = &doc[c.get(0).map_or(0, |m| m.end())..next];
             let leaf = !tail.contains("details") || i + 1 == caps.len();
-            let fields = vec![
+            let mut fields = vec![
                 ("code", text(code)),
                 ("message", text(&message)),
                 ("depth", Value::Int(i as i64)),
                 ("leaf", text(if leaf { "true" } else { "false" })),
                 ("truncated", text("true")),
             ];
+            // The error object's `target`, before or after its code.
+            static TARGET: LazyLock<Regex> = LazyLock::new(|| {
+                Regex::new(r#"\\?"target\\?"\s*:\s*\\?"(?P<t>[^"\\]+)"#)
+                    .expect("static regex is valid")
+            });
+            let start = c.get(0).map_or(0, |m| m.start());
+            let open = doc[..start].rfind('{').unwrap_or(0);
+            let close = tail
+                .find(['{', '}'])
+                .map_or(next, |p| next - tail.len() + p);
+            if let Some(t) = TARGET.captures(&doc[open..close]).and_then(|c| c.name("t")) {
+                fields.push(("target", id_value(t.as_str())));
+            }
             self.push("arm.error", code, "code", fields, None);
         }
     }
