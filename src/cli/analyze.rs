@@ -1,16 +1,13 @@
 //! `hsmdiag [FILE|DIR|-]...`: analyse inputs and print findings.
 
-use hsmdiag::{AnalyzerBuilder, TextOptions, expand, write_json, write_text};
+use hsmdiag::{TextOptions, expand, write_json, write_text};
 
 use super::{AnalyzeArgs, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Format};
 
 pub(super) fn run(args: &AnalyzeArgs) -> u8 {
-    let analyzer = match AnalyzerBuilder::new().year(args.year).build() {
+    let analyzer = match super::analyzer(args.year) {
         Ok(a) => a,
-        Err(e) => {
-            super::print_error(&e);
-            return EXIT_ERROR;
-        }
+        Err(code) => return code,
     };
     let (inputs, mut errors) = expand(&args.inputs);
     let (report, read_errors) = analyzer.analyze(&inputs);

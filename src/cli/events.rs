@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use hsmdiag::{AnalyzerBuilder, SourceId, event_line, expand};
+use hsmdiag::{SourceId, event_line, expand};
 
 use super::{EXIT_CLEAN, EXIT_ERROR};
 
@@ -26,12 +26,9 @@ pub(super) struct EventsArgs {
 }
 
 pub(super) fn run(args: &EventsArgs) -> u8 {
-    let analyzer = match AnalyzerBuilder::new().year(args.year).build() {
+    let analyzer = match super::analyzer(args.year) {
         Ok(a) => a,
-        Err(e) => {
-            super::print_error(&e);
-            return EXIT_ERROR;
-        }
+        Err(code) => return code,
     };
     let (inputs, mut errors) = expand(&args.inputs);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

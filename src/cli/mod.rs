@@ -114,6 +114,18 @@ pub fn run() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// The analyzer for the built-in grammars and rules, or the exit status after
+/// printing why it could not be built.
+fn analyzer(year: Option<i32>) -> Result<hsmdiag::Analyzer, u8> {
+    hsmdiag::AnalyzerBuilder::new()
+        .year(year)
+        .build()
+        .map_err(|e| {
+            print_error(&e);
+            EXIT_ERROR
+        })
+}
+
 /// Whether to colour output that goes to stdout.
 fn use_color(choice: ColorChoice, to_file: bool) -> bool {
     match choice {

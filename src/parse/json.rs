@@ -39,35 +39,23 @@ pub const ID_FIELDS: &[&str] = &[
     "deployment_id",
 ];
 
+/// The fields of an error object the walker types as `arm.error`.
+const ERROR_FIELDS: &[&str] = &[
+    "code",
+    "message",
+    "depth",
+    "target",
+    "parent",
+    "resource",
+    "leaf",
+    "truncated",
+];
+
 /// The event kinds the JSON walker emits and their fields (besides
 /// [`ID_FIELDS`]), so that rules can be checked against them.
 pub const JSON_EVENTS: &[(&str, &[&str])] = &[
-    (
-        "arm.error",
-        &[
-            "code",
-            "message",
-            "depth",
-            "target",
-            "parent",
-            "resource",
-            "leaf",
-            "truncated",
-        ],
-    ),
-    (
-        "arm.error_repeat",
-        &[
-            "code",
-            "message",
-            "depth",
-            "target",
-            "parent",
-            "resource",
-            "leaf",
-            "truncated",
-        ],
-    ),
+    ("arm.error", ERROR_FIELDS),
+    ("arm.error_repeat", ERROR_FIELDS),
     (
         "arm.operation",
         &[
