@@ -72,6 +72,30 @@ fn benches(c: &mut Criterion) {
         b.iter(|| analyzer.analyze_str("bench.log", &log).findings.len())
     });
     g.finish();
+
+    // Deployment output as pasted into tickets: every Azure sample (CLI, PowerShell,
+    // Terraform, ARM JSON, debug traces), repeated; mostly multi-line JSON.
+    let mut azure = String::new();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/azure");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("samples/azure exists")
+        .map(|e| e.expect("readable entry").path())
+        .collect();
+    files.sort();
+    let once: String = files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("readable sample") + "\n")
+        .collect();
+    for _ in 0..50 {
+        azure.push_str(&once);
+    }
+    let mut g = c.benchmark_group("azure_outputs");
+    g.throughput(Throughput::Bytes(azure.len() as u64));
+    g.sample_size(10);
+    g.bench_function("pipeline", |b| {
+        b.iter(|| analyzer.analyze_str("azure.txt", &azure).findings.len())
+    });
+    g.finish();
 }
 
 criterion_group!(pipeline, benches);
