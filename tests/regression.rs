@@ -224,6 +224,15 @@ fn issue_3_quota_counts_hsms_per_stamp_and_region() {
     let report = analyzer.analyze_str("q", &azure_sample("az-dedicated-hsm-list-stamp-full.json"));
     let f = finding(&report, "deploy.quota_exceeded");
     assert_eq!((f.subject.as_str(), f.count), ("stamp1 in westus", 3));
+    // Which leftovers to delete first: the Failed ones, by name and by id.
+    assert!(
+        f.message
+            .ends_with("to delete first: hsm-pay-1-retry, hsm-pay-3"),
+        "{}",
+        f.message
+    );
+    assert!(commands(f).iter().any(|c| c.starts_with("az resource delete --ids /subscriptions/")
+        && c.ends_with("/dedicatedHSMs/hsm-pay-1-retry /subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/payments-hsm/providers/Microsoft.HardwareSecurityModules/dedicatedHSMs/hsm-pay-3")));
     assert_eq!(f.owner, hsmdiag::Owner::Microsoft);
     assert!(
         f.remediation_steps

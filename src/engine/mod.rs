@@ -559,6 +559,38 @@ fn next_step(steps: &[Cond], from: usize, ev: &Event) -> Option<usize> {
     None
 }
 
+/// `{list:field}` / `{list:field@key=value}`: the distinct values of a field
+/// over the evidence, in order, of the events whose `key` is `value`; resource
+/// ids are separated by spaces (for `--ids`), other values by commas.
+fn list_values(evidence: &[Matched], spec: &str) -> Option<String> {
+    let (field, filter) = match spec.split_once('@') {
+        Some((f, cond)) => (f, cond.split_once('=')),
+        None => (spec, None),
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut ids = false;
+    for m in evidence {
+        if let Some((k, v)) = filter {
+            let ok = m
+                .event
+                .value(k)
+                .is_some_and(|x| x.to_string().eq_ignore_ascii_case(v));
+            if !ok {
+                continue;
+            }
+        }
+        if let Some(x) = m.event.value(field) {
+            ids |= matches!(x, Value::ResourceId(_));
+            let x = x.to_string();
+            if !out.contains(&x) {
+                out.push(x);
+            }
+        }
+    }
+    // Resource ids go into commands (`--ids a b`), names into prose.
+    (!out.is_empty()).then(|| out.join(if ids { " " } else { ", " }))
+}
+
 /// A placeholder's value from the matched events (latest first), framing, or
 /// the engine.
 fn lookup(events: &[Matched], name: &str) -> Option<String> {
@@ -583,6 +615,7 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
     let engine_value = |n: &str| -> Option<String> {
         match n {
             "count" => Some(a.count.to_string()),
+            n if n.starts_with("list:") => list_values(&a.evidence, &n["list:".len()..]),
             "first_seen" => fmt_time(a.first_seen),
             "last_seen" => fmt_time(a.last_seen),
             "threshold" => match &spec.matcher {

@@ -638,6 +638,9 @@ impl Loader<'_> {
         captured: &BTreeSet<String>,
     ) -> Result<(), KbError> {
         for name in t.required() {
+            let name = name
+                .strip_prefix("list:")
+                .map_or(name, |l| l.split_once('@').map_or(l, |(f, _)| f));
             let base = name.split('.').next().unwrap_or(name);
             if !captured.contains(base) {
                 return Err(self.err(

@@ -3,8 +3,10 @@
 //!
 //! `{client.ip}` takes a field (or a part of one); `{host|the HSM}` gives a
 //! default for a value the log may not have; `{gateway_id.name,address|...}`
-//! takes the first of several fields that has a value; `{{` and `}}` are
-//! literal braces.
+//! takes the first of several fields that has a value; `{list:name@state=Failed}`
+//! lists the distinct values of a field over the finding's evidence (here: the
+//! names of the events whose state is `Failed`); `{{` and `}}` are literal
+//! braces.
 
 use std::fmt::Write;
 
@@ -57,9 +59,10 @@ impl Template {
                         None => (inner.trim(), None),
                     };
                     if name.is_empty()
-                        || !name
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ','))
+                        || !name.chars().all(|c| {
+                            c.is_ascii_alphanumeric()
+                                || matches!(c, '_' | '.' | ',' | ':' | '@' | '=' | '-')
+                        })
                         || name.split(',').any(str::is_empty)
                     {
                         return Err((i, format!("`{{{inner}}}` is not a placeholder name")));
