@@ -225,11 +225,10 @@ fn issue_3_quota_counts_hsms_per_stamp_and_region() {
     let f = finding(&report, "deploy.quota_exceeded");
     assert_eq!((f.subject.as_str(), f.count), ("stamp1 in westus", 3));
     // Which leftovers to delete first: the Failed ones, by name and by id.
+    let message = f.message.as_deref().unwrap_or_default();
     assert!(
-        f.message
-            .ends_with("to delete first: hsm-pay-1-retry, hsm-pay-3"),
-        "{}",
-        f.message
+        message.ends_with("to delete first: hsm-pay-1-retry, hsm-pay-3"),
+        "{message}"
     );
     assert!(commands(f).iter().any(|c| c.starts_with("az resource delete --ids /subscriptions/")
         && c.ends_with("/dedicatedHSMs/hsm-pay-1-retry /subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/payments-hsm/providers/Microsoft.HardwareSecurityModules/dedicatedHSMs/hsm-pay-3")));
