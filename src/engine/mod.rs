@@ -642,12 +642,21 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
         .iter()
         .map(|m| {
             let ev = &m.event;
+            // The labelled field's text; a field derived from others (a resource
+            // id found in a message, a state read from JSON) has none, so the
+            // label goes under the first field that has, else the message.
+            let located = |f: &crate::event::Field| (!f.range.is_empty()).then(|| f.range.clone());
             let range = m
                 .label
                 .as_deref()
                 .and_then(|l| ev.field(l))
-                .map(|f| f.range.clone())
-                .unwrap_or(ev.message_start..ev.text.len());
+                .and_then(located)
+                .or_else(|| ev.fields.iter().find_map(located))
+                .unwrap_or_else(|| {
+                    let msg = &ev.text[ev.message_start.min(ev.text.len())..];
+                    let lead = msg.len() - msg.trim_start().len();
+                    ev.message_start + lead..ev.text.len()
+                });
             Evidence {
                 source_id: ev.span.source,
                 source: names.name(ev.span.source),

@@ -655,7 +655,17 @@ impl Walker<'_, '_> {
                     ("message", text(message)),
                     ("depth", Value::Int(ctx.depth)),
                 ];
-                if let Some(t) = s(m, "target") {
+                // ARM puts the resource of a group-level error in its details'
+                // targets (`ResourceGroupDeletionBlocked`): take the first.
+                let detail_target = || {
+                    get(m, "details")
+                        .and_then(Json::as_array)?
+                        .iter()
+                        .filter_map(Json::as_object)
+                        .filter(|d| s(d, "code").is_none())
+                        .find_map(|d| s(d, "target"))
+                };
+                if let Some(t) = s(m, "target").or_else(detail_target) {
                     fields.push(("target", id_value(t)));
                 }
                 if let Some(p) = &ctx.parent {
