@@ -96,9 +96,9 @@ pub fn rule_markdown(r: &Rule, level: usize) -> String {
         } else {
             ""
         };
-        s.push_str(&format!("{}. {mark}{}\n", i + 1, step.step.as_str()));
+        s.push_str(&format!("{}. {mark}{}\n", i + 1, step.step.render(|_| None)));
         if let Some(c) = &step.command {
-            s.push_str(&format!("   ```\n   {}\n   ```\n", c.as_str()));
+            s.push_str(&format!("   ```\n   {}\n   ```\n", c.render(|_| None)));
         }
     }
     s.push_str(&format!("\n{h}# Detection\n\n"));
