@@ -315,3 +315,71 @@ fn a_placeholder_the_rule_does_not_capture_is_rejected() {
         "{err}"
     );
 }
+
+/// A failure streak: consecutive failures per key, reset by a success, with
+/// the tries left and a severity that rises as they run out.
+#[test]
+fn a_streak_counts_consecutive_failures_until_a_success() {
+    let rule = r#"
+id = "test.streak"
+code = "HSM998"
+title = "login failures"
+severity = "warning"
+owner = "customer"
+since = "0.0.0"
+subject = "{host}"
+message = "{failures} of {limit} failed, {left} left"
+meaning = "m"
+cause = "c"
+confirm = "c"
+false_positives = "f"
+
+[[match]]
+kind = "streak"
+event = "lunash.hsm_login_failed"
+key = ["host"]
+limit = 3
+escalate = [{ left = 1, severity = "critical" }]
+
+[match.reset]
+event = "lunash.command"
+where = { command = '^hsm login', rc = '^0x0+$' }
+
+[[remediation]]
+step = "s"
+"#;
+    let analyzer = hsmdiag::AnalyzerBuilder::new()
+        .rule("streak.toml", rule)
+        .build()
+        .expect("the rule loads");
+    let fail = "2026 Mar 01 10:00:00 hsm1 local5 warn lunash [9]: HSM Admin Login: incorrect password or PED key\n";
+    let ok = "2026 Mar 01 10:00:01 hsm1 local5 info lunash [9]: info : 0 : Command: hsm login  : admin : Console\n";
+    let result = |log: String| {
+        let r = analyzer.analyze_str("t.log", &log);
+        let f = r.findings.iter().find(|f| f.id == "test.streak").cloned();
+        f.map(|f| (f.message.unwrap(), f.severity))
+    };
+    use hsmdiag::Severity::{Critical, Warning};
+    assert_eq!(
+        result(fail.to_owned()),
+        Some(("1 of 3 failed, 2 left".to_owned(), Warning))
+    );
+    assert_eq!(
+        result(fail.repeat(2)),
+        Some(("2 of 3 failed, 1 left".to_owned(), Critical))
+    );
+    // A success in between starts the count again; the finding keeps the
+    // worst severity it reached and reports where the count stands now.
+    assert_eq!(
+        result(format!("{fail}{ok}{fail}")),
+        Some(("1 of 3 failed, 2 left".to_owned(), Warning))
+    );
+    assert_eq!(
+        result(format!("{fail}{fail}{ok}{fail}")),
+        Some(("1 of 3 failed, 2 left".to_owned(), Critical))
+    );
+    assert_eq!(
+        result(fail.repeat(3)),
+        Some(("3 of 3 failed, 0 left".to_owned(), Critical))
+    );
+}

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::event::{Event, SourceId, Value};
 use crate::finding::{Evidence, Finding, MAX_EVIDENCE, Step};
-use crate::kb::{Cond, Direction, KnowledgeBase, MatchSpec, Matcher, Rule};
+use crate::kb::{Cond, Direction, KnowledgeBase, MatchSpec, Matcher, Rule, Severity};
 
 /// Names the inputs so evidence can say where it came from.
 pub trait SourceNames {
@@ -121,6 +121,8 @@ enum State {
     Seen(HashMap<String, Option<DateTime<Utc>>>),
     /// After: triggers waiting for their companion, per key.
     Pending(HashMap<String, Vec<Matched>>),
+    /// Consecutive failures per key.
+    Streak(HashMap<String, u32>),
 }
 
 /// A rule matched: the events that prove it.
@@ -130,6 +132,17 @@ struct Hit {
     spec: usize,
     events: Vec<Matched>,
     weight: u64,
+    /// A streak's count: (failures, tries left, limit, severity).
+    streak: Option<StreakState>,
+}
+
+/// Where a failure streak stands at a hit.
+#[derive(Debug, Clone, Copy)]
+struct StreakState {
+    failures: u32,
+    left: u32,
+    limit: u32,
+    severity: Option<Severity>,
 }
 
 #[derive(Debug)]
@@ -144,6 +157,8 @@ struct Agg {
     evidence: Vec<Matched>,
     /// The events of the first hit, for filling templates.
     binding: Vec<Matched>,
+    /// A streak's latest count.
+    streak: Option<StreakState>,
 }
 
 /// A streaming rules engine over one knowledge base.
@@ -170,6 +185,7 @@ impl<'kb> Engine<'kb> {
                         (Matcher::Single { .. }, ()) => State::Stateless,
                         (Matcher::Count { .. }, ()) => State::Count(HashMap::new()),
                         (Matcher::Sequence { .. }, ()) => State::Sequence(HashMap::new()),
+                        (Matcher::Streak { .. }, ()) => State::Streak(HashMap::new()),
                         (
                             Matcher::Absence {
                                 direction: Direction::Before,
@@ -262,6 +278,7 @@ impl<'kb> Engine<'kb> {
                                     spec: si,
                                     events: vec![m.clone()],
                                     weight: 1,
+                                    streak: None,
                                 });
                             }
                             !expired
@@ -295,8 +312,18 @@ impl<'kb> Engine<'kb> {
                 first_pos: anchor,
                 evidence: Vec::new(),
                 binding: hit.events.clone(),
+                streak: None,
             });
         agg.count += hit.weight;
+        // A streak's finding speaks of where the count stands now.
+        if let Some(st) = hit.streak {
+            agg.binding = hit.events.clone();
+            let worst = agg.streak.and_then(|s| s.severity).max(st.severity);
+            agg.streak = Some(StreakState {
+                severity: worst,
+                ..st
+            });
+        }
         agg.first_seen = min_opt(agg.first_seen, lo);
         agg.last_seen = max_opt(agg.last_seen, hi);
         // The first hit's events in full, then the last line of later hits.
@@ -328,6 +355,7 @@ impl<'kb> Engine<'kb> {
                                 spec: si,
                                 events: vec![m],
                                 weight: 1,
+                                streak: None,
                             });
                         }
                     }
@@ -385,6 +413,7 @@ fn step(
                     spec: si,
                     events: vec![Matched::new(ev, cond)],
                     weight: 1,
+                    streak: None,
                 });
             }
         }
@@ -427,6 +456,7 @@ fn step(
                     spec: si,
                     events: vec![Matched::new(ev, cond)],
                     weight: 1,
+                    streak: None,
                 });
             } else {
                 st.fired = true;
@@ -438,8 +468,60 @@ fn step(
                     spec: si,
                     events,
                     weight: u64::from(*threshold),
+                    streak: None,
                 });
             }
+        }
+        (
+            Matcher::Streak {
+                cond,
+                reset,
+                limit,
+                left_field,
+                escalate,
+            },
+            State::Streak(map),
+        ) => {
+            if reset.as_ref().is_some_and(|r| r.matches(ev)) {
+                map.remove(&key_of(spec, ev));
+                return;
+            }
+            if !cond.matches(ev) {
+                return;
+            }
+            let key = key_of(spec, ev);
+            let n = map.entry(key.clone()).or_insert(0);
+            *n += 1;
+            let failures = *n;
+            // The device's own count wins over ours.
+            let reported = left_field
+                .as_deref()
+                .and_then(|f| ev.value(f))
+                .and_then(|v| match v {
+                    Value::Int(i) => u32::try_from(i).ok(),
+                    v => v.to_string().trim().parse().ok(),
+                });
+            let left = reported.unwrap_or(limit.saturating_sub(failures));
+            if left == 0 {
+                // The damage is done; the count starts again.
+                map.remove(&key);
+            }
+            let severity = escalate
+                .iter()
+                .find(|(at, _)| left <= *at)
+                .map(|(_, sev)| *sev);
+            hits.push(Hit {
+                rule: ri,
+                spec: si,
+                events: vec![Matched::new(ev, cond)],
+                weight: 1,
+                streak: Some(StreakState {
+                    failures,
+                    left,
+                    limit: *limit,
+                    severity,
+                }),
+            });
         }
         (Matcher::Sequence { steps, cancel }, State::Sequence(map)) => {
             if let Some(c) = cancel {
@@ -472,6 +554,7 @@ fn step(
                         spec: si,
                         events: p.events,
                         weight: 1,
+                        streak: None,
                     });
                 }
             } else if let Some(j) = next_step(steps, 0, ev) {
@@ -482,6 +565,7 @@ fn step(
                         spec: si,
                         events: vec![Matched::new(ev, &steps[j])],
                         weight: 1,
+                        streak: None,
                     });
                 } else {
                     if partials.len() >= MAX_PARTIALS {
@@ -518,6 +602,7 @@ fn step(
                         spec: si,
                         events: vec![Matched::new(ev, trigger)],
                         weight: 1,
+                        streak: None,
                     });
                 }
             }
@@ -615,6 +700,9 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
     let engine_value = |n: &str| -> Option<String> {
         match n {
             "count" => Some(a.count.to_string()),
+            "failures" => a.streak.map(|s| s.failures.to_string()),
+            "left" => a.streak.map(|s| s.left.to_string()),
+            "limit" => a.streak.map(|s| s.limit.to_string()),
             n if n.starts_with("list:") => list_values(&a.evidence, &n["list:".len()..]),
             "first_seen" => fmt_time(a.first_seen),
             "last_seen" => fmt_time(a.last_seen),
@@ -672,7 +760,7 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
     Finding {
         id: rule.id.clone(),
         code: rule.code.clone(),
-        severity: rule.severity,
+        severity: a.streak.and_then(|s| s.severity).unwrap_or(rule.severity),
         title: rule.title.clone(),
         subject: a.subject,
         message: rule.message.as_ref().map(|t| t.render(engine_value)),

@@ -162,6 +162,23 @@ pub enum Matcher {
         /// group: no orphan).
         cancel: Option<Cond>,
     },
+    /// Consecutive events meeting the condition with the same key, counted
+    /// until a `reset` event; each one fires with how many tries are left
+    /// before `limit` (a login failure streak before a lockout or zeroization).
+    Streak {
+        /// A failure.
+        cond: Cond,
+        /// A success, which starts the count again.
+        reset: Option<Cond>,
+        /// The number of consecutive failures that does the damage.
+        limit: u32,
+        /// A field that carries the device's own count of tries left, preferred
+        /// over the computed one when an event has it.
+        left_field: Option<String>,
+        /// Severity by tries left: the first entry whose `left` is at least the
+        /// tries left applies (`[[1, critical], [3, error]]`).
+        escalate: Vec<(u32, Severity)>,
+    },
     /// A trigger with no expected event with the same key within `within`
     /// before or after it.
     Absence {
@@ -327,6 +344,14 @@ struct MatchDef {
     #[serde(default)]
     cancel: Option<CondDef>,
     #[serde(default)]
+    reset: Option<CondDef>,
+    #[serde(default)]
+    limit: Option<u32>,
+    #[serde(default)]
+    left_field: Option<Spanned<String>>,
+    #[serde(default)]
+    escalate: Vec<EscalateDef>,
+    #[serde(default)]
     direction: Option<Spanned<String>>,
     #[serde(default)]
     key: Vec<Spanned<String>>,
@@ -340,9 +365,20 @@ struct MatchDef {
     subject: Option<Spanned<String>>,
 }
 
+/// `{ left = 1, severity = "critical" }` in a streak's `escalate` list.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EscalateDef {
+    left: u32,
+    severity: Severity,
+}
+
 /// Placeholders the engine supplies for every finding.
 pub const ENGINE_FIELDS: &[&str] = &[
     "count",
+    "failures",
+    "left",
+    "limit",
     "first_seen",
     "last_seen",
     "threshold",
@@ -522,6 +558,26 @@ impl Loader<'_> {
                 let cancel = m.cancel.take().map(|c| self.cond(c)).transpose()?;
                 Matcher::Sequence { steps, cancel }
             }
+            "streak" => {
+                let limit = m.limit.ok_or_else(|| {
+                    self.err(
+                        Some(kind_span.clone()),
+                        "a streak needs `limit`".into(),
+                        None,
+                    )
+                })?;
+                let reset = m.reset.take().map(|c| self.cond(c)).transpose()?;
+                let mut escalate: Vec<(u32, Severity)> =
+                    m.escalate.drain(..).map(|e| (e.left, e.severity)).collect();
+                escalate.sort_by_key(|(left, _)| *left);
+                Matcher::Streak {
+                    cond: single_cond(&mut m)?,
+                    reset,
+                    limit,
+                    left_field: m.left_field.take().map(Spanned::into_inner),
+                    escalate,
+                }
+            }
             "absence" => {
                 let expect = m.expect.take().ok_or_else(|| {
                     self.err(
@@ -559,7 +615,7 @@ impl Loader<'_> {
                 return Err(self.err(
                     Some(kind_span),
                     format!("unknown match kind `{other}`"),
-                    Some("use single, count, sequence or absence".into()),
+                    Some("use single, count, sequence, streak or absence".into()),
                 ));
             }
         };
@@ -587,6 +643,7 @@ impl Loader<'_> {
         // What this matcher captures: fields of its events plus meta fields.
         let conds: Vec<&Cond> = match &matcher {
             Matcher::Single { cond } | Matcher::Count { cond, .. } => vec![cond],
+            Matcher::Streak { cond, .. } => vec![cond],
             Matcher::Sequence { steps, .. } => steps.iter().collect(),
             Matcher::Absence { trigger, .. } => vec![trigger],
         };

@@ -49,6 +49,28 @@ pub fn rule_detection(r: &Rule) -> Vec<String> {
                         .as_ref()
                         .map_or(String::new(), |c| format!(", abandoned by {}", cond(c)))
                 ),
+                Matcher::Streak {
+                    cond: c,
+                    reset,
+                    limit,
+                    left_field,
+                    escalate,
+                } => {
+                    let mut s = format!(
+                        "each {} in a row{key}, counting toward {limit} (the damage)",
+                        cond(c)
+                    );
+                    if let Some(r) = reset {
+                        s.push_str(&format!("; {} starts the count again", cond(r)));
+                    }
+                    if let Some(f) = left_field {
+                        s.push_str(&format!("; the device's own `{f}` wins when shown"));
+                    }
+                    for (left, sev) in escalate {
+                        s.push_str(&format!("; {sev} when {left} or fewer tries are left"));
+                    }
+                    s
+                }
                 Matcher::Absence {
                     trigger,
                     expect,
@@ -96,7 +118,11 @@ pub fn rule_markdown(r: &Rule, level: usize) -> String {
         } else {
             ""
         };
-        s.push_str(&format!("{}. {mark}{}\n", i + 1, step.step.render(|_| None)));
+        s.push_str(&format!(
+            "{}. {mark}{}\n",
+            i + 1,
+            step.step.render(|_| None)
+        ));
         if let Some(c) = &step.command {
             s.push_str(&format!("   ```\n   {}\n   ```\n", c.render(|_| None)));
         }
