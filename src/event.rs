@@ -226,5 +226,15 @@ impl Event {
 }
 
 /// Framing attributes every event has besides its typed fields; rules may key on
-/// them and templates may use them.
-pub const META_FIELDS: &[&str] = &["host", "program", "pid", "source", "line"];
+/// them and templates may use them. `shell` and `in_command` are set on the
+/// output lines of a Luna shell session: the shell (`lunash`, `lunacm`) and the
+/// command typed at the prompt they answer.
+pub const META_FIELDS: &[&str] = &[
+    "host",
+    "program",
+    "pid",
+    "source",
+    "line",
+    "shell",
+    "in_command",
+];

@@ -149,6 +149,17 @@ pub struct LineParser<'g> {
     ps7: Option<powershell::Block>,
     /// The cmdlet of the last PowerShell error headline.
     cmdlet: Option<String>,
+    /// The Luna shell session the lines belong to: the last `lunash:>` or
+    /// `lunacm:>` prompt.
+    session: Option<Session>,
+}
+
+/// The last Luna shell prompt: which shell, which appliance, which command.
+#[derive(Debug, Clone)]
+struct Session {
+    shell: String,
+    host: Option<String>,
+    command: String,
 }
 
 /// An error being gathered from `Key: value` lines.
@@ -204,6 +215,7 @@ impl<'g> LineParser<'g> {
             recent: std::collections::VecDeque::new(),
             ps7: None,
             cmdlet: None,
+            session: None,
         }
     }
 
@@ -308,7 +320,8 @@ impl<'g> LineParser<'g> {
 
     /// Feeds one event through the error-record joiner: field lines gather in
     /// the pending record, anything else closes it first.
-    fn join(&mut self, ev: Event, out: &mut Vec<Event>) {
+    fn join(&mut self, mut ev: Event, out: &mut Vec<Event>) {
+        self.in_session(&mut ev);
         match ev.kind.as_str() {
             "arm.error_field" => {
                 let key = ev.value("key").map(|v| v.to_string()).unwrap_or_default();
@@ -359,6 +372,45 @@ impl<'g> LineParser<'g> {
                 }
                 self.flush_record(out);
                 out.push(ev);
+            }
+        }
+    }
+
+    /// Tracks Luna shell prompts, and gives the output lines after one the
+    /// appliance's name as their host and the command they answer
+    /// (`in_command`), so that `Command Result : ...` knows what it is about.
+    fn in_session(&mut self, ev: &mut Event) {
+        match ev.kind.as_str() {
+            "luna.prompt" => {
+                let text = |n: &str| ev.value(n).map(|v| v.to_string());
+                self.session = Some(Session {
+                    shell: text("shell").unwrap_or_default(),
+                    host: text("appliance").or_else(|| self.session.as_ref()?.host.clone()),
+                    command: text("command").unwrap_or_default(),
+                });
+                if ev.host.is_none() {
+                    ev.host = self.session.as_ref().and_then(|s| s.host.clone());
+                }
+            }
+            // Another tool's prompt ends the session.
+            "shell.command" | "azure.group_delete" | "azure.hsm_delete" => self.session = None,
+            _ => {
+                let Some(s) = &self.session else { return };
+                if ev.program.is_some() || ev.kind.is_unrecognized() {
+                    return;
+                }
+                if ev.host.is_none() {
+                    ev.host = s.host.clone();
+                }
+                for (name, value) in [("shell", &s.shell), ("in_command", &s.command)] {
+                    if ev.field(name).is_none() {
+                        ev.fields.push(Field {
+                            name: Arc::from(name),
+                            value: Value::Text(value.clone()),
+                            range: 0..0,
+                        });
+                    }
+                }
             }
         }
     }
