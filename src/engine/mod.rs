@@ -476,9 +476,11 @@ fn step(
             Matcher::Streak {
                 cond,
                 reset,
+                observe,
                 limit,
                 left_field,
                 escalate,
+                at_limit,
             },
             State::Streak(map),
         ) => {
@@ -486,14 +488,7 @@ fn step(
                 map.remove(&key_of(spec, ev));
                 return;
             }
-            if !cond.matches(ev) {
-                return;
-            }
-            let key = key_of(spec, ev);
-            let n = map.entry(key.clone()).or_insert(0);
-            *n += 1;
-            let failures = *n;
-            // The device's own count wins over ours.
+            // The device's own count of tries left, when this event shows it.
             let reported = left_field
                 .as_deref()
                 .and_then(|f| ev.value(f))
@@ -501,19 +496,46 @@ fn step(
                     Value::Int(i) => u32::try_from(i).ok(),
                     v => v.to_string().trim().parse().ok(),
                 });
-            let left = reported.unwrap_or(limit.saturating_sub(failures));
+            let observed = observe.as_ref().filter(|o| o.matches(ev));
+            let failed = cond.matches(ev);
+            if observed.is_none() && !failed {
+                return;
+            }
+            let key = key_of(spec, ev);
+            let (failures, left) = if failed {
+                let n = map.entry(key.clone()).or_insert(0);
+                *n += 1;
+                let left = reported.unwrap_or(limit.saturating_sub(*n));
+                // Keep our count in step with the device's.
+                *n = (*n).max(limit.saturating_sub(left));
+                (*n, left)
+            } else {
+                // `hsm show` and the like: the count as the device keeps it.
+                let left = reported.unwrap_or(*limit).min(*limit);
+                let used = limit - left;
+                if used == 0 {
+                    map.remove(&key);
+                    return;
+                }
+                map.insert(key.clone(), used);
+                (used, left)
+            };
             if left == 0 {
                 // The damage is done; the count starts again.
                 map.remove(&key);
+            }
+            if *at_limit != (left == 0) {
+                return;
             }
             let severity = escalate
                 .iter()
                 .find(|(at, _)| left <= *at)
                 .map(|(_, sev)| *sev);
+            let matched_by = observed.unwrap_or(cond);
             hits.push(Hit {
                 rule: ri,
                 spec: si,
-                events: vec![Matched::new(ev, cond)],
+                events: vec![Matched::new(ev, matched_by)],
                 weight: 1,
                 streak: Some(StreakState {
                     failures,
@@ -763,7 +785,11 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
         severity: a.streak.and_then(|s| s.severity).unwrap_or(rule.severity),
         title: rule.title.clone(),
         subject: a.subject,
-        message: rule.message.as_ref().map(|t| t.render(engine_value)),
+        message: spec
+            .message
+            .as_ref()
+            .or(rule.message.as_ref())
+            .map(|t| t.render(engine_value)),
         count: a.count,
         first_seen: a.first_seen,
         last_seen: a.last_seen,

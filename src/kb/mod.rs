@@ -178,6 +178,12 @@ pub enum Matcher {
         /// Severity by tries left: the first entry whose `left` is at least the
         /// tries left applies (`[[1, critical], [3, error]]`).
         escalate: Vec<(u32, Severity)>,
+        /// An event that shows the device's own count (`hsm show`: "2 before
+        /// HSM zeroization!") without being a failure: it sets the count, and
+        /// fires when tries are already used up.
+        observe: Option<Cond>,
+        /// Fire only when the limit is reached (the damage), not before.
+        at_limit: bool,
     },
     /// A trigger with no expected event with the same key within `within`
     /// before or after it.
@@ -202,6 +208,8 @@ pub struct MatchSpec {
     pub within: Option<Duration>,
     /// What the finding is about (`{client.ip}`).
     pub subject: Template,
+    /// This matcher's own one-line message, instead of the rule's.
+    pub message: Option<Template>,
 }
 
 /// A known issue.
@@ -363,6 +371,12 @@ struct MatchDef {
     within: Option<Spanned<String>>,
     #[serde(default)]
     subject: Option<Spanned<String>>,
+    #[serde(default)]
+    message: Option<Spanned<String>>,
+    #[serde(default)]
+    observe: Option<CondDef>,
+    #[serde(default)]
+    at_limit: bool,
 }
 
 /// `{ left = 1, severity = "critical" }` in a streak's `escalate` list.
@@ -570,12 +584,23 @@ impl Loader<'_> {
                 let mut escalate: Vec<(u32, Severity)> =
                     m.escalate.drain(..).map(|e| (e.left, e.severity)).collect();
                 escalate.sort_by_key(|(left, _)| *left);
+                let observe = m.observe.take().map(|c| self.cond(c)).transpose()?;
+                let left_field = m.left_field.take().map(Spanned::into_inner);
+                if observe.is_some() && left_field.is_none() {
+                    return Err(self.err(
+                        Some(kind_span.clone()),
+                        "`observe` needs `left_field`, the field with the tries left".into(),
+                        None,
+                    ));
+                }
                 Matcher::Streak {
                     cond: single_cond(&mut m)?,
                     reset,
+                    observe,
                     limit,
-                    left_field: m.left_field.take().map(Spanned::into_inner),
+                    left_field,
                     escalate,
+                    at_limit: m.at_limit,
                 }
             }
             "absence" => {
@@ -640,10 +665,11 @@ impl Loader<'_> {
             Some(s) => self.template(s)?,
             None => rule_subject.clone(),
         };
+        let message = m.message.as_ref().map(|t| self.template(t)).transpose()?;
         // What this matcher captures: fields of its events plus meta fields.
         let conds: Vec<&Cond> = match &matcher {
             Matcher::Single { cond } | Matcher::Count { cond, .. } => vec![cond],
-            Matcher::Streak { cond, .. } => vec![cond],
+            Matcher::Streak { cond, observe, .. } => std::iter::once(cond).chain(observe).collect(),
             Matcher::Sequence { steps, .. } => steps.iter().collect(),
             Matcher::Absence { trigger, .. } => vec![trigger],
         };
@@ -672,11 +698,15 @@ impl Loader<'_> {
                 ));
             }
         }
+        if let (Some(t), Some(span)) = (&message, m.message.as_ref().map(Spanned::span)) {
+            self.check_captured(t, span, &captured)?;
+        }
         let spec = MatchSpec {
             matcher,
             key: m.key.into_iter().map(Spanned::into_inner).collect(),
             within,
             subject,
+            message,
         };
         Ok((spec, captured))
     }

@@ -52,14 +52,23 @@ pub fn rule_detection(r: &Rule) -> Vec<String> {
                 Matcher::Streak {
                     cond: c,
                     reset,
+                    observe,
                     limit,
                     left_field,
                     escalate,
+                    at_limit,
                 } => {
-                    let mut s = format!(
-                        "each {} in a row{key}, counting toward {limit} (the damage)",
-                        cond(c)
-                    );
+                    let mut s = if *at_limit {
+                        format!("the {limit}th {} in a row{key} (the damage)", cond(c))
+                    } else {
+                        format!(
+                            "each {} in a row{key}, counting toward {limit} (the damage)",
+                            cond(c)
+                        )
+                    };
+                    if let Some(o) = observe {
+                        s.push_str(&format!("; {} sets the count", cond(o)));
+                    }
                     if let Some(r) = reset {
                         s.push_str(&format!("; {} starts the count again", cond(r)));
                     }
