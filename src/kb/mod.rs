@@ -137,6 +137,10 @@ pub enum Direction {
 /// The engine's closed vocabulary.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "matchers are built once when rules load and never moved per event"
+)]
 pub enum Matcher {
     /// Every event that meets the condition.
     Single {
