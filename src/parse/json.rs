@@ -89,6 +89,10 @@ pub const JSON_EVENTS: &[(&str, &[&str])] = &[
         "azure.activity",
         &["operation", "status", "resource", "caller"],
     ),
+    (
+        "luna.role_state",
+        &["role", "name", "attempts_left", "locked_out", "initialized"],
+    ),
     ("json.document", &[]),
 ];
 
@@ -618,6 +622,28 @@ impl Walker<'_, '_> {
             let needle = s(m, "name").unwrap_or(id).to_owned();
             self.push("azure.resource", &needle, "name", fields, ctx.time);
             ctx.resource = Some(id.to_owned());
+        }
+        // A Luna REST API role (`GET /api/lunasa/hsms/{id}/roles/{role}`, and the
+        // partition roles): tries left and whether it is locked out.
+        if m.contains_key("loginAttemptsLeft") || m.contains_key("lockedOut") {
+            let mut fields = Vec::new();
+            if let Some(id) = s(m, "id") {
+                fields.push(("role", text(id)));
+            }
+            if let Some(n) = s(m, "name") {
+                fields.push(("name", text(n)));
+            }
+            if let Some(left) = m.get("loginAttemptsLeft").and_then(Json::as_i64) {
+                fields.push(("attempts_left", Value::Int(left)));
+            }
+            if let Some(l) = m.get("lockedOut").and_then(Json::as_bool) {
+                fields.push(("locked_out", text(if l { "true" } else { "false" })));
+            }
+            if let Some(i) = m.get("initialized").and_then(Json::as_bool) {
+                fields.push(("initialized", text(if i { "true" } else { "false" })));
+            }
+            let needle = if m.contains_key("lockedOut") { "lockedOut" } else { "loginAttemptsLeft" };
+            self.push("luna.role_state", needle, "locked_out", fields, ctx.time);
         }
         // An activity-log record.
         if let Some(op) = m
