@@ -226,9 +226,10 @@ impl Event {
 }
 
 /// Framing attributes every event has besides its typed fields; rules may key on
-/// them and templates may use them. `shell` and `in_command` are set on the
-/// output lines of a Luna shell session: the shell (`lunash`, `lunacm`) and the
-/// command typed at the prompt they answer.
+/// them and templates may use them. `shell`, `in_command` and `role` are set on
+/// the output lines of a Luna shell session: the shell (`lunash`, `lunacm`), the
+/// command typed at the prompt they answer, and the role a `role login -name`
+/// command named.
 pub const META_FIELDS: &[&str] = &[
     "host",
     "program",
@@ -237,4 +238,5 @@ pub const META_FIELDS: &[&str] = &[
     "line",
     "shell",
     "in_command",
+    "role",
 ];

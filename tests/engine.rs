@@ -368,15 +368,23 @@ step = "s"
         result(fail.repeat(2)),
         Some(("2 of 3 failed, 1 left".to_owned(), Critical))
     );
-    // A success in between starts the count again; the finding keeps the
-    // worst severity it reached and reports where the count stands now.
+    // A success in between starts the count again; the finding reports where
+    // the count stands now, with the worst severity since the last success.
     assert_eq!(
         result(format!("{fail}{ok}{fail}")),
         Some(("1 of 3 failed, 2 left".to_owned(), Warning))
     );
     assert_eq!(
         result(format!("{fail}{fail}{ok}{fail}")),
-        Some(("1 of 3 failed, 2 left".to_owned(), Critical))
+        Some(("1 of 3 failed, 2 left".to_owned(), Warning))
+    );
+    // A streak that a success ended is history, not a warning.
+    assert_eq!(
+        result(format!("{fail}{fail}{ok}")),
+        Some((
+            "2 of 3 failed, 1 left; then a successful login reset the count".to_owned(),
+            hsmdiag::Severity::Info
+        ))
     );
     // The third failure is the damage itself: a rule with `at_limit` reports
     // it; this one stays where the warning was.

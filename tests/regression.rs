@@ -280,3 +280,159 @@ fn issue_3_mixed_stream_and_cut_off_json() {
     assert_eq!(f.subject, "hsmsubnet");
     assert_eq!(report.summary.lines, 1);
 }
+
+/// A LunaSH `hsm login` attempt and its outcome, as the appliance prints them.
+fn hsm_login(ok: bool) -> String {
+    let outcome = if ok {
+        "'hsm login' successful."
+    } else {
+        "Error:  'hsm login' failed. (A00000 : LUNA_RET_UM_PIN_INCORRECT)"
+    };
+    format!(
+        "[hsm1] lunash:>hsm login\n\n  Please enter the HSM Administrators' password:\n  > ********\n\n{outcome}\n\nCommand Result : 0 (Success)\n"
+    )
+}
+
+/// A LunaCM `role login` attempt and its outcome.
+fn role_login(role: &str, ok: bool) -> String {
+    let result = if ok {
+        "No Error"
+    } else {
+        "0xa0 (CKR_PIN_INCORRECT)"
+    };
+    format!(
+        "lunacm:>role login -name {role}\n\n        enter password: ********\n\nCommand Result : {result}\n"
+    )
+}
+
+fn findings(text: &str) -> Vec<(String, Severity, String)> {
+    Analyzer::new()
+        .analyze_str("session.txt", text)
+        .findings
+        .into_iter()
+        .map(|f| (f.id, f.severity, f.message.unwrap_or_default()))
+        .collect()
+}
+
+/// Issue 4: the attempts-left guard at every count of the HSM SO's three
+/// tries, reset by a success, and the appliance's own counter when shown.
+#[test]
+fn issue_4_hsm_so_guard_at_every_count() {
+    let fail = hsm_login(false);
+    let one = findings(&fail);
+    assert_eq!(one.len(), 1);
+    assert_eq!(
+        (one[0].0.as_str(), one[0].1),
+        ("auth.login_failed", Severity::Error)
+    );
+    assert!(
+        one[0].2.contains("1 of 3 logins failed in a row; 2 more"),
+        "{}",
+        one[0].2
+    );
+
+    let two = findings(&fail.repeat(2));
+    assert_eq!(
+        two[0].1,
+        Severity::Critical,
+        "one try left is critical before it happens"
+    );
+    assert!(
+        two[0]
+            .2
+            .contains("2 of 3 logins failed in a row; 1 more wrong password(s) zeroize the HSM")
+    );
+
+    // The third failure is the zeroization itself.
+    let zeroize = "[hsm1] lunash:>hsm login\n\nError:  'hsm login' failed. (30000F : LUNA_RET_SO_LOGIN_FAILURE_THRESHOLD)\n\nError:    The HSM is in the factory reset (zeroized) state.\n\nCommand Result : 0 (Success)\n";
+    let three = findings(&format!("{fail}{fail}{zeroize}"));
+    assert_eq!(three.len(), 1, "{three:?}");
+    assert_eq!(
+        (three[0].0.as_str(), three[0].1),
+        ("auth.hsm_so_zeroized", Severity::Critical)
+    );
+
+    // A success resets the count: two failures, a success, one failure is one.
+    let reset = findings(&format!("{fail}{fail}{}{fail}", hsm_login(true)));
+    assert_eq!(reset[0].1, Severity::Error);
+    assert!(reset[0].2.contains("1 of 3"), "{}", reset[0].2);
+
+    // The appliance's own count wins: `hsm show` says one try is left.
+    let show = "[hsm1] lunash:>hsm show\n   HSM Admin login attempts left:      1 before HSM zeroization!\nCommand Result : 0 (Success)\n";
+    let shown = findings(show);
+    assert_eq!(shown[0].1, Severity::Critical);
+    assert!(
+        shown[0].2.contains("2 of 3 logins failed in a row; 1 more"),
+        "{}",
+        shown[0].2
+    );
+    // ... and all tries left is no finding at all.
+    assert!(findings(&show.replace("1 before", "3 before")).is_empty());
+    // One more failure after `hsm show` said two were left: one left.
+    let after = findings(&format!("{}{fail}", show.replace("1 before", "2 before")));
+    assert!(
+        after[0].2.contains("2 of 3 logins failed in a row; 1 more"),
+        "{}",
+        after[0].2
+    );
+}
+
+/// Issue 4: the ten-try roles at 9 and 10, and a success that resets them.
+#[test]
+fn issue_4_ten_try_roles_at_nine_and_ten() {
+    let co = role_login("co", false);
+    let nine = findings(&co.repeat(9));
+    assert_eq!(nine.len(), 1);
+    assert_eq!(
+        (nine[0].0.as_str(), nine[0].1),
+        ("auth.login_failed", Severity::Critical)
+    );
+    assert!(
+        nine[0]
+            .2
+            .starts_with("co role: 9 of 10 logins failed in a row; 1 more")
+    );
+
+    let ten = findings(&co.repeat(10));
+    assert_eq!(ten.len(), 1, "{ten:?}");
+    assert_eq!(
+        (ten[0].0.as_str(), ten[0].1),
+        ("auth.co_locked_out", Severity::Critical)
+    );
+
+    let po = role_login("po", false);
+    let pso = findings(&po.repeat(10));
+    assert_eq!(pso[0].0, "auth.partition_so_zeroized");
+    assert_eq!(findings(&po.repeat(9))[0].0, "auth.login_failed");
+
+    // Nine failures, a success, nine more: never ten in a row.
+    let text = format!("{}{}{}", co.repeat(9), role_login("co", true), co.repeat(9));
+    let got = findings(&text);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "auth.login_failed");
+    assert!(got[0].2.contains("9 of 10"));
+
+    // A typo then a success is history, reported as information only.
+    let typo = findings(&format!("{co}{}", role_login("co", true)));
+    assert_eq!(typo[0].1, Severity::Info);
+}
+
+/// Issue 4: healthy sessions give no warning or worse.
+#[test]
+fn issue_4_healthy_sessions_are_quiet() {
+    let dir = format!("{}/samples/luna", env!("CARGO_MANIFEST_DIR"));
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("healthy-") {
+            continue;
+        }
+        n += 1;
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (id, sev, _) in findings(&text) {
+            assert!(sev < Severity::Warning, "{name}: {id} {sev}");
+        }
+    }
+    assert!(n >= 3);
+}

@@ -143,6 +143,8 @@ struct StreakState {
     left: u32,
     limit: u32,
     severity: Option<Severity>,
+    /// A success ended the streak after this finding's failures.
+    reset: bool,
 }
 
 #[derive(Debug)]
@@ -294,6 +296,20 @@ impl<'kb> Engine<'kb> {
         let rule = &self.kb.rules()[hit.rule];
         let spec = &rule.matches[hit.spec];
         let subject = spec.subject.render(|n| lookup(&hit.events, n));
+        // A success after failures: the finding they made, if any, learns it.
+        if hit.streak.is_some_and(|s| s.reset) {
+            if let Some(agg) = self.aggs.get_mut(&(hit.rule, subject)) {
+                if let Some(st) = agg.streak.as_mut() {
+                    st.reset = true;
+                }
+                for m in hit.events {
+                    if agg.evidence.len() < MAX_EVIDENCE {
+                        agg.evidence.push(m);
+                    }
+                }
+            }
+            return;
+        }
         let times = hit.events.iter().filter_map(|m| m.event.time);
         let (lo, hi) = (times.clone().min(), times.max());
         let anchor = hit.events.last().map_or((SourceId(0), 0), |m| {
@@ -315,10 +331,15 @@ impl<'kb> Engine<'kb> {
                 streak: None,
             });
         agg.count += hit.weight;
-        // A streak's finding speaks of where the count stands now.
+        // A streak's finding speaks of where the count stands now: the worst
+        // severity since the last success.
         if let Some(st) = hit.streak {
             agg.binding = hit.events.clone();
-            let worst = agg.streak.and_then(|s| s.severity).max(st.severity);
+            let worst = agg
+                .streak
+                .filter(|s| !s.reset)
+                .and_then(|s| s.severity)
+                .max(st.severity);
             agg.streak = Some(StreakState {
                 severity: worst,
                 ..st
@@ -366,14 +387,19 @@ impl<'kb> Engine<'kb> {
             self.record(h);
         }
         let mut aggs: Vec<Agg> = self.aggs.into_values().collect();
-        // A generic finding gives way to a specific one anywhere in the input.
+        // A generic finding gives way to a specific one about the same host (or
+        // both about none) anywhere in the input.
         let rules = self.kb.rules();
-        let fired: HashSet<&str> = aggs.iter().map(|a| rules[a.rule].id.as_str()).collect();
+        let fired: HashSet<(&str, Option<String>)> = aggs
+            .iter()
+            .map(|a| (rules[a.rule].id.as_str(), lookup(&a.binding, "host")))
+            .collect();
         aggs.retain(|a| {
+            let host = lookup(&a.binding, "host");
             !rules[a.rule]
                 .defers_to
                 .iter()
-                .any(|d| fired.contains(d.as_str()))
+                .any(|d| fired.contains(&(d.as_str(), host.clone())))
         });
         aggs.sort_by(|a, b| a.first_pos.cmp(&b.first_pos).then(a.rule.cmp(&b.rule)));
         aggs.into_iter()
@@ -484,8 +510,23 @@ fn step(
             },
             State::Streak(map),
         ) => {
-            if reset.as_ref().is_some_and(|r| r.matches(ev)) {
-                map.remove(&key_of(spec, ev));
+            if let Some(r) = reset.as_ref().filter(|r| r.matches(ev)) {
+                if map.remove(&key_of(spec, ev)).is_some_and(|n| n > 0) {
+                    // Tell the finding the streak ended well.
+                    hits.push(Hit {
+                        rule: ri,
+                        spec: si,
+                        events: vec![Matched::new(ev, r)],
+                        weight: 0,
+                        streak: Some(StreakState {
+                            failures: 0,
+                            left: *limit,
+                            limit: *limit,
+                            severity: None,
+                            reset: true,
+                        }),
+                    });
+                }
                 return;
             }
             // The device's own count of tries left, when this event shows it.
@@ -542,6 +583,7 @@ fn step(
                     left,
                     limit: *limit,
                     severity,
+                    reset: false,
                 }),
             });
         }
@@ -782,14 +824,22 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
     Finding {
         id: rule.id.clone(),
         code: rule.code.clone(),
-        severity: a.streak.and_then(|s| s.severity).unwrap_or(rule.severity),
+        severity: match a.streak {
+            Some(s) if s.reset => Severity::Info,
+            Some(s) => s.severity.unwrap_or(rule.severity),
+            None => rule.severity,
+        },
         title: rule.title.clone(),
         subject: a.subject,
         message: spec
             .message
             .as_ref()
             .or(rule.message.as_ref())
-            .map(|t| t.render(engine_value)),
+            .map(|t| t.render(engine_value))
+            .map(|m| match a.streak {
+                Some(s) if s.reset => format!("{m}; then a successful login reset the count"),
+                _ => m,
+            }),
         count: a.count,
         first_seen: a.first_seen,
         last_seen: a.last_seen,

@@ -252,8 +252,10 @@ pub struct Rule {
     pub matches: Vec<MatchSpec>,
     /// Rules that take precedence when they fire on the same event.
     pub yields_to: Vec<String>,
-    /// Rules whose finding anywhere in the same input makes this rule's
-    /// findings redundant (a generic finding that a specific one explains).
+    /// Rules whose finding about the same host (or, for both, about none)
+    /// anywhere in the same input makes this rule's findings redundant (a
+    /// generic finding that a specific one explains, a warning that the damage
+    /// it warned of overtook).
     pub defers_to: Vec<String>,
     /// The file it was loaded from.
     pub file: String,

@@ -54,6 +54,13 @@ impl Template {
                         ));
                     };
                     let inner = &rest[..end];
+                    if inner.contains('{') {
+                        return Err((
+                            i,
+                            "a placeholder cannot hold another (write the default as plain text)"
+                                .into(),
+                        ));
+                    }
                     let (name, default) = match inner.split_once('|') {
                         Some((n, d)) => (n.trim(), Some(d.to_owned())),
                         None => (inner.trim(), None),

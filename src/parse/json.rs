@@ -642,7 +642,11 @@ impl Walker<'_, '_> {
             if let Some(i) = m.get("initialized").and_then(Json::as_bool) {
                 fields.push(("initialized", text(if i { "true" } else { "false" })));
             }
-            let needle = if m.contains_key("lockedOut") { "lockedOut" } else { "loginAttemptsLeft" };
+            let needle = if m.contains_key("lockedOut") {
+                "lockedOut"
+            } else {
+                "loginAttemptsLeft"
+            };
             self.push("luna.role_state", needle, "locked_out", fields, ctx.time);
         }
         // An activity-log record.

@@ -160,6 +160,7 @@ struct Session {
     shell: String,
     host: Option<String>,
     command: String,
+    role: Option<String>,
 }
 
 /// An error being gathered from `Key: value` lines.
@@ -387,6 +388,7 @@ impl<'g> LineParser<'g> {
                     shell: text("shell").unwrap_or_default(),
                     host: text("appliance").or_else(|| self.session.as_ref()?.host.clone()),
                     command: text("command").unwrap_or_default(),
+                    role: text("role"),
                 });
                 if ev.host.is_none() {
                     ev.host = self.session.as_ref().and_then(|s| s.host.clone());
@@ -402,8 +404,14 @@ impl<'g> LineParser<'g> {
                 if ev.host.is_none() {
                     ev.host = s.host.clone();
                 }
-                for (name, value) in [("shell", &s.shell), ("in_command", &s.command)] {
-                    if ev.field(name).is_none() {
+                let role = s.role.as_ref();
+                let pairs = [
+                    ("shell", Some(&s.shell)),
+                    ("in_command", Some(&s.command)),
+                    ("role", role),
+                ];
+                for (name, value) in pairs {
+                    if let Some(value) = value.filter(|_| ev.field(name).is_none()) {
                         ev.fields.push(Field {
                             name: Arc::from(name),
                             value: Value::Text(value.clone()),

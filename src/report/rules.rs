@@ -148,7 +148,7 @@ pub fn rule_markdown(r: &Rule, level: usize) -> String {
     }
     if !r.defers_to.is_empty() {
         s.push_str(&format!(
-            "\nNot reported for an input in which {} is reported (that finding names the cause).\n",
+            "\nNot reported for an input in which {} is reported about the same host (that finding names the cause or the outcome).\n",
             r.defers_to
                 .iter()
                 .map(|y| format!("`{y}`"))
