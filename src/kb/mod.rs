@@ -765,6 +765,7 @@ impl Loader<'_> {
         let mut matches = Vec::new();
         // A placeholder must be captured by every match (any of them can fire).
         let mut captured_all: Option<BTreeSet<String>> = None;
+        let mut captured_msg: Option<BTreeSet<String>> = None;
         if f.matches.is_empty() {
             return Err(self.err(None, "a rule needs at least one [[match]]".into(), None));
         }
@@ -772,6 +773,13 @@ impl Loader<'_> {
             let subj_span = m.subject.as_ref().map_or(f.subject.span(), Spanned::span);
             let (spec, captured) = self.matcher(m, &subject)?;
             self.check_captured(&spec.subject, subj_span, &captured)?;
+            // The rule's message serves only the matchers without their own.
+            if spec.message.is_none() {
+                captured_msg = Some(match captured_msg {
+                    None => captured.clone(),
+                    Some(prev) => prev.intersection(&captured).cloned().collect(),
+                });
+            }
             captured_all = Some(match captured_all {
                 None => captured,
                 Some(prev) => prev.intersection(&captured).cloned().collect(),
@@ -780,7 +788,7 @@ impl Loader<'_> {
         }
         let captured = captured_all.unwrap_or_default();
         if let (Some(t), Some(span)) = (&message, f.message.as_ref().map(Spanned::span)) {
-            self.check_captured(t, span, &captured)?;
+            self.check_captured(t, span, captured_msg.as_ref().unwrap_or(&captured))?;
         }
         let mut remediation = Vec::new();
         for s in &f.remediation {
