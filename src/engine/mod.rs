@@ -171,6 +171,9 @@ pub struct Engine<'kb> {
     aggs: HashMap<(usize, String), Agg>,
     /// Rules some other rule yields to, for the suppression check.
     yields: Vec<Vec<usize>>,
+    /// For each event kind, the (rule, matcher) pairs whose conditions name it,
+    /// in rule order.
+    interested: HashMap<String, Vec<(usize, usize)>>,
     last_time: Option<DateTime<Utc>>,
 }
 
@@ -216,11 +219,25 @@ impl<'kb> Engine<'kb> {
                     .collect()
             })
             .collect();
+        let mut interested: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        for (ri, rule) in kb.rules().iter().enumerate() {
+            for (si, spec) in rule.matches.iter().enumerate() {
+                for cond in conditions(&spec.matcher) {
+                    for kind in &cond.kinds {
+                        let list = interested.entry(kind.clone()).or_default();
+                        if !list.contains(&(ri, si)) {
+                            list.push((ri, si));
+                        }
+                    }
+                }
+            }
+        }
         Engine {
             kb,
             states,
             aggs: HashMap::new(),
             yields,
+            interested,
             last_time: None,
         }
     }
@@ -235,8 +252,11 @@ impl<'kb> Engine<'kb> {
             self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
             self.expire_pending(t, &mut hits);
         }
-        for (ri, rule) in self.kb.rules().iter().enumerate() {
-            for (si, spec) in rule.matches.iter().enumerate() {
+        // Only the matchers that name this event's kind can move.
+        let rules = self.kb.rules();
+        if let Some(specs) = self.interested.get(ev.kind.as_str()) {
+            for &(ri, si) in specs {
+                let spec = &rules[ri].matches[si];
                 step(ri, si, spec, &mut self.states[ri][si], ev, &mut hits);
             }
         }
@@ -405,6 +425,26 @@ impl<'kb> Engine<'kb> {
         aggs.into_iter()
             .map(|a| build_finding(&self.kb.rules()[a.rule], a, names))
             .collect()
+    }
+}
+
+/// Every condition of a matcher, the ones that reset or abandon it included.
+fn conditions(m: &Matcher) -> Vec<&Cond> {
+    match m {
+        Matcher::Single { cond } | Matcher::Count { cond, .. } => vec![cond],
+        Matcher::Streak {
+            cond,
+            reset,
+            observe,
+            ..
+        } => std::iter::once(cond)
+            .chain(reset.as_ref())
+            .chain(observe.as_ref())
+            .collect(),
+        Matcher::Sequence { steps, cancel } => steps.iter().chain(cancel.as_ref()).collect(),
+        Matcher::Absence {
+            trigger, expect, ..
+        } => vec![trigger, expect],
     }
 }
 
