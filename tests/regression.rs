@@ -300,9 +300,7 @@ fn role_login(role: &str, ok: bool) -> String {
     } else {
         "0xa0 (CKR_PIN_INCORRECT)"
     };
-    format!(
-        "lunacm:>role login -name {role}\n\n        enter password: ********\n\nCommand Result : {result}\n"
-    )
+    format!("lunacm:>role login -name {role}\n\nCommand Result : {result}\n")
 }
 
 fn findings(text: &str) -> Vec<(String, Severity, String)> {

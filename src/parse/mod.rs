@@ -287,7 +287,10 @@ impl<'g> LineParser<'g> {
                     .get_or_insert_with(|| powershell::Block::new(line_no, offset, end))
                     .push(piece, end);
             }
-            None if !line.trim_start().starts_with('|') && !is_ps7_code_line(line) => {
+            None if self.ps7.is_some()
+                && !line.trim_start().starts_with('|')
+                && !is_ps7_code_line(line) =>
+            {
                 self.flush_ps7(out);
             }
             None => {}
@@ -296,10 +299,12 @@ impl<'g> LineParser<'g> {
         counts.add(LineCounts::one(self.parse_line(line, line_no, offset, out)));
         // Terraform and the Go SDK append the inner errors to the line as JSON:
         // `Code="DeploymentFailed" Message="..." Details=[{"code":...}]`.
-        let details = line
-            .find("Details=[{")
-            .map(|p| p + "Details=".len())
-            .filter(|_| !line.trim_start().starts_with('#'));
+        // Only a line typed as an error can carry them.
+        let typed_error = out[from..].iter().any(|e| e.kind.as_str() == "arm.error");
+        let details = typed_error
+            .then(|| line.find("Details=[{"))
+            .flatten()
+            .map(|p| p + "Details=".len());
         if let Some(pos) = details {
             let frame = json::JsonFrame::start(line, line_no, offset, pos);
             if frame.is_done() {
@@ -311,10 +316,21 @@ impl<'g> LineParser<'g> {
             return counts;
         }
         // Join `Code:` / `Message:` / `Target:` lines (and the Azure CLI's
-        // `(Code) Message` headline above them) into one error.
-        let fresh: Vec<Event> = out.drain(from..).collect();
-        for ev in fresh {
-            self.join(ev, out);
+        // `(Code) Message` headline above them) into one error, and tie a Luna
+        // shell's output to its prompt. Most lines need neither: leave them be.
+        let involved = self.record.is_some()
+            || self.session.is_some()
+            || out[from..].iter().any(|e| {
+                matches!(
+                    e.kind.as_str(),
+                    "arm.error" | "arm.error_field" | "azure.ps_error" | "luna.prompt"
+                )
+            });
+        if involved {
+            let fresh: Vec<Event> = out.drain(from..).collect();
+            for ev in fresh {
+                self.join(ev, out);
+            }
         }
         counts
     }
