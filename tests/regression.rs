@@ -434,3 +434,69 @@ fn issue_4_healthy_sessions_are_quiet() {
     }
     assert!(n >= 3);
 }
+
+/// Issue 4: an application's PKCS#11 logins count toward the Crypto Officer's
+/// ten tries (9 warn critically, 10 is the lockout), and CKR_PIN_LOCKED is the
+/// lockout itself, in each client library's wording.
+#[test]
+fn issue_4_pkcs11_logins_from_applications() {
+    let fail = "2026/11/20 03:12:44 signer: logging in: pkcs11: 0xA0: CKR_PIN_INCORRECT\n";
+    let three = findings(&fail.repeat(3));
+    assert_eq!(three.len(), 1, "{three:?}");
+    assert_eq!(
+        (three[0].0.as_str(), three[0].1),
+        ("auth.login_failed", Severity::Warning)
+    );
+    assert!(
+        three[0]
+            .2
+            .contains("3 of 10 logins failed in a row; 7 more")
+    );
+    let nine = findings(&fail.repeat(9));
+    assert_eq!(nine[0].1, Severity::Critical);
+    assert!(nine[0].2.contains("9 of 10"), "{}", nine[0].2);
+    let ten = findings(&fail.repeat(10));
+    assert_eq!(ten.len(), 1, "{ten:?}");
+    assert_eq!(ten[0].0, "auth.co_locked_out");
+
+    for locked in [
+        "error: PKCS11 function C_Login failed: rv = CKR_PIN_LOCKED (0xa4)\n",
+        "Caused by: sun.security.pkcs11.wrapper.PKCS11Exception: CKR_PIN_LOCKED\n",
+        "PyKCS11.PyKCS11Error: CKR_PIN_LOCKED (0x000000A4)\n",
+        "time=2026-11-20T03:12:44Z level=error msg=\"login: pkcs11: 0xA4: CKR_PIN_LOCKED\"\n",
+    ] {
+        let got = findings(locked);
+        assert_eq!(got.len(), 1, "{locked}: {got:?}");
+        assert_eq!(got[0].0, "auth.co_locked_out", "{locked}");
+    }
+}
+
+/// Issue 4: the Luna client's own checks: `vtl verify` finding nothing, or an
+/// application's slot losing its token, is ntls.partition_not_visible; a
+/// verify that lists the partition is quiet.
+#[test]
+fn issue_4_luna_client_sees_no_partition() {
+    let none = "$ vtl verify\nvtl (64-bit) v10.7.2-16. Copyright (c) 2024 Thales Group. All rights reserved.\n\nError: Unable to find any Luna SA slots/partitions among registered server\n";
+    let got = findings(none);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(
+        (got[0].0.as_str(), got[0].1),
+        ("ntls.partition_not_visible", Severity::Error)
+    );
+    let gone = findings(
+        "error: PKCS11 function C_OpenSession failed: rv = CKR_TOKEN_NOT_PRESENT (0xe0)\n",
+    );
+    assert_eq!(gone[0].0, "ntls.partition_not_visible");
+    assert!(gone[0].2.contains("CKR_TOKEN_NOT_PRESENT"));
+    // A device error alone is a blip (an NTLS restart, a failover), not this.
+    assert!(findings("pkcs11: 0x30: CKR_DEVICE_ERROR\n").is_empty());
+    let ok = "$ vtl verify\n\nThe following Luna SA Slots/Partitions were found:\n\nSlot    Serial #                Label\n====    ================        =====\n   0       1682975235230        prod-signing\n";
+    assert!(findings(ok).is_empty());
+    // With the port test failing in the same paste, the cause is named instead.
+    let blocked = format!(
+        "$ nc -zv 10.3.0.4 1792\nnc: connect to 10.3.0.4 port 1792 (tcp) failed: Connection timed out\n{none}"
+    );
+    let got = findings(&blocked);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "net.port_1792_unreachable");
+}

@@ -143,6 +143,8 @@ struct CatalogueFile {
     #[serde(default)]
     raw: bool,
     #[serde(default)]
+    priority: i32,
+    #[serde(default)]
     references: Vec<String>,
     #[serde(default)]
     message: Vec<MessageDef>,
@@ -206,6 +208,9 @@ pub struct Catalogue {
     /// Whether it also types lines that have no syslog header or whose program
     /// no catalogue claims (client tool output, pasted messages).
     pub raw: bool,
+    /// Among raw catalogues, a higher priority is tried first (default 0); among
+    /// equal priorities the catalogue loaded last is tried first.
+    pub priority: i32,
     /// Public documents the patterns are taken from.
     pub references: Vec<String>,
     /// The patterns, in match order.
@@ -315,13 +320,19 @@ impl Grammar {
             self.by_program.insert(p.to_ascii_lowercase(), idx);
         }
         if parsed.raw {
-            self.raw.insert(0, idx);
+            let at = self
+                .raw
+                .iter()
+                .position(|&i| self.catalogues[i].priority <= parsed.priority)
+                .unwrap_or(self.raw.len());
+            self.raw.insert(at, idx);
         }
         self.catalogues.push(Catalogue {
             name: parsed.name,
             description: parsed.description,
             programs: parsed.programs,
             raw: parsed.raw,
+            priority: parsed.priority,
             references: parsed.references,
             messages,
             set,

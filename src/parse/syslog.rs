@@ -87,7 +87,8 @@ fn hms(i: &str) -> IResult<&str, NaiveTime> {
     let (i, _) = char(':').parse(i)?;
     let (i, s) = num::<u32>(2, 2)(i)?;
     // Fractions of a second are kept when present.
-    let (i, frac) = opt((char('.'), digit1)).parse(i)?;
+    // `,123` is the log4j / Python logging form.
+    let (i, frac) = opt((alt((char('.'), char(','))), digit1)).parse(i)?;
     let nanos = frac.map_or(0, |(_, d): (char, &str)| {
         let d = &d[..d.len().min(9)];
         d.parse::<u32>().unwrap_or(0) * 10u32.pow(9 - d.len() as u32)
@@ -125,13 +126,14 @@ fn luna_stamp(i: &str) -> IResult<&str, Stamp> {
     }
 }
 
-/// `2026-03-01T10:00:00.123+01:00` / `Z`, or without a zone.
+/// `2026-03-01T10:00:00.123+01:00` / `Z`, or without a zone; application logs'
+/// `2026-03-01 10:00:00,123` and Go's `2026/03/01 10:00:00`.
 fn iso_stamp(i: &str) -> IResult<&str, Stamp> {
     let (rest, text) = recognize((
         num::<i32>(4, 4),
-        char('-'),
+        alt((char('-'), char('/'))),
         num::<u32>(2, 2),
-        char('-'),
+        alt((char('-'), char('/'))),
         num::<u32>(2, 2),
         alt((char('T'), char(' '))),
         hms,
@@ -146,6 +148,13 @@ fn iso_stamp(i: &str) -> IResult<&str, Stamp> {
         ))),
     ))
     .parse(i)?;
+    let normal;
+    let text = if text.contains(['/', ',']) {
+        normal = text.replace('/', "-").replace(',', ".");
+        normal.as_str()
+    } else {
+        text
+    };
     if let Ok(t) = DateTime::parse_from_rfc3339(&text.replacen(' ', "T", 1)) {
         return Ok((rest, Stamp::Zoned(t)));
     }
@@ -285,6 +294,20 @@ fn rfc5424(i: &str) -> IResult<&str, Header<'_>> {
     Ok((i, header))
 }
 
+/// Whether the text starts with a log level word (`ERROR`, `INFO` ...): an
+/// application log line, whose next word is not a host name.
+fn starts_with_level(i: &str) -> bool {
+    const LEVELS: &[&str] = &[
+        "TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "FATAL", "CRITICAL",
+    ];
+    let word = i
+        .split(|c: char| c.is_whitespace() || c == ':' || c == ']')
+        .next()
+        .unwrap_or("")
+        .trim_start_matches('[');
+    LEVELS.contains(&word)
+}
+
 /// Parses the header of one message. Text with no header gives a header with
 /// no fields and `msg_start == 0`.
 pub fn parse_header(line: &str) -> Header<'_> {
@@ -317,8 +340,8 @@ pub fn parse_header(line: &str) -> Header<'_> {
     if let Some((rest, stamp)) = stamped {
         h.stamp = Some(stamp);
         i = skip_ws(rest);
-        // HOST, unless the tag follows the time directly.
-        if program_tag(i).is_err() && !i.starts_with('[') {
+        // HOST, unless the tag or an application log's level follows the time directly.
+        if program_tag(i).is_err() && !i.starts_with('[') && !starts_with_level(i) {
             if let Ok((rest, host)) = hostname(i) {
                 h.host = Some(host);
                 i = skip_ws(rest);
