@@ -161,7 +161,18 @@ struct Session {
     host: Option<String>,
     command: String,
     role: Option<String>,
+    /// Settings the command's output has shown so far (`hagroup listgroups`:
+    /// the group label and the auto-recovery settings), given to the lines after.
+    context: Vec<(&'static str, String)>,
 }
+
+/// `hagroup listgroups` settings that later lines of the same output carry as
+/// fields: (the setting's name as printed, the field name).
+const HA_CONTEXT: &[(&str, &str)] = &[
+    ("HA Group Label", "ha_group"),
+    ("HA auto recovery", "auto_recovery"),
+    ("Maximum auto recovery retry", "max_retry"),
+];
 
 /// An error being gathered from `Key: value` lines.
 #[derive(Debug, Default)]
@@ -405,6 +416,7 @@ impl<'g> LineParser<'g> {
                     host: text("appliance").or_else(|| self.session.as_ref()?.host.clone()),
                     command: text("command").unwrap_or_default(),
                     role: text("role"),
+                    context: Vec::new(),
                 });
                 if ev.host.is_none() {
                     ev.host = self.session.as_ref().and_then(|s| s.host.clone());
@@ -413,9 +425,18 @@ impl<'g> LineParser<'g> {
             // Another tool's prompt ends the session.
             "shell.command" | "azure.group_delete" | "azure.hsm_delete" => self.session = None,
             _ => {
-                let Some(s) = &self.session else { return };
+                let Some(s) = &mut self.session else { return };
                 if ev.program.is_some() || ev.kind.is_unrecognized() {
                     return;
+                }
+                if ev.kind.as_str() == "luna.ha_setting" {
+                    let key = ev.value("key").map(|v| v.to_string());
+                    let known = HA_CONTEXT.iter().find(|(k, _)| Some(*k) == key.as_deref());
+                    if let (Some((_, field)), Some(value)) = (known, ev.value("value")) {
+                        let value = value.to_string();
+                        s.context.retain(|(f, _)| f != field);
+                        s.context.push((field, value));
+                    }
                 }
                 if ev.host.is_none() {
                     ev.host = s.host.clone();
@@ -426,7 +447,8 @@ impl<'g> LineParser<'g> {
                     ("in_command", Some(&s.command)),
                     ("role", role),
                 ];
-                for (name, value) in pairs {
+                let context = s.context.iter().map(|(n, v)| (*n, Some(v)));
+                for (name, value) in pairs.into_iter().chain(context) {
                     if let Some(value) = value.filter(|_| ev.field(name).is_none()) {
                         ev.fields.push(Field {
                             name: Arc::from(name),
