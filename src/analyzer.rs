@@ -159,7 +159,9 @@ impl AnalyzerBuilder {
         self
     }
 
-    /// Adds a grammar catalogue (a file's name and text) after the built-in ones.
+    /// Adds a grammar file (its name and text) after the built-in ones: a
+    /// catalogue, whose raw patterns then take precedence over the built-in ones
+    /// of the same priority, or a patterns file of `%{NAME}` macros.
     pub fn grammar(&mut self, name: impl Into<String>, text: impl Into<String>) -> &mut Self {
         self.grammars.push((name.into(), text.into()));
         self
@@ -178,7 +180,7 @@ impl AnalyzerBuilder {
     pub fn build(&self) -> Result<Analyzer, BuildError> {
         let mut grammar = Grammar::builtin();
         for (n, t) in &self.grammars {
-            grammar.add_catalogue(n, t)?;
+            grammar.add_file(n, t)?;
         }
         let mut kb = KnowledgeBase::builtin(&grammar);
         for (n, t) in &self.rules {

@@ -5,7 +5,7 @@ use hsmdiag::{TextOptions, expand, write_json, write_text};
 use super::{AnalyzeArgs, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Format};
 
 pub(super) fn run(args: &AnalyzeArgs) -> u8 {
-    let analyzer = match super::analyzer(args.year) {
+    let analyzer = match args.load.analyzer() {
         Ok(a) => a,
         Err(code) => return code,
     };

@@ -20,13 +20,12 @@ pub(super) struct EventsArgs {
     /// Print each event as one JSON object per line instead.
     #[arg(long)]
     json: bool,
-    /// Year for syslog timestamps that have none.
-    #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i32).range(1970..=9999))]
-    year: Option<i32>,
+    #[command(flatten)]
+    load: super::load::LoadArgs,
 }
 
 pub(super) fn run(args: &EventsArgs) -> u8 {
-    let analyzer = match super::analyzer(args.year) {
+    let analyzer = match args.load.analyzer() {
         Ok(a) => a,
         Err(code) => return code,
     };

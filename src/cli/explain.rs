@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use clap::{Args, ValueEnum};
-use hsmdiag::{Analyzer, Rule, rule_detection, rule_markdown};
+use hsmdiag::{Rule, rule_detection, rule_markdown};
 use serde::Serialize;
 
 use super::{EXIT_CLEAN, EXIT_ERROR};
@@ -16,6 +16,8 @@ pub(super) struct ExplainArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
     format: ExplainFormat,
+    #[command(flatten)]
+    kb: super::load::KbArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -52,7 +54,10 @@ struct RemedyDoc<'a> {
 }
 
 pub(super) fn run(args: &ExplainArgs) -> u8 {
-    let analyzer = Analyzer::new();
+    let analyzer = match args.kb.analyzer() {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
     let kb = analyzer.knowledge_base();
     let Some(rule) = kb.find(&args.rule) else {
         let hint = match kb.suggest(&args.rule) {

@@ -2,8 +2,10 @@
 //! exit codes.
 
 mod analyze;
+mod check;
 mod events;
 mod explain;
+mod load;
 mod rules;
 
 use std::io::{IsTerminal, Write};
@@ -49,6 +51,8 @@ enum Command {
     /// Print the typed events the parser reads from the inputs, one per line,
     /// without applying rules (to see what a grammar makes of a log).
     Events(events::EventsArgs),
+    /// Validate rule and grammar files and run their own examples and samples.
+    Check(check::CheckArgs),
 }
 
 /// Output formats of an analysis.
@@ -83,10 +87,8 @@ struct AnalyzeArgs {
     /// Write the report to this file instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Year for syslog timestamps that have none (RFC 3164). Default: the year in the
-    /// log's own dated lines, else the file's modification year.
-    #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i32).range(1970..=9999))]
-    year: Option<i32>,
+    #[command(flatten)]
+    load: load::LoadArgs,
     /// When to use colour in text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -109,21 +111,10 @@ pub fn run() -> ExitCode {
         Some(Command::Explain(a)) => explain::run(&a),
         Some(Command::Rules(a)) => rules::run(&a),
         Some(Command::Events(a)) => events::run(&a),
+        Some(Command::Check(a)) => check::run(&a),
         None => analyze::run(&cli.analyze),
     };
     ExitCode::from(code)
-}
-
-/// The analyzer for the built-in grammars and rules, or the exit status after
-/// printing why it could not be built.
-fn analyzer(year: Option<i32>) -> Result<hsmdiag::Analyzer, u8> {
-    hsmdiag::AnalyzerBuilder::new()
-        .year(year)
-        .build()
-        .map_err(|e| {
-            print_error(&e);
-            EXIT_ERROR
-        })
 }
 
 /// Whether to colour output that goes to stdout.

@@ -3,7 +3,6 @@
 use std::io::Write;
 
 use clap::{Args, ValueEnum};
-use hsmdiag::Analyzer;
 use serde::Serialize;
 
 use super::{EXIT_CLEAN, EXIT_ERROR};
@@ -13,6 +12,8 @@ pub(super) struct RulesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
     format: RulesFormat,
+    #[command(flatten)]
+    kb: super::load::KbArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -36,7 +37,10 @@ struct RuleRow<'a> {
 }
 
 pub(super) fn run(args: &RulesArgs) -> u8 {
-    let analyzer = Analyzer::new();
+    let analyzer = match args.kb.analyzer() {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
     let rules = analyzer.rules();
     let text = match args.format {
         RulesFormat::Text => {

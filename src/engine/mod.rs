@@ -384,13 +384,23 @@ impl<'kb> Engine<'kb> {
     }
 
     /// Ends the input: absences still waiting fire, and the findings are built.
+    /// An absence whose window was still open when the log ended (the log's last
+    /// time is inside it) is not proven and does not fire.
     pub fn finish(mut self, names: &dyn SourceNames) -> Vec<Finding> {
         let mut hits = Vec::new();
+        let last = self.last_time;
         for (ri, rule) in self.kb.rules().iter().enumerate() {
-            for si in 0..rule.matches.len() {
+            for (si, spec) in rule.matches.iter().enumerate() {
                 if let State::Pending(map) = &mut self.states[ri][si] {
                     for (_, waiting) in map.drain() {
                         for m in waiting {
+                            if let (Some(w), Some(t), Some(last)) =
+                                (spec.within, m.event.time, last)
+                            {
+                                if (last - t).to_std().is_ok_and(|d| d < w) {
+                                    continue;
+                                }
+                            }
                             hits.push(Hit {
                                 rule: ri,
                                 spec: si,

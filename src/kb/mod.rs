@@ -43,11 +43,12 @@ impl fmt::Display for Severity {
 }
 
 /// Who can fix a known issue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Owner {
     /// The customer, with the commands given.
+    #[default]
     Customer,
     /// Microsoft, through an Azure support request.
     Microsoft,
@@ -103,8 +104,13 @@ pub struct RemedyStep {
 pub struct Example {
     /// Whether the rule must fire on it.
     pub fires: bool,
-    /// The sample's path, relative to the project root.
+    /// A sample file: for built-in rules relative to the project root, for a
+    /// user's rule file relative to that file's directory.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub input: String,
+    /// Or the sample's text, inline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 /// A condition on one event: its kind and field values.
@@ -286,14 +292,20 @@ struct RuleFile {
     code: Spanned<String>,
     title: Spanned<String>,
     severity: Severity,
+    #[serde(default)]
     owner: Owner,
+    #[serde(default)]
     since: String,
     subject: Spanned<String>,
     #[serde(default)]
     message: Option<Spanned<String>>,
+    #[serde(default)]
     meaning: String,
+    #[serde(default)]
     cause: String,
+    #[serde(default)]
     confirm: String,
+    #[serde(default)]
     false_positives: String,
     #[serde(rename = "match")]
     matches: Vec<MatchDef>,
@@ -807,6 +819,18 @@ impl Loader<'_> {
                 command,
                 destructive: s.destructive,
             });
+        }
+        for (i, ex) in f.examples.iter().enumerate() {
+            if ex.input.is_empty() == ex.text.is_none() {
+                return Err(self.err(
+                    None,
+                    format!(
+                        "example {} needs either `input` (a sample file) or `text` (the sample inline), not both",
+                        i + 1
+                    ),
+                    Some("[[examples]]\nfires = true\ntext = \"\"\"...the log lines...\"\"\"".into()),
+                ));
+            }
         }
         Ok(Rule {
             id: f.id.into_inner(),

@@ -112,6 +112,24 @@ pub enum GrammarError {
         #[help]
         help: Option<String>,
     },
+    /// A pattern's sample line is not typed as the sample says.
+    #[error("{file}: {message}")]
+    #[diagnostic(code(hsmdiag::grammar::sample))]
+    Sample {
+        /// The file's name.
+        file: String,
+        /// What is wrong.
+        message: String,
+        /// The file's text.
+        #[source_code]
+        src: NamedSource<Arc<str>>,
+        /// The pattern whose sample it is.
+        #[label("the sample's pattern")]
+        span: SourceSpan,
+        /// How to fix it.
+        #[help]
+        help: Option<String>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -182,6 +200,7 @@ pub struct MessagePattern {
     groups: Vec<(usize, Arc<str>, FieldType)>,
     /// Its sample lines.
     pub samples: Vec<SampleDef>,
+    span: SourceSpan,
 }
 
 impl MessagePattern {
@@ -216,6 +235,73 @@ pub struct Catalogue {
     /// The patterns, in match order.
     pub messages: Vec<MessagePattern>,
     set: RegexSet,
+    file: String,
+    src: Arc<str>,
+}
+
+impl Catalogue {
+    /// The file it was loaded from.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// Checks every pattern's sample lines: each must be typed by its own
+    /// pattern (not shadowed by an earlier one) with the field values it lists.
+    /// Returns one error per sample that is not.
+    pub fn check_samples(&self) -> Vec<GrammarError> {
+        let mut problems = Vec::new();
+        for pat in &self.messages {
+            let fail = |message: String, help: Option<String>| GrammarError::Sample {
+                file: self.file.clone(),
+                message,
+                src: NamedSource::new(&self.file, self.src.clone()),
+                span: pat.span,
+                help,
+            };
+            if pat.samples.is_empty() {
+                problems.push(fail(
+                    format!("the pattern for `{}` has no sample line", pat.event),
+                    Some("add samples = [{ text = \"a real line\" }]".into()),
+                ));
+            }
+            for sample in &pat.samples {
+                let Some((kind, fields)) = self.type_message(&sample.text, 0) else {
+                    problems.push(fail(
+                        format!("no pattern types the sample `{}`", sample.text),
+                        None,
+                    ));
+                    continue;
+                };
+                if kind != pat.event {
+                    problems.push(fail(
+                        format!(
+                            "the sample `{}` is typed as `{kind}` by an earlier pattern, not as `{}`",
+                            sample.text, pat.event
+                        ),
+                        Some("make the earlier pattern stricter, or move this one before it".into()),
+                    ));
+                    continue;
+                }
+                for (name, want) in &sample.fields {
+                    match fields.iter().find(|f| &*f.name == name) {
+                        None => problems.push(fail(
+                            format!("the sample `{}` has no field `{name}`", sample.text),
+                            None,
+                        )),
+                        Some(got) if got.value.to_string() != *want => problems.push(fail(
+                            format!(
+                                "field `{name}` of the sample `{}` is `{}`, the sample says `{want}`",
+                                sample.text, got.value
+                            ),
+                            None,
+                        )),
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+        problems
+    }
 }
 
 impl Catalogue {
@@ -284,6 +370,22 @@ impl Grammar {
         &self.catalogues
     }
 
+    /// Adds a user's grammar file: a patterns file (a `[patterns]` table of
+    /// macros) or a catalogue.
+    ///
+    /// # Errors
+    /// [`GrammarError`] pointing at the line that is wrong.
+    pub fn add_file(&mut self, file: &str, text: &str) -> Result<(), GrammarError> {
+        let is_patterns = text
+            .parse::<toml::Table>()
+            .is_ok_and(|t| t.contains_key("patterns") && !t.contains_key("message"));
+        if is_patterns {
+            self.add_macros(file, text)
+        } else {
+            self.add_catalogue(file, text)
+        }
+    }
+
     /// Adds `%{NAME}` macros from a patterns file.
     ///
     /// # Errors
@@ -336,6 +438,8 @@ impl Grammar {
             references: parsed.references,
             messages,
             set,
+            file: file.to_owned(),
+            src: Arc::from(text),
         });
         Ok(())
     }
@@ -391,6 +495,7 @@ impl Grammar {
             regex,
             groups,
             samples: m.samples,
+            span,
         })
     }
 

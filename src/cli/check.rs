@@ -1,0 +1,158 @@
+//! `hsmdiag check FILE|DIR...`: validate a user's rule and grammar files, then
+//! run the samples of their patterns and the examples of their rules.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use hsmdiag::{AnalyzerBuilder, Input, InputKind};
+
+use super::load::{FileKind, kind_of, toml_files};
+use super::{EXIT_CLEAN, EXIT_ERROR};
+
+#[derive(Debug, Args)]
+pub(super) struct CheckArgs {
+    /// Rule files, grammar files, or directories of them (`.toml`). A file with
+    /// `[[match]]` tables is a rule file; one with `[[message]]` tables or a
+    /// `[patterns]` table is a grammar file.
+    #[arg(value_name = "FILE|DIR", required = true)]
+    files: Vec<PathBuf>,
+}
+
+pub(super) fn run(args: &CheckArgs) -> u8 {
+    let mut grammars = Vec::new();
+    let mut rules = Vec::new();
+    for path in &args.files {
+        let files = match toml_files(path) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_ERROR;
+            }
+        };
+        for f in files {
+            let text = match std::fs::read_to_string(&f) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: cannot read {}: {e}", f.display());
+                    return EXIT_ERROR;
+                }
+            };
+            match kind_of(&text) {
+                Some(FileKind::Rule) => rules.push((f, text)),
+                Some(FileKind::Grammar) => grammars.push((f, text)),
+                // Not TOML, or neither shape: the rule loader says what is wrong.
+                None => rules.push((f, text)),
+            }
+        }
+    }
+
+    // Load: the first file that is wrong stops here, with its line.
+    let mut builder = AnalyzerBuilder::new();
+    for (f, t) in &grammars {
+        builder.grammar(f.display().to_string(), t.clone());
+    }
+    for (f, t) in &rules {
+        builder.rule(f.display().to_string(), t.clone());
+    }
+    let analyzer = match builder.build() {
+        Ok(a) => a,
+        Err(e) => {
+            super::print_error(&e);
+            return EXIT_ERROR;
+        }
+    };
+
+    let mut failed = 0usize;
+    let mut passed = 0usize;
+    let grammar_names: Vec<String> = grammars
+        .iter()
+        .map(|(f, _)| f.display().to_string())
+        .collect();
+    for cat in analyzer.grammar().catalogues() {
+        if !grammar_names.iter().any(|n| n == cat.file()) {
+            continue;
+        }
+        let problems = cat.check_samples();
+        let samples: usize = cat.messages.iter().map(|m| m.samples.len()).sum();
+        if problems.is_empty() {
+            println!(
+                "ok  {}: catalogue `{}`, {} pattern(s), {samples} sample(s) typed as they say",
+                cat.file(),
+                cat.name,
+                cat.messages.len()
+            );
+            passed += 1;
+        }
+        for p in &problems {
+            super::print_error(p);
+        }
+        failed += problems.len();
+    }
+
+    let rule_names: Vec<String> = rules.iter().map(|(f, _)| f.display().to_string()).collect();
+    for rule in analyzer
+        .rules()
+        .iter()
+        .filter(|r| rule_names.contains(&r.file))
+    {
+        let dir = Path::new(&rule.file).parent().unwrap_or(Path::new("."));
+        let mut bad = Vec::new();
+        for (i, ex) in rule.examples.iter().enumerate() {
+            let (name, report) = match &ex.text {
+                Some(t) => (
+                    format!("example {}", i + 1),
+                    analyzer.analyze_str("example", t),
+                ),
+                None => {
+                    let path = dir.join(&ex.input);
+                    let input = Input {
+                        name: path.display().to_string(),
+                        kind: InputKind::File(path.clone()),
+                    };
+                    let (report, errors) = analyzer.analyze(std::slice::from_ref(&input));
+                    if let Some(e) = errors.first() {
+                        bad.push(format!("example {} ({}): {e}", i + 1, ex.input));
+                        continue;
+                    }
+                    (format!("example {} ({})", i + 1, ex.input), report)
+                }
+            };
+            let fired = report.findings.iter().any(|f| f.code == rule.code);
+            if fired != ex.fires {
+                bad.push(format!(
+                    "{name}: the rule {} but the example says it {}",
+                    if fired { "fires" } else { "stays quiet" },
+                    if ex.fires {
+                        "must fire"
+                    } else {
+                        "must stay quiet"
+                    }
+                ));
+            }
+        }
+        if rule.examples.is_empty() {
+            bad.push("no [[examples]]: add one that fires and one that stays quiet".into());
+        }
+        if bad.is_empty() {
+            println!(
+                "ok  {}: {} {}, {} example(s) behave as they say",
+                rule.file,
+                rule.code,
+                rule.id,
+                rule.examples.len()
+            );
+            passed += 1;
+        } else {
+            for b in &bad {
+                eprintln!("error: {}: {} {}: {b}", rule.file, rule.code, rule.id);
+            }
+            failed += bad.len();
+        }
+    }
+    if failed > 0 {
+        eprintln!("{failed} problem(s); {passed} file(s) passed");
+        EXIT_ERROR
+    } else {
+        EXIT_CLEAN
+    }
+}

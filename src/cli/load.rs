@@ -1,0 +1,201 @@
+//! Options that shape the analyzer: a user's rules and grammars, the year and
+//! zone for timestamps that lack them.
+
+use std::path::{Path, PathBuf};
+
+use chrono::FixedOffset;
+use clap::Args;
+
+use super::EXIT_ERROR;
+
+/// A user's rule and grammar files.
+#[derive(Debug, Args, Clone, Default)]
+pub(super) struct KbArgs {
+    /// Extra rule files (`.toml`, the format of grammars/kb/), or directories of them.
+    /// They run beside the built-in rules. Repeatable.
+    #[arg(long = "rules", value_name = "FILE|DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Extra grammar files (`.toml`, the format of grammars/formats/: catalogues of
+    /// message patterns, or a `[patterns]` file of macros), or directories of them.
+    /// Their patterns take precedence over the built-in ones. Repeatable.
+    #[arg(long = "grammar", value_name = "FILE|DIR")]
+    pub grammar: Vec<PathBuf>,
+}
+
+/// Rules, grammars and time options shared by the commands that read logs.
+#[derive(Debug, Args, Clone)]
+pub(super) struct LoadArgs {
+    #[command(flatten)]
+    pub kb: KbArgs,
+    /// Year for syslog timestamps that have none (RFC 3164). Default: the year in the
+    /// log's own dated lines, else the file's modification year.
+    #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i32).range(1970..=9999))]
+    pub year: Option<i32>,
+    /// Zone for timestamps that carry none: `UTC`, `+02:00`, `-0500`. RFC 5424 and
+    /// ISO 8601 offsets in the log are always honoured.
+    #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_zone)]
+    pub tz: FixedOffset,
+}
+
+/// Parses `UTC`, `Z`, `+02:00`, `+0200`, `-5`.
+pub(super) fn parse_zone(s: &str) -> Result<FixedOffset, String> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("utc") || t.eq_ignore_ascii_case("z") || t == "0" {
+        return Ok(FixedOffset::east_opt(0).expect("zero offset is valid"));
+    }
+    let t = t
+        .strip_prefix("UTC")
+        .or_else(|| t.strip_prefix("utc"))
+        .unwrap_or(t);
+    let (sign, rest) = match t.as_bytes().first() {
+        Some(b'+') => (1, &t[1..]),
+        Some(b'-') => (-1, &t[1..]),
+        _ => {
+            return Err(format!(
+                "`{s}`: give UTC or an offset such as +02:00 or -0500"
+            ));
+        }
+    };
+    let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+    let (h, m) = match (rest.contains(':'), digits.len()) {
+        (true, _) => {
+            let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+            (h.parse::<i32>().ok(), m.parse::<i32>().ok())
+        }
+        (false, 1 | 2) => (digits.parse().ok(), Some(0)),
+        (false, 4) => (digits[..2].parse().ok(), digits[2..].parse().ok()),
+        _ => (None, None),
+    };
+    match (h, m) {
+        (Some(h), Some(m)) if h <= 14 && m < 60 => {
+            FixedOffset::east_opt(sign * (h * 3600 + m * 60))
+                .ok_or_else(|| format!("`{s}`: offset out of range"))
+        }
+        _ => Err(format!(
+            "`{s}`: give UTC or an offset such as +02:00 or -0500"
+        )),
+    }
+}
+
+/// The `.toml` files a path names: the file itself, or a directory's `.toml`
+/// files in name order (not recursive).
+pub(super) fn toml_files(path: &Path) -> Result<Vec<PathBuf>, String> {
+    if path.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        Ok(files)
+    } else if path.exists() {
+        Ok(vec![path.to_owned()])
+    } else {
+        Err(format!("{}: no such file or directory", path.display()))
+    }
+}
+
+/// What a `.toml` file holds, from its top-level tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum FileKind {
+    /// `[[match]]` tables: a rule.
+    Rule,
+    /// `[[message]]` tables or a `[patterns]` table: a grammar.
+    Grammar,
+}
+
+/// The kind of a file's text, if it is TOML of either shape.
+pub(super) fn kind_of(text: &str) -> Option<FileKind> {
+    let table = text.parse::<toml::Table>().ok()?;
+    if table.contains_key("match") {
+        Some(FileKind::Rule)
+    } else if table.contains_key("message") || table.contains_key("patterns") {
+        Some(FileKind::Grammar)
+    } else {
+        None
+    }
+}
+
+/// Reads every file the paths name, as (path, text). In a directory, files
+/// that are plainly of the other kind are passed over, so one directory can
+/// hold a site's rules and grammars together; a file named on its own is
+/// always read as `want`.
+pub(super) fn read_all(
+    paths: &[PathBuf],
+    want: FileKind,
+) -> Result<Vec<(PathBuf, String)>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        let in_dir = p.is_dir();
+        for f in toml_files(p)? {
+            let text = std::fs::read_to_string(&f)
+                .map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+            if in_dir && kind_of(&text).is_some_and(|k| k != want) {
+                continue;
+            }
+            out.push((f, text));
+        }
+    }
+    Ok(out)
+}
+
+impl KbArgs {
+    /// The builder these files describe, or the exit status after printing why
+    /// a file could not be read.
+    pub(super) fn builder(&self) -> Result<hsmdiag::AnalyzerBuilder, u8> {
+        let mut b = hsmdiag::AnalyzerBuilder::new();
+        let fail = |e: String| {
+            eprintln!("error: {e}");
+            EXIT_ERROR
+        };
+        for (path, text) in read_all(&self.grammar, FileKind::Grammar).map_err(fail)? {
+            b.grammar(path.display().to_string(), text);
+        }
+        for (path, text) in read_all(&self.rules, FileKind::Rule).map_err(fail)? {
+            b.rule(path.display().to_string(), text);
+        }
+        Ok(b)
+    }
+
+    /// The analyzer, or the exit status after printing why it could not be built.
+    pub(super) fn analyzer(&self) -> Result<hsmdiag::Analyzer, u8> {
+        build(&self.builder()?)
+    }
+}
+
+impl LoadArgs {
+    /// The analyzer, or the exit status after printing why it could not be built.
+    pub(super) fn analyzer(&self) -> Result<hsmdiag::Analyzer, u8> {
+        let mut b = self.kb.builder()?;
+        b.year(self.year).zone(self.tz);
+        build(&b)
+    }
+}
+
+fn build(b: &hsmdiag::AnalyzerBuilder) -> Result<hsmdiag::Analyzer, u8> {
+    b.build().map_err(|e| {
+        super::print_error(&e);
+        EXIT_ERROR
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_zone;
+
+    #[test]
+    fn zones() {
+        for (s, secs) in [
+            ("UTC", 0),
+            ("+02:00", 7200),
+            ("-0500", -18000),
+            ("+5", 18000),
+            ("UTC+01:30", 5400),
+        ] {
+            assert_eq!(parse_zone(s).unwrap().local_minus_utc(), secs, "{s}");
+        }
+        for bad in ["CET", "+25:00", "+1:75", "2"] {
+            assert!(parse_zone(bad).is_err(), "{bad}");
+        }
+    }
+}
