@@ -4,6 +4,7 @@ use chrono::FixedOffset;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::coverage::{Coverage, UnrecognizedTemplate};
 use crate::engine::{self, Engine};
 use crate::event::{Event, SourceId};
 use crate::finding::Finding;
@@ -94,6 +95,10 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// What was read.
     pub summary: Summary,
+    /// Unrecognised messages grouped into templates, most frequent first; only
+    /// when asked for ([`AnalyzerBuilder::unrecognized`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unrecognized: Vec<UnrecognizedTemplate>,
 }
 
 impl Report {
@@ -113,6 +118,7 @@ pub struct AnalyzerBuilder {
     zone: FixedOffset,
     grammars: Vec<(String, String)>,
     rules: Vec<(String, String)>,
+    unrecognized: bool,
 }
 
 impl Default for AnalyzerBuilder {
@@ -143,7 +149,15 @@ impl AnalyzerBuilder {
             zone: FixedOffset::east_opt(0).expect("zero offset is valid"),
             grammars: Vec::new(),
             rules: Vec::new(),
+            unrecognized: false,
         }
+    }
+
+    /// Whether reports list the unrecognised messages as templates
+    /// ([`Report::unrecognized`]).
+    pub fn unrecognized(&mut self, on: bool) -> &mut Self {
+        self.unrecognized = on;
+        self
     }
 
     /// The year for year-less syslog timestamps. Without it, a file's
@@ -191,6 +205,7 @@ impl AnalyzerBuilder {
             kb,
             year: self.year,
             zone: self.zone,
+            unrecognized: self.unrecognized,
         })
     }
 }
@@ -202,6 +217,14 @@ pub struct Analyzer {
     kb: KnowledgeBase,
     year: Option<i32>,
     zone: FixedOffset,
+    unrecognized: bool,
+}
+
+/// What one input gave.
+struct Part {
+    findings: Vec<Finding>,
+    summary: SourceSummary,
+    coverage: Coverage,
 }
 
 impl Analyzer {
@@ -300,8 +323,8 @@ impl Analyzer {
         };
         let reader: Box<dyn std::io::BufRead + Send> =
             Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
-        let (findings, summary, _) = self.run(SourceId(0), &input, Ok(reader));
-        self.report(vec![(findings, summary)])
+        let (part, _) = self.run(SourceId(0), &input, Ok(reader));
+        self.report(vec![part])
     }
 
     /// Analyses the inputs in parallel and merges what they found. Inputs that
@@ -314,14 +337,14 @@ impl Analyzer {
             .collect();
         let mut errors = Vec::new();
         let mut parts = Vec::new();
-        for (findings, summary, err) in results {
+        for (part, err) in results {
             match err {
                 Some(e @ InputError::Open { .. }) => errors.push(e),
                 Some(e) => {
                     errors.push(e);
-                    parts.push((findings, summary));
+                    parts.push(part);
                 }
-                None => parts.push((findings, summary)),
+                None => parts.push(part),
             }
         }
         let mut report = self.report(parts);
@@ -334,15 +357,24 @@ impl Analyzer {
         id: SourceId,
         input: &Input,
         reader: Result<Box<dyn std::io::BufRead + Send>, InputError>,
-    ) -> (Vec<Finding>, SourceSummary, Option<InputError>) {
+    ) -> (Part, Option<InputError>) {
         let mut summary = SourceSummary {
             name: input.name.clone(),
             ..Default::default()
         };
+        let mut coverage = Coverage::default();
         let reader = match reader {
             Ok(r) => r,
-            Err(e) => return (Vec::new(), summary, Some(e)),
+            Err(e) => {
+                let part = Part {
+                    findings: Vec::new(),
+                    summary,
+                    coverage,
+                };
+                return (part, Some(e));
+            }
         };
+        let cov = self.unrecognized.then_some(input.name.as_str());
         let mut parser = LineParser::new(&self.grammar, self.ctx(id, input.modified_year()));
         let mut engine = Engine::new(&self.kb);
         let mut lines = Lines::new(reader);
@@ -364,26 +396,39 @@ impl Analyzer {
             events.clear();
             let counts = parser.push_line(&text, no, offset, &mut events);
             feed(&mut summary, &mut engine, counts, &events);
+            if let Some(name) = cov {
+                note_unrecognized(&mut coverage, name, &events);
+            }
         }
         events.clear();
         let counts = parser.finish(&mut events);
         feed(&mut summary, &mut engine, counts, &events);
+        if let Some(name) = cov {
+            note_unrecognized(&mut coverage, name, &events);
+        }
         let name = input.name.clone();
         let findings = engine.finish(&move |_: SourceId| name.clone());
-        (findings, summary, error)
+        let part = Part {
+            findings,
+            summary,
+            coverage,
+        };
+        (part, error)
     }
 
-    fn report(&self, parts: Vec<(Vec<Finding>, SourceSummary)>) -> Report {
+    fn report(&self, parts: Vec<Part>) -> Report {
         let mut summary = Summary {
             inputs: parts.len(),
             ..Default::default()
         };
         let mut all = Vec::new();
         let mut total = SourceSummary::default();
-        for (f, s) in parts {
-            all.extend(f);
-            total.add(&s);
-            summary.sources.push(s);
+        let mut coverage = Coverage::default();
+        for p in parts {
+            all.extend(p.findings);
+            total.add(&p.summary);
+            summary.sources.push(p.summary);
+            coverage.merge(p.coverage);
         }
         summary.lines = total.lines;
         summary.events = total.events;
@@ -404,7 +449,21 @@ impl Analyzer {
             version: Report::VERSION,
             findings,
             summary,
+            unrecognized: coverage.templates(),
         }
+    }
+}
+
+/// Counts the unrecognised messages of a batch of lines by template.
+fn note_unrecognized(coverage: &mut Coverage, source: &str, events: &[Event]) {
+    for ev in events.iter().filter(|e| e.kind.is_unrecognized()) {
+        coverage.add(
+            ev.program.as_deref(),
+            ev.message(),
+            source,
+            ev.span.line,
+            &ev.text,
+        );
     }
 }
 

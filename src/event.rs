@@ -229,7 +229,8 @@ impl Event {
 /// them and templates may use them. `shell`, `in_command` and `role` are set on
 /// the output lines of a Luna shell session: the shell (`lunash`, `lunacm`), the
 /// command typed at the prompt they answer, and the role a `role login -name`
-/// command named.
+/// command named; after `hagroup listgroups` shows them, `ha_group`,
+/// `auto_recovery` and `max_retry` (the group label and its auto-recovery settings).
 pub const META_FIELDS: &[&str] = &[
     "host",
     "program",
@@ -239,4 +240,7 @@ pub const META_FIELDS: &[&str] = &[
     "shell",
     "in_command",
     "role",
+    "ha_group",
+    "auto_recovery",
+    "max_retry",
 ];

@@ -67,6 +67,7 @@
 
 mod analyzer;
 mod azure;
+mod coverage;
 mod engine;
 mod event;
 mod finding;
@@ -79,6 +80,7 @@ pub use analyzer::{
     Analyzer, AnalyzerBuilder, BuildError, FindingCounts, Report, SourceSummary, Summary,
 };
 pub use azure::{ResourceId, ids_in};
+pub use coverage::{Coverage, UnrecognizedTemplate};
 pub use engine::{Engine, SourceNames, merge};
 pub use event::{Event, EventKind, Field, META_FIELDS, SourceId, Span, Value};
 pub use finding::{Evidence, Finding, MAX_EVIDENCE, Step};

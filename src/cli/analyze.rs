@@ -5,7 +5,10 @@ use hsmdiag::{TextOptions, expand, write_json, write_text};
 use super::{AnalyzeArgs, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Format};
 
 pub(super) fn run(args: &AnalyzeArgs) -> u8 {
-    let analyzer = match args.load.analyzer() {
+    let analyzer = match args.load.builder().and_then(|mut b| {
+        b.unrecognized(args.unrecognized);
+        super::load::build(&b)
+    }) {
         Ok(a) => a,
         Err(code) => return code,
     };

@@ -166,13 +166,18 @@ impl KbArgs {
 impl LoadArgs {
     /// The analyzer, or the exit status after printing why it could not be built.
     pub(super) fn analyzer(&self) -> Result<hsmdiag::Analyzer, u8> {
+        build(&self.builder()?)
+    }
+
+    /// The builder for these options.
+    pub(super) fn builder(&self) -> Result<hsmdiag::AnalyzerBuilder, u8> {
         let mut b = self.kb.builder()?;
         b.year(self.year).zone(self.tz);
-        build(&b)
+        Ok(b)
     }
 }
 
-fn build(b: &hsmdiag::AnalyzerBuilder) -> Result<hsmdiag::Analyzer, u8> {
+pub(super) fn build(b: &hsmdiag::AnalyzerBuilder) -> Result<hsmdiag::Analyzer, u8> {
     b.build().map_err(|e| {
         super::print_error(&e);
         EXIT_ERROR

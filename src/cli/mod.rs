@@ -89,6 +89,10 @@ struct AnalyzeArgs {
     output: Option<PathBuf>,
     #[command(flatten)]
     load: load::LoadArgs,
+    /// Also list the messages no pattern recognised, grouped into templates (numbers,
+    /// addresses, times and ids masked) with counts, most frequent first.
+    #[arg(long)]
+    unrecognized: bool,
     /// When to use colour in text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,

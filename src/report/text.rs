@@ -101,8 +101,44 @@ pub fn write_text(
         s.events,
         plural(s.events as usize),
     )?;
+    if s.sources.len() > 1 {
+        let width = s.sources.iter().map(|x| x.name.len()).max().unwrap_or(0);
+        for src in &s.sources {
+            writeln!(
+                w,
+                "  {:<width$}  {} line{}: {} recognised, {} unrecognised, {} blank",
+                src.name,
+                src.lines,
+                plural(src.lines as usize),
+                src.recognized_lines,
+                src.unrecognized_lines,
+                src.blank_lines,
+            )?;
+        }
+    }
     if !s.unreadable.is_empty() {
         writeln!(w, "Not read: {}.", s.unreadable.join("; "))?;
+    }
+    if !report.unrecognized.is_empty() {
+        writeln!(
+            w,
+            "\nUnrecognised messages by template, most frequent first ({} template{}):",
+            report.unrecognized.len(),
+            plural(report.unrecognized.len())
+        )?;
+        let count_width = report.unrecognized[0].count.to_string().len();
+        for t in &report.unrecognized {
+            writeln!(
+                w,
+                "{:>count_width$}  {}\n{:>count_width$}  e.g. {}:{}: {}",
+                t.count,
+                t.template,
+                "",
+                t.source,
+                t.line,
+                t.example.trim()
+            )?;
+        }
     }
     w.flush()?;
     Ok(())
