@@ -1,9 +1,12 @@
 //! The whole pipeline for a set of inputs: read, parse, match, aggregate.
 
-use chrono::FixedOffset;
+use std::collections::HashSet;
+
+use chrono::{DateTime, FixedOffset, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::correlate::{self, Anchor, ClockSkew};
 use crate::coverage::{Coverage, UnrecognizedTemplate};
 use crate::engine::{self, Engine};
 use crate::event::{Event, SourceId};
@@ -32,10 +35,13 @@ pub struct SourceSummary {
     pub events: u64,
     /// Messages no pattern typed.
     pub unrecognized_events: u64,
+    /// Events left out because their time is outside `--since` / `--until`.
+    pub outside_window: u64,
 }
 
 impl SourceSummary {
     fn add(&mut self, o: &SourceSummary) {
+        self.outside_window += o.outside_window;
         self.lines += o.lines;
         self.recognized_lines += o.recognized_lines;
         self.unrecognized_lines += o.unrecognized_lines;
@@ -63,6 +69,8 @@ pub struct Summary {
     pub blank_lines: u64,
     /// Messages no pattern typed.
     pub unrecognized_events: u64,
+    /// Events left out because their time is outside `--since` / `--until`.
+    pub outside_window: u64,
     /// Findings by severity.
     pub findings: FindingCounts,
     /// Inputs that could not be read (or not to the end), with the reason.
@@ -99,6 +107,10 @@ pub struct Report {
     /// when asked for ([`AnalyzerBuilder::unrecognized`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unrecognized: Vec<UnrecognizedTemplate>,
+    /// Each input's clock offset against the reference input, where connections
+    /// logged at both ends allow an estimate.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clock_skew: Vec<ClockSkew>,
 }
 
 impl Report {
@@ -119,6 +131,8 @@ pub struct AnalyzerBuilder {
     grammars: Vec<(String, String)>,
     rules: Vec<(String, String)>,
     unrecognized: bool,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
 }
 
 impl Default for AnalyzerBuilder {
@@ -150,7 +164,21 @@ impl AnalyzerBuilder {
             grammars: Vec::new(),
             rules: Vec::new(),
             unrecognized: false,
+            since: None,
+            until: None,
         }
+    }
+
+    /// Leaves out events before `since` or after `until` (events without a time
+    /// are kept). The summary counts what was left out.
+    pub fn window(
+        &mut self,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> &mut Self {
+        self.since = since;
+        self.until = until;
+        self
     }
 
     /// Whether reports list the unrecognised messages as templates
@@ -206,6 +234,8 @@ impl AnalyzerBuilder {
             year: self.year,
             zone: self.zone,
             unrecognized: self.unrecognized,
+            since: self.since,
+            until: self.until,
         })
     }
 }
@@ -218,6 +248,8 @@ pub struct Analyzer {
     year: Option<i32>,
     zone: FixedOffset,
     unrecognized: bool,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
 }
 
 /// What one input gave.
@@ -225,7 +257,25 @@ struct Part {
     findings: Vec<Finding>,
     summary: SourceSummary,
     coverage: Coverage,
+    /// Events kept for the cross-input phase.
+    kept: Vec<Event>,
+    anchors: Vec<Anchor>,
 }
+
+/// Which events a run keeps besides feeding them to the engine.
+#[derive(Clone, Copy)]
+enum Keep<'a> {
+    /// Those `[[related]]` entries ask for, and connection anchors.
+    Related(&'a HashSet<String>),
+    /// Every recognised event (the timeline).
+    All,
+}
+
+/// The most events one input keeps for the cross-input phase; beyond it the
+/// earliest are kept.
+const MAX_KEPT: usize = 100_000;
+/// The most connection anchors one input keeps for the clock-skew estimate.
+const MAX_ANCHORS: usize = 200_000;
 
 impl Analyzer {
     /// An analyzer with the built-in grammar and rules.
@@ -323,17 +373,45 @@ impl Analyzer {
         };
         let reader: Box<dyn std::io::BufRead + Send> =
             Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
-        let (part, _) = self.run(SourceId(0), &input, Ok(reader));
-        self.report(vec![part])
+        let kinds = self.related_kinds();
+        let (part, _) = self.run(SourceId(0), &input, Ok(reader), Keep::Related(&kinds));
+        self.report(vec![part], &[input]).0
     }
 
-    /// Analyses the inputs in parallel and merges what they found. Inputs that
-    /// cannot be read are returned as errors; the others are still analysed.
+    /// Analyses the inputs in parallel and merges what they found: findings,
+    /// then across inputs the clock offsets and the related evidence. Inputs
+    /// that cannot be read are returned as errors; the others are still analysed.
     pub fn analyze(&self, inputs: &[Input]) -> (Report, Vec<InputError>) {
+        let kinds = self.related_kinds();
+        let (report, errors, _) = self.analyze_keeping(inputs, Keep::Related(&kinds));
+        (report, errors)
+    }
+
+    /// Like [`analyze`](Self::analyze), and also returns every recognised event
+    /// of every input (up to 100,000 per input), for a merged timeline.
+    pub fn analyze_with_events(&self, inputs: &[Input]) -> (Report, Vec<InputError>, Vec<Event>) {
+        self.analyze_keeping(inputs, Keep::All)
+    }
+
+    /// The event kinds that `[[related]]` entries ask for.
+    fn related_kinds(&self) -> HashSet<String> {
+        self.kb
+            .rules()
+            .iter()
+            .flat_map(|r| &r.related)
+            .flat_map(|r| r.cond.kinds.iter().cloned())
+            .collect()
+    }
+
+    fn analyze_keeping(
+        &self,
+        inputs: &[Input],
+        keep: Keep<'_>,
+    ) -> (Report, Vec<InputError>, Vec<Event>) {
         let results: Vec<_> = inputs
             .par_iter()
             .enumerate()
-            .map(|(i, input)| self.run(SourceId(i as u32), input, input.open()))
+            .map(|(i, input)| self.run(SourceId(i as u32), input, input.open(), keep))
             .collect();
         let mut errors = Vec::new();
         let mut parts = Vec::new();
@@ -347,9 +425,9 @@ impl Analyzer {
                 None => parts.push(part),
             }
         }
-        let mut report = self.report(parts);
+        let (mut report, events) = self.report(parts, inputs);
         report.summary.unreadable = errors.iter().map(ToString::to_string).collect();
-        (report, errors)
+        (report, errors, events)
     }
 
     fn run(
@@ -357,22 +435,21 @@ impl Analyzer {
         id: SourceId,
         input: &Input,
         reader: Result<Box<dyn std::io::BufRead + Send>, InputError>,
+        keep: Keep<'_>,
     ) -> (Part, Option<InputError>) {
-        let mut summary = SourceSummary {
-            name: input.name.clone(),
-            ..Default::default()
+        let mut part = Part {
+            findings: Vec::new(),
+            summary: SourceSummary {
+                name: input.name.clone(),
+                ..Default::default()
+            },
+            coverage: Coverage::default(),
+            kept: Vec::new(),
+            anchors: Vec::new(),
         };
-        let mut coverage = Coverage::default();
         let reader = match reader {
             Ok(r) => r,
-            Err(e) => {
-                let part = Part {
-                    findings: Vec::new(),
-                    summary,
-                    coverage,
-                };
-                return (part, Some(e));
-            }
+            Err(e) => return (part, Some(e)),
         };
         let cov = self.unrecognized.then_some(input.name.as_str());
         let mut parser = LineParser::new(&self.grammar, self.ctx(id, input.modified_year()));
@@ -380,43 +457,82 @@ impl Analyzer {
         let mut lines = Lines::new(reader);
         let mut events = Vec::with_capacity(8);
         let mut error = None;
-        loop {
-            let (no, offset, text) = match lines.next_line() {
-                Ok(Some(l)) => l,
-                Ok(None) => break,
+        let mut done = false;
+        while !done {
+            events.clear();
+            let counts = match lines.next_line() {
+                Ok(Some((no, offset, text))) => parser.push_line(&text, no, offset, &mut events),
+                Ok(None) => {
+                    done = true;
+                    parser.finish(&mut events)
+                }
                 Err(e) => {
                     error = Some(InputError::Read {
                         path: input.name.clone(),
                         line: lines.line(),
                         reason: e.to_string(),
                     });
-                    break;
+                    done = true;
+                    parser.finish(&mut events)
                 }
             };
-            events.clear();
-            let counts = parser.push_line(&text, no, offset, &mut events);
-            feed(&mut summary, &mut engine, counts, &events);
+            self.feed(&mut part, &mut engine, counts, &events, keep);
             if let Some(name) = cov {
-                note_unrecognized(&mut coverage, name, &events);
+                note_unrecognized(&mut part.coverage, name, &events);
             }
         }
-        events.clear();
-        let counts = parser.finish(&mut events);
-        feed(&mut summary, &mut engine, counts, &events);
-        if let Some(name) = cov {
-            note_unrecognized(&mut coverage, name, &events);
-        }
         let name = input.name.clone();
-        let findings = engine.finish(&move |_: SourceId| name.clone());
-        let part = Part {
-            findings,
-            summary,
-            coverage,
-        };
+        part.findings = engine.finish(&move |_: SourceId| name.clone());
         (part, error)
     }
 
-    fn report(&self, parts: Vec<Part>) -> Report {
+    /// Counts a batch of completed lines, feeds their events to the engine
+    /// (those inside the time window), and keeps what the cross-input phase needs.
+    fn feed(
+        &self,
+        part: &mut Part,
+        engine: &mut Engine<'_>,
+        counts: LineCounts,
+        events: &[Event],
+        keep: Keep<'_>,
+    ) {
+        let summary = &mut part.summary;
+        summary.lines += counts.lines();
+        summary.recognized_lines += counts.recognized;
+        summary.unrecognized_lines += counts.unrecognized;
+        summary.blank_lines += counts.blank;
+        for ev in events {
+            if ev.kind.is_unrecognized() {
+                summary.unrecognized_events += 1;
+                // No rule matches it; the engine still learns how far the log runs.
+                engine.feed(ev);
+                continue;
+            }
+            summary.events += 1;
+            let outside = ev.time.is_some_and(|t| {
+                self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t > u)
+            });
+            if outside {
+                summary.outside_window += 1;
+                continue;
+            }
+            engine.feed(ev);
+            if part.anchors.len() < MAX_ANCHORS {
+                if let Some(a) = Anchor::of(ev) {
+                    part.anchors.push(a);
+                }
+            }
+            let wanted = match keep {
+                Keep::All => true,
+                Keep::Related(kinds) => kinds.contains(ev.kind.as_str()),
+            };
+            if wanted && part.kept.len() < MAX_KEPT {
+                part.kept.push(ev.clone());
+            }
+        }
+    }
+
+    fn report(&self, parts: Vec<Part>, inputs: &[Input]) -> (Report, Vec<Event>) {
         let mut summary = Summary {
             inputs: parts.len(),
             ..Default::default()
@@ -424,11 +540,15 @@ impl Analyzer {
         let mut all = Vec::new();
         let mut total = SourceSummary::default();
         let mut coverage = Coverage::default();
+        let mut kept = Vec::new();
+        let mut anchors = Vec::new();
         for p in parts {
             all.extend(p.findings);
             total.add(&p.summary);
             summary.sources.push(p.summary);
             coverage.merge(p.coverage);
+            kept.extend(p.kept);
+            anchors.extend(p.anchors);
         }
         summary.lines = total.lines;
         summary.events = total.events;
@@ -436,7 +556,19 @@ impl Analyzer {
         summary.recognized_lines = total.recognized_lines;
         summary.blank_lines = total.blank_lines;
         summary.unrecognized_events = total.unrecognized_events;
-        let findings = engine::merge(all);
+        summary.outside_window = total.outside_window;
+        let mut findings = engine::merge(all);
+        let names = |s: SourceId| {
+            inputs
+                .get(s.0 as usize)
+                .map_or_else(|| format!("input {}", s.0), |i| i.name.clone())
+        };
+        let clock_skew = if inputs.len() > 1 {
+            correlate::estimate_skew(&anchors, &names)
+        } else {
+            Vec::new()
+        };
+        correlate::relate(&mut findings, self.kb.rules(), &kept, &clock_skew, &names);
         for f in &findings {
             match f.severity {
                 crate::Severity::Critical => summary.findings.critical += 1,
@@ -445,12 +577,14 @@ impl Analyzer {
                 crate::Severity::Info => summary.findings.info += 1,
             }
         }
-        Report {
+        let report = Report {
             version: Report::VERSION,
             findings,
             summary,
             unrecognized: coverage.templates(),
-        }
+            clock_skew,
+        };
+        (report, kept)
     }
 }
 
@@ -464,27 +598,6 @@ fn note_unrecognized(coverage: &mut Coverage, source: &str, events: &[Event]) {
             ev.span.line,
             &ev.text,
         );
-    }
-}
-
-/// Counts a batch of completed lines and feeds their events to the engine.
-fn feed(
-    summary: &mut SourceSummary,
-    engine: &mut Engine<'_>,
-    counts: LineCounts,
-    events: &[Event],
-) {
-    summary.lines += counts.lines();
-    summary.recognized_lines += counts.recognized;
-    summary.unrecognized_lines += counts.unrecognized;
-    summary.blank_lines += counts.blank;
-    for ev in events {
-        if ev.kind.is_unrecognized() {
-            summary.unrecognized_events += 1;
-        } else {
-            summary.events += 1;
-        }
-        engine.feed(ev);
     }
 }
 

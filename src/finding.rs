@@ -3,8 +3,10 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use std::collections::BTreeMap;
+
 use crate::event::SourceId;
-use crate::kb::{Owner, RuleCode, Severity};
+use crate::kb::{Owner, Relation, RuleCode, Severity};
 
 /// The most evidence lines a finding keeps.
 pub const MAX_EVIDENCE: usize = 5;
@@ -34,6 +36,27 @@ pub struct Evidence {
     /// The part of `text` that shows the fault, and what to say about it.
     #[serde(skip)]
     pub label: Option<(std::ops::Range<usize>, Option<String>)>,
+}
+
+/// An event from any input that is the cause of a finding or an effect of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RelatedEvidence {
+    /// Cause or effect.
+    pub relation: Relation,
+    /// What it means.
+    pub note: String,
+    /// The input's index.
+    #[serde(skip)]
+    pub source_id: SourceId,
+    /// The input's name.
+    pub source: String,
+    /// 1-based line number.
+    pub line: u32,
+    /// The message.
+    pub text: String,
+    /// When it happened, on its own input's clock.
+    pub time: Option<DateTime<Utc>>,
 }
 
 /// One remediation step, filled with values from the log.
@@ -98,4 +121,14 @@ pub struct Finding {
     pub references: Vec<String>,
     /// Who can fix it.
     pub owner: Owner,
+    /// Events from any input that explain it (causes) or follow from it
+    /// (effects), nearest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<RelatedEvidence>,
+    /// The story in one line: causes → this finding → effects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
+    /// Values of the finding's events that related evidence is joined on.
+    #[serde(skip)]
+    pub context: BTreeMap<String, String>,
 }

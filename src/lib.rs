@@ -67,6 +67,7 @@
 
 mod analyzer;
 mod azure;
+mod correlate;
 mod coverage;
 mod engine;
 mod event;
@@ -80,13 +81,14 @@ pub use analyzer::{
     Analyzer, AnalyzerBuilder, BuildError, FindingCounts, Report, SourceSummary, Summary,
 };
 pub use azure::{ResourceId, ids_in};
+pub use correlate::{Anchor, ClockSkew, corrected, estimate_skew};
 pub use coverage::{Coverage, UnrecognizedTemplate};
 pub use engine::{Engine, SourceNames, merge};
 pub use event::{Event, EventKind, Field, META_FIELDS, SourceId, Span, Value};
-pub use finding::{Evidence, Finding, MAX_EVIDENCE, Step};
+pub use finding::{Evidence, Finding, MAX_EVIDENCE, RelatedEvidence, Step};
 pub use kb::{
-    Cond, Direction, Example, KbError, KnowledgeBase, MatchSpec, Matcher, Owner, RemedyStep, Rule,
-    RuleCode, Severity, Template, nearest, parse_duration,
+    Cond, Direction, Example, KbError, KnowledgeBase, MatchSpec, Matcher, Owner, Related, Relation,
+    RemedyStep, Rule, RuleCode, Severity, Template, nearest, parse_duration,
 };
 pub use parse::grammar::{Catalogue, FieldType, Grammar, GrammarError, MessagePattern, SampleDef};
 pub use parse::syslog::{Header, Stamp, parse_header, segments};

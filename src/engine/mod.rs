@@ -898,6 +898,14 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
         remediation_steps: steps,
         references: rule.references.clone(),
         owner: rule.owner,
+        related: Vec::new(),
+        chain: None,
+        context: rule
+            .related
+            .iter()
+            .flat_map(|r| r.same.iter().map(|(_, mine)| mine))
+            .filter_map(|f| Some((f.clone(), lookup(&a.binding, f)?)))
+            .collect(),
     }
 }
 

@@ -131,6 +131,46 @@ pub struct Cond {
     pub optional: bool,
 }
 
+/// How a related event stands to a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Relation {
+    /// It came before the finding and explains it.
+    Cause,
+    /// It came after the finding and follows from it.
+    Effect,
+}
+
+impl std::fmt::Display for Relation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Relation::Cause => "cause",
+            Relation::Effect => "effect",
+        })
+    }
+}
+
+/// A `[[related]]` entry of a rule: events in any input that are the cause or
+/// an effect of its findings.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Related {
+    /// Which events.
+    pub cond: Cond,
+    /// Cause (before the finding) or effect (after it).
+    pub relation: Relation,
+    /// How far before (cause) or after (effect) the finding it may be. Without
+    /// it, any time.
+    pub within: Option<Duration>,
+    /// Fields of the related event that must equal fields of the finding's
+    /// events: (related event's field, finding's field). With such a join, an
+    /// event without a time is accepted (its order is then unknown).
+    pub same: Vec<(String, String)>,
+    /// What the related event means, for the report.
+    pub note: String,
+}
+
 /// Which way an absence looks for the expected event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -254,6 +294,9 @@ pub struct Rule {
     pub references: Vec<String>,
     /// Samples that must or must not fire it.
     pub examples: Vec<Example>,
+    /// Events from any input that explain a finding (its cause) or follow from
+    /// it (its effect), attached as related evidence.
+    pub related: Vec<Related>,
     /// Any of these finds it.
     pub matches: Vec<MatchSpec>,
     /// Rules that take precedence when they fire on the same event.
@@ -318,6 +361,25 @@ struct RuleFile {
     references: Vec<String>,
     #[serde(default)]
     examples: Vec<Example>,
+    #[serde(default)]
+    related: Vec<RelatedDef>,
+}
+
+/// A `[[related]]` table: an event that explains a finding or follows from it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RelatedDef {
+    event: Spanned<String>,
+    #[serde(default, rename = "where")]
+    where_: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    unless: BTreeMap<String, Spanned<String>>,
+    relation: Spanned<String>,
+    #[serde(default)]
+    within: Option<Spanned<String>>,
+    #[serde(default)]
+    same: BTreeMap<String, Spanned<String>>,
+    note: String,
 }
 
 #[derive(Deserialize)]
@@ -820,6 +882,50 @@ impl Loader<'_> {
                 destructive: s.destructive,
             });
         }
+        let mut related = Vec::new();
+        for r in f.related {
+            let relation = match r.relation.get_ref().as_str() {
+                "cause" => Relation::Cause,
+                "effect" => Relation::Effect,
+                other => {
+                    return Err(self.err(
+                        Some(r.relation.span()),
+                        format!("`{other}` is not a relation"),
+                        Some("write relation = \"cause\" or relation = \"effect\"".into()),
+                    ));
+                }
+            };
+            let within = match &r.within {
+                None => None,
+                Some(w) => Some(parse_duration(w.get_ref()).ok_or_else(|| {
+                    self.err(
+                        Some(w.span()),
+                        format!("`{}` is not a duration", w.get_ref()),
+                        Some("write e.g. 30s, 10m, 24h or 2d".into()),
+                    )
+                })?),
+            };
+            let same = r
+                .same
+                .into_iter()
+                .map(|(k, v)| (k, v.into_inner()))
+                .collect();
+            let cond = self.cond(CondDef {
+                event: r.event,
+                where_: r.where_,
+                unless: r.unless,
+                label: None,
+                note: None,
+                optional: false,
+            })?;
+            related.push(Related {
+                cond,
+                relation,
+                within,
+                same,
+                note: r.note,
+            });
+        }
         for (i, ex) in f.examples.iter().enumerate() {
             if ex.input.is_empty() == ex.text.is_none() {
                 return Err(self.err(
@@ -847,6 +953,7 @@ impl Loader<'_> {
             remediation,
             references: f.references,
             examples: f.examples,
+            related,
             matches,
             yields_to: f.yields_to.into_iter().map(Spanned::into_inner).collect(),
             defers_to: f.defers_to.into_iter().map(Spanned::into_inner).collect(),
