@@ -354,7 +354,10 @@ impl Analyzer {
                     });
                 }
             };
-            for ev in events.iter().filter(|e| e.span.line > 0) {
+            for ev in events
+                .iter()
+                .filter(|e| e.span.line > 0 && !self.outside(e))
+            {
                 if !sink(ev) {
                     return Ok(());
                 }
@@ -391,6 +394,12 @@ impl Analyzer {
     /// of every input (up to 100,000 per input), for a merged timeline.
     pub fn analyze_with_events(&self, inputs: &[Input]) -> (Report, Vec<InputError>, Vec<Event>) {
         self.analyze_keeping(inputs, Keep::All)
+    }
+
+    /// Whether the event's time is outside the `since` / `until` window.
+    fn outside(&self, ev: &Event) -> bool {
+        ev.time
+            .is_some_and(|t| self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t > u))
     }
 
     /// The event kinds that `[[related]]` entries ask for.
@@ -509,10 +518,7 @@ impl Analyzer {
                 continue;
             }
             summary.events += 1;
-            let outside = ev.time.is_some_and(|t| {
-                self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t > u)
-            });
-            if outside {
+            if self.outside(ev) {
                 summary.outside_window += 1;
                 continue;
             }

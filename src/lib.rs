@@ -76,6 +76,7 @@ mod kb;
 mod parse;
 mod report;
 mod source;
+pub mod timeline;
 
 pub use analyzer::{
     Analyzer, AnalyzerBuilder, BuildError, FindingCounts, Report, SourceSummary, Summary,

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::FixedOffset;
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use clap::Args;
 
 use super::EXIT_ERROR;
@@ -35,6 +35,57 @@ pub(super) struct LoadArgs {
     /// ISO 8601 offsets in the log are always honoured.
     #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_zone)]
     pub tz: FixedOffset,
+    /// Leave out events before this time: RFC 3339 (`2026-11-20T02:00:00Z`), or
+    /// `YYYY-MM-DD[ HH:MM[:SS]]` in the `--tz` zone. Events without a time are kept.
+    #[arg(long, value_name = "TIME", value_parser = parse_when)]
+    pub since: Option<When>,
+    /// Leave out events after this time (same forms as `--since`; a bare date
+    /// means the end of that day).
+    #[arg(long, value_name = "TIME", value_parser = parse_when)]
+    pub until: Option<When>,
+}
+
+/// A time from the command line: with its own offset, or to be read in `--tz`.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum When {
+    Zoned(DateTime<FixedOffset>),
+    Local(NaiveDateTime),
+    /// A bare date: its start for `--since`, its end for `--until`.
+    Day(NaiveDate),
+}
+
+fn parse_when(s: &str) -> Result<When, String> {
+    let t = s.trim();
+    if let Ok(z) = DateTime::parse_from_rfc3339(t) {
+        return Ok(When::Zoned(z));
+    }
+    for f in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(t, f) {
+            return Ok(When::Local(n));
+        }
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .map(When::Day)
+        .map_err(|_| format!("`{s}`: give 2026-11-20, 2026-11-20 02:00 or 2026-11-20T02:00:00Z"))
+}
+
+impl When {
+    fn resolve(self, tz: FixedOffset, end_of_day: bool) -> Option<DateTime<Utc>> {
+        let local = match self {
+            When::Zoned(z) => return Some(z.with_timezone(&Utc)),
+            When::Local(n) => n,
+            When::Day(d) if end_of_day => d.and_hms_opt(23, 59, 59)?,
+            When::Day(d) => d.and_hms_opt(0, 0, 0)?,
+        };
+        tz.from_local_datetime(&local)
+            .single()
+            .map(|t| t.with_timezone(&Utc))
+    }
 }
 
 /// Parses `UTC`, `Z`, `+02:00`, `+0200`, `-5`.
@@ -172,7 +223,10 @@ impl LoadArgs {
     /// The builder for these options.
     pub(super) fn builder(&self) -> Result<hsmdiag::AnalyzerBuilder, u8> {
         let mut b = self.kb.builder()?;
-        b.year(self.year).zone(self.tz);
+        b.year(self.year).zone(self.tz).window(
+            self.since.and_then(|w| w.resolve(self.tz, false)),
+            self.until.and_then(|w| w.resolve(self.tz, true)),
+        );
         Ok(b)
     }
 }

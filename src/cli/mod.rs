@@ -7,6 +7,7 @@ mod events;
 mod explain;
 mod load;
 mod rules;
+mod timeline;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -53,6 +54,9 @@ enum Command {
     Events(events::EventsArgs),
     /// Validate rule and grammar files and run their own examples and samples.
     Check(check::CheckArgs),
+    /// Merge the events of every input into one story on one clock (each input's
+    /// clock offset estimated and corrected), with the findings marked.
+    Timeline(timeline::TimelineArgs),
 }
 
 /// Output formats of an analysis.
@@ -116,6 +120,7 @@ pub fn run() -> ExitCode {
         Some(Command::Rules(a)) => rules::run(&a),
         Some(Command::Events(a)) => events::run(&a),
         Some(Command::Check(a)) => check::run(&a),
+        Some(Command::Timeline(a)) => timeline::run(&a),
         None => analyze::run(&cli.analyze),
     };
     ExitCode::from(code)

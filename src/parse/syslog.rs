@@ -341,7 +341,12 @@ pub fn parse_header(line: &str) -> Header<'_> {
         h.stamp = Some(stamp);
         i = skip_ws(rest);
         // HOST, unless the tag or an application log's level follows the time directly.
-        if program_tag(i).is_err() && !i.starts_with('[') && !starts_with_level(i) {
+        if program_tag(i).is_err()
+            && !i.starts_with('[')
+            && !starts_with_level(i)
+            && !i.starts_with("IP ")
+            && !i.starts_with("IP6 ")
+        {
             if let Ok((rest, host)) = hostname(i) {
                 h.host = Some(host);
                 i = skip_ws(rest);

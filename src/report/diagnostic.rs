@@ -9,6 +9,7 @@ use miette::{
 
 use crate::Severity;
 use crate::finding::Finding;
+use crate::kb::Relation;
 
 /// The evidence lines of a finding as one source whose snippets keep their own
 /// file names and line numbers.
@@ -76,6 +77,23 @@ impl FindingDiagnostic {
         let mut text = String::new();
         let mut lines = Vec::new();
         let mut labels = Vec::new();
+        type Lines = Vec<(usize, usize, String, u32, usize)>;
+        let related = |relation: Relation,
+                       text: &mut String,
+                       lines: &mut Lines,
+                       labels: &mut Vec<LabeledSpan>| {
+            for r in f.related.iter().filter(|r| r.relation == relation) {
+                let start = text.len();
+                text.push_str(&r.text);
+                lines.push((start, r.text.len(), r.source.clone(), r.line, 0));
+                labels.push(LabeledSpan::new_with_span(
+                    Some(format!("{relation}: {}", r.note)),
+                    SourceSpan::new(start.into(), r.text.len()),
+                ));
+                text.push('\n');
+            }
+        };
+        related(Relation::Cause, &mut text, &mut lines, &mut labels);
         for (i, e) in f.evidence.iter().enumerate() {
             let start = text.len();
             text.push_str(&e.text);
@@ -96,6 +114,7 @@ impl FindingDiagnostic {
             });
             text.push('\n');
         }
+        related(Relation::Effect, &mut text, &mut lines, &mut labels);
         let mut help = String::new();
         for (i, s) in f.remediation_steps.iter().enumerate() {
             if i > 0 {

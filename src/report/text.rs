@@ -101,6 +101,14 @@ pub fn write_text(
         s.events,
         plural(s.events as usize),
     )?;
+    if s.outside_window > 0 {
+        writeln!(
+            w,
+            "Left out {} event{} outside --since / --until.",
+            s.outside_window,
+            plural(s.outside_window as usize)
+        )?;
+    }
     if s.sources.len() > 1 {
         let width = s.sources.iter().map(|x| x.name.len()).max().unwrap_or(0);
         for src in &s.sources {

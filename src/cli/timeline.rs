@@ -1,0 +1,69 @@
+//! `hsmdiag timeline [FILE|DIR|-]...`: every input's events on one clock.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use hsmdiag::{SourceId, expand, timeline};
+
+use super::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
+
+#[derive(Debug, Args)]
+pub(super) struct TimelineArgs {
+    /// Log files or directories; `-` or nothing reads stdin.
+    #[arg(value_name = "FILE|DIR|-")]
+    inputs: Vec<PathBuf>,
+    /// Only the lines that prove a finding or are its cause or effect.
+    #[arg(long)]
+    findings_only: bool,
+    /// One JSON object per line instead of text.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    load: super::load::LoadArgs,
+}
+
+pub(super) fn run(args: &TimelineArgs) -> u8 {
+    let analyzer = match args.load.analyzer() {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let (inputs, mut errors) = expand(&args.inputs);
+    let (report, read_errors, events) = analyzer.analyze_with_events(&inputs);
+    errors.extend(read_errors);
+    for e in &errors {
+        super::print_error(e);
+    }
+    let names = |s: SourceId| {
+        inputs
+            .get(s.0 as usize)
+            .map_or_else(|| format!("input {}", s.0), |i| i.name.clone())
+    };
+    let mut entries = timeline::build(&report, &events, &names);
+    if args.findings_only {
+        entries.retain(|e| !e.marks.is_empty());
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = if args.json {
+        entries.iter().try_for_each(|e| {
+            serde_json::to_writer(&mut out, e)
+                .map_err(std::io::Error::from)
+                .and_then(|()| out.write_all(b"\n"))
+        })
+    } else {
+        timeline::write_text(&report, &entries, args.load.tz, &mut out)
+    };
+    if let Err(e) = written.and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    }
+    if !errors.is_empty() {
+        EXIT_ERROR
+    } else if report.has_findings() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    }
+}
