@@ -260,22 +260,34 @@ pub fn relate(
         if f.related.is_empty() {
             continue;
         }
-        let at = |source: &str, line: u32, time: Option<DateTime<Utc>>| match time {
-            Some(t) => format!("{source}:{line}, {}", t.format("%Y-%m-%d %H:%M:%S")),
+        // Times on the reference clock, so that the order reads true.
+        let at = |source: &str, id: SourceId, line: u32, time: Option<DateTime<Utc>>| match time {
+            Some(t) => format!(
+                "{source}:{line}, {}",
+                corrected(t, id, skew).format("%Y-%m-%d %H:%M:%S")
+            ),
             None => format!("{source}:{line}"),
         };
         let mut parts = Vec::new();
         let cause = f.related.iter().find(|r| r.relation == Relation::Cause);
         if let Some(c) = cause {
-            parts.push(format!("{} ({})", c.note, at(&c.source, c.line, c.time)));
+            parts.push(format!(
+                "{} ({})",
+                c.note,
+                at(&c.source, c.source_id, c.line, c.time)
+            ));
         }
         parts.push(format!(
             "{} ({})",
             f.message.as_deref().unwrap_or(&f.title),
-            at(&first.source, first.line, first.time)
+            at(&first.source, first.source_id, first.line, first.time)
         ));
         if let Some(e) = f.related.iter().find(|r| r.relation == Relation::Effect) {
-            parts.push(format!("{} ({})", e.note, at(&e.source, e.line, e.time)));
+            parts.push(format!(
+                "{} ({})",
+                e.note,
+                at(&e.source, e.source_id, e.line, e.time)
+            ));
         }
         f.chain = Some(parts.join(" → "));
     }

@@ -500,3 +500,132 @@ fn issue_4_luna_client_sees_no_partition() {
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].0, "net.port_1792_unreachable");
 }
+
+fn incident() -> (hsmdiag::Report, Vec<hsmdiag::Event>, Vec<hsmdiag::Input>) {
+    let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/incident"));
+    let (inputs, errors) = hsmdiag::expand(&[dir]);
+    assert!(errors.is_empty());
+    assert_eq!(inputs.len(), 5);
+    let (report, errors, events) = Analyzer::new().analyze_with_events(&inputs);
+    assert!(errors.is_empty());
+    (report, events, inputs)
+}
+
+/// Issue 5: five sources of one incident — deployment output, gateway state, two
+/// appliances (one clock 7m12s ahead) and a client — give the estimated skew,
+/// the chained findings, and one timeline on the client's clock.
+#[test]
+fn issue_5_one_incident_across_sources() {
+    let (report, events, inputs) = incident();
+    // Clock skew, from the client's SYNs paired with each appliance's
+    // "Incoming connection request" for the same address and port.
+    let skew = |name: &str| {
+        report
+            .clock_skew
+            .iter()
+            .find(|s| s.source.ends_with(name))
+            .unwrap_or_else(|| panic!("no skew for {name}: {:?}", report.clock_skew))
+    };
+    let hsm2 = skew("hsm2-lunalogs.log");
+    assert!(hsm2.reference.ends_with("client01-capture-and-lunacm.txt"));
+    assert!(
+        (431_000..=432_500).contains(&hsm2.offset_ms),
+        "{}",
+        hsm2.offset_ms
+    );
+    assert_eq!(hsm2.pairs, 3);
+    assert!(skew("hsm1-lunalogs.log").offset_ms.abs() < 1000);
+
+    // Chains: the certificate regenerated on hsm2 → unknown ca; the gateway
+    // not Succeeded (another file) → the HSM deployment's race condition.
+    let unknown_ca = finding(&report, "ntls.unknown_ca");
+    let chain = unknown_ca.chain.as_deref().unwrap();
+    assert!(
+        chain.starts_with("the HSM's NTLS server certificate was regenerated"),
+        "{chain}"
+    );
+    assert!(
+        chain.contains("hsm2-lunalogs.log:5, 2026-11-20 02:00:00"),
+        "{chain}"
+    );
+    let race = finding(&report, "deploy.race_condition");
+    assert_eq!(race.related.len(), 1);
+    assert!(race.related[0].source.ends_with("gateway-show.json"));
+    assert!(
+        race.chain
+            .as_deref()
+            .unwrap()
+            .contains(" → AnotherOperationInProgress")
+    );
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.id == "ha.member_not_recovered")
+    );
+
+    // The timeline: hsm2's regenCert comes first on the client's clock, and
+    // hsm2's log of the client's connection sits right after the client's SYN.
+    let names = |s: hsmdiag::SourceId| inputs[s.0 as usize].name.clone();
+    let tl = hsmdiag::timeline::build(&report, &events, &names);
+    let pos = |file: &str, line: u32| {
+        tl.iter()
+            .position(|e| e.source.ends_with(file) && e.line == line)
+            .unwrap_or_else(|| panic!("{file}:{line} not in the timeline"))
+    };
+    let regen = pos("hsm2-lunalogs.log", 5);
+    assert!(tl[regen].marks.contains(&"cause of HSM101".to_owned()));
+    assert!(
+        regen < pos("hsm1-lunalogs.log", 3),
+        "regenCert came before any connection"
+    );
+    let syn = pos("client01-capture-and-lunacm.txt", 7);
+    let incoming = pos("hsm2-lunalogs.log", 8);
+    assert!(syn < incoming && incoming < pos("hsm1-lunalogs.log", 5));
+    let t = tl[incoming].time.unwrap();
+    assert_eq!(
+        t.format("%H:%M:%S").to_string(),
+        "02:10:00",
+        "corrected from 02:17:12"
+    );
+    assert!(tl.windows(2).all(|w| match (w[0].time, w[1].time) {
+        (Some(a), Some(b)) => a <= b,
+        _ => true,
+    }));
+}
+
+/// Issue 5: `--since` / `--until` leave events out at load and say how many.
+#[test]
+fn issue_5_time_window() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/samples/ntls/unknown-ca-appliance.log"
+    ))
+    .unwrap();
+    let at = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let all = Analyzer::new().analyze_str("a.log", &text);
+    let windowed = hsmdiag::AnalyzerBuilder::new()
+        .window(Some(at("2026-03-01T10:10:00Z")), None)
+        .build()
+        .unwrap()
+        .analyze_str("a.log", &text);
+    assert_eq!(all.summary.outside_window, 0);
+    assert!(windowed.summary.outside_window > 10);
+    assert_eq!(
+        windowed.summary.lines, all.summary.lines,
+        "every line is still accounted for"
+    );
+    let first = |r: &hsmdiag::Report| finding(r, "ntls.unknown_ca").first_seen.unwrap();
+    assert!(first(&windowed) >= at("2026-03-01T10:10:00Z"));
+    assert!(first(&all) < at("2026-03-01T10:10:00Z"));
+    let until = hsmdiag::AnalyzerBuilder::new()
+        .window(None, Some(at("2026-03-01T10:00:00Z")))
+        .build()
+        .unwrap()
+        .analyze_str("a.log", &text);
+    assert!(until.findings.is_empty());
+}

@@ -127,6 +127,22 @@ pub fn write_text(
     if !s.unreadable.is_empty() {
         writeln!(w, "Not read: {}.", s.unreadable.join("; "))?;
     }
+    for k in &report.clock_skew {
+        writeln!(
+            w,
+            "Clock: {} runs {} {} {} ({} connection{} logged at both ends).",
+            k.source,
+            crate::timeline::human_ms(k.offset_ms.abs()),
+            if k.offset_ms >= 0 {
+                "ahead of"
+            } else {
+                "behind"
+            },
+            k.reference,
+            k.pairs,
+            plural(k.pairs)
+        )?;
+    }
     if !report.unrecognized.is_empty() {
         writeln!(
             w,
