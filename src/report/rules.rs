@@ -156,6 +156,34 @@ pub fn rule_markdown(r: &Rule, level: usize) -> String {
                 .join(" or ")
         ));
     }
+    if !r.related.is_empty() {
+        s.push_str(&format!("\n{h}# Related evidence, from any input\n\n"));
+        for rel in &r.related {
+            let mut when = match (rel.relation, rel.within) {
+                (crate::Relation::Cause, Some(w)) => format!(
+                    "before the finding, up to {} earlier",
+                    humanize(w.as_secs())
+                ),
+                (crate::Relation::Cause, None) => "before the finding".to_owned(),
+                (crate::Relation::Effect, Some(w)) => {
+                    format!("after the finding, up to {} later", humanize(w.as_secs()))
+                }
+                (crate::Relation::Effect, None) => "after the finding".to_owned(),
+            };
+            if !rel.same.is_empty() {
+                let joins: Vec<String> = rel
+                    .same
+                    .iter()
+                    .map(|(theirs, mine)| format!("its `{theirs}` equal to the finding's `{mine}`"))
+                    .collect();
+                when.push_str(&format!(", with {}", joins.join(" and ")));
+            }
+            s.push_str(&format!(
+                "- {}: {} — a `{}` event {when}\n",
+                rel.relation, rel.note, rel.cond.event
+            ));
+        }
+    }
     if !r.references.is_empty() {
         s.push_str(&format!("\n{h}# References\n\n"));
         for u in &r.references {
@@ -181,4 +209,15 @@ pub fn rules_markdown(rules: &[Rule]) -> String {
         s.push_str(&rule_markdown(r, 2));
     }
     s
+}
+
+/// `30 days`, `2 hours`, `10 minutes`, `45 seconds`.
+fn humanize(secs: u64) -> String {
+    let (n, unit) = match secs {
+        s if s % 86_400 == 0 => (s / 86_400, "day"),
+        s if s % 3600 == 0 => (s / 3600, "hour"),
+        s if s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
