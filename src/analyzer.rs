@@ -260,6 +260,9 @@ struct Part {
     /// Events kept for the cross-input phase.
     kept: Vec<Event>,
     anchors: Vec<Anchor>,
+    /// Whether to gather anchors (only with more than one input: a clock is
+    /// measured against another input's).
+    want_anchors: bool,
 }
 
 /// Which events a run keeps besides feeding them to the engine.
@@ -377,7 +380,13 @@ impl Analyzer {
         let reader: Box<dyn std::io::BufRead + Send> =
             Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
         let kinds = self.related_kinds();
-        let (part, _) = self.run(SourceId(0), &input, Ok(reader), Keep::Related(&kinds));
+        let (part, _) = self.run(
+            SourceId(0),
+            &input,
+            Ok(reader),
+            Keep::Related(&kinds),
+            false,
+        );
         self.report(vec![part], &[input]).0
     }
 
@@ -420,7 +429,15 @@ impl Analyzer {
         let results: Vec<_> = inputs
             .par_iter()
             .enumerate()
-            .map(|(i, input)| self.run(SourceId(i as u32), input, input.open(), keep))
+            .map(|(i, input)| {
+                self.run(
+                    SourceId(i as u32),
+                    input,
+                    input.open(),
+                    keep,
+                    inputs.len() > 1,
+                )
+            })
             .collect();
         let mut errors = Vec::new();
         let mut parts = Vec::new();
@@ -445,6 +462,7 @@ impl Analyzer {
         input: &Input,
         reader: Result<Box<dyn std::io::BufRead + Send>, InputError>,
         keep: Keep<'_>,
+        many: bool,
     ) -> (Part, Option<InputError>) {
         let mut part = Part {
             findings: Vec::new(),
@@ -455,6 +473,7 @@ impl Analyzer {
             coverage: Coverage::default(),
             kept: Vec::new(),
             anchors: Vec::new(),
+            want_anchors: many,
         };
         let reader = match reader {
             Ok(r) => r,
@@ -523,14 +542,22 @@ impl Analyzer {
                 continue;
             }
             engine.feed(ev);
-            if part.anchors.len() < MAX_ANCHORS {
+            if part.want_anchors && part.anchors.len() < MAX_ANCHORS {
                 if let Some(a) = Anchor::of(ev) {
                     part.anchors.push(a);
                 }
             }
             let wanted = match keep {
                 Keep::All => true,
-                Keep::Related(kinds) => kinds.contains(ev.kind.as_str()),
+                Keep::Related(kinds) => {
+                    kinds.contains(ev.kind.as_str())
+                        && self
+                            .kb
+                            .rules()
+                            .iter()
+                            .flat_map(|r| &r.related)
+                            .any(|r| r.cond.matches(ev))
+                }
             };
             if wanted && part.kept.len() < MAX_KEPT {
                 part.kept.push(ev.clone());
