@@ -481,7 +481,7 @@ impl Analyzer {
         };
         let cov = self.unrecognized.then_some(input.name.as_str());
         let mut parser = LineParser::new(&self.grammar, self.ctx(id, input.modified_year()));
-        let mut engine = Engine::new(&self.kb);
+        let mut engine = Engine::new(&self.kb).with_source_name(input.name.clone());
         let mut lines = Lines::new(reader);
         let mut events = Vec::with_capacity(8);
         let mut error = None;

@@ -629,3 +629,63 @@ fn issue_5_time_window() {
         .analyze_str("a.log", &text);
     assert!(until.findings.is_empty());
 }
+
+/// Issue 5: failed logins from one client host explain the lockout another
+/// host meets: the chain crosses inputs by time.
+#[test]
+fn issue_5_failed_logins_on_one_host_explain_a_lockout_on_another() {
+    let dir = std::env::temp_dir().join(format!("hsmdiag-issue5-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let batch = dir.join("batch01-signer.log");
+    let mut text = String::new();
+    for i in 0..10 {
+        text.push_str(&format!(
+            "2026/11/20 02:0{i}:00 signer: logging in: pkcs11: 0xA0: CKR_PIN_INCORRECT\n"
+        ));
+    }
+    std::fs::write(&batch, text).unwrap();
+    let web = dir.join("web02-app.log");
+    std::fs::write(
+        &web,
+        "2026-11-20 02:30:00,001 ERROR [main] KeyStoreLoader - login failed: sun.security.pkcs11.wrapper.PKCS11Exception: CKR_PIN_LOCKED\n",
+    )
+    .unwrap();
+    let (inputs, _) = hsmdiag::expand(&[web.clone(), batch.clone()]);
+    let (report, errors) = Analyzer::new().analyze(&inputs);
+    assert!(errors.is_empty());
+    let locked: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.id == "auth.co_locked_out")
+        .collect();
+    // web02 meets the lockout at 02:30; batch01's ten failures came before it.
+    let on_web = locked
+        .iter()
+        .find(|f| f.evidence[0].source.ends_with("web02-app.log"))
+        .expect("the lockout web02 meets");
+    assert_eq!(
+        on_web.related.len(),
+        3,
+        "the nearest three: {:?}",
+        on_web.related
+    );
+    assert!(
+        on_web
+            .related
+            .iter()
+            .all(|r| r.source.ends_with("batch01-signer.log")
+                && r.text.contains("CKR_PIN_INCORRECT"))
+    );
+    assert_eq!(
+        on_web.related[0].line, 10,
+        "the last failure is the nearest"
+    );
+    assert!(
+        on_web
+            .chain
+            .as_deref()
+            .unwrap()
+            .starts_with("a failed Crypto Officer login")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -175,9 +175,18 @@ pub struct Engine<'kb> {
     /// in rule order.
     interested: HashMap<String, Vec<(usize, usize)>>,
     last_time: Option<DateTime<Utc>>,
+    /// The input's name, for `{source}` in subjects.
+    source_name: Option<String>,
 }
 
 impl<'kb> Engine<'kb> {
+    /// Names the input, so that a subject can say `{source}` (an application
+    /// log with no host name is told apart from another by its file).
+    pub fn with_source_name(mut self, name: impl Into<String>) -> Self {
+        self.source_name = Some(name.into());
+        self
+    }
+
     /// An engine with empty state.
     pub fn new(kb: &'kb KnowledgeBase) -> Self {
         let states = kb
@@ -239,6 +248,7 @@ impl<'kb> Engine<'kb> {
             yields,
             interested,
             last_time: None,
+            source_name: None,
         }
     }
 
@@ -315,7 +325,10 @@ impl<'kb> Engine<'kb> {
     fn record(&mut self, hit: Hit) {
         let rule = &self.kb.rules()[hit.rule];
         let spec = &rule.matches[hit.spec];
-        let subject = spec.subject.render(|n| lookup(&hit.events, n));
+        let subject = spec.subject.render(|n| match n {
+            "source" => self.source_name.clone(),
+            _ => lookup(&hit.events, n),
+        });
         // A success after failures: the finding they made, if any, learns it.
         if hit.streak.is_some_and(|s| s.reset) {
             if let Some(agg) = self.aggs.get_mut(&(hit.rule, subject)) {
