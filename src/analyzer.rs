@@ -37,10 +37,22 @@ pub struct SourceSummary {
     pub unrecognized_events: u64,
     /// Events left out because their time is outside `--since` / `--until`.
     pub outside_window: u64,
+    /// The earliest time in the input, on its own clock.
+    pub first_time: Option<DateTime<Utc>>,
+    /// The latest time in the input, on its own clock.
+    pub last_time: Option<DateTime<Utc>>,
 }
 
 impl SourceSummary {
     fn add(&mut self, o: &SourceSummary) {
+        self.first_time = match (self.first_time, o.first_time) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last_time = match (self.last_time, o.last_time) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
         self.outside_window += o.outside_window;
         self.lines += o.lines;
         self.recognized_lines += o.recognized_lines;
@@ -71,6 +83,10 @@ pub struct Summary {
     pub unrecognized_events: u64,
     /// Events left out because their time is outside `--since` / `--until`.
     pub outside_window: u64,
+    /// The earliest time in any input.
+    pub first_time: Option<DateTime<Utc>>,
+    /// The latest time in any input.
+    pub last_time: Option<DateTime<Utc>>,
     /// Findings by severity.
     pub findings: FindingCounts,
     /// Inputs that could not be read (or not to the end), with the reason.
@@ -530,6 +546,10 @@ impl Analyzer {
         summary.unrecognized_lines += counts.unrecognized;
         summary.blank_lines += counts.blank;
         for ev in events {
+            if let Some(t) = ev.time.filter(|_| !self.outside(ev)) {
+                summary.first_time = Some(summary.first_time.map_or(t, |f| f.min(t)));
+                summary.last_time = Some(summary.last_time.map_or(t, |l| l.max(t)));
+            }
             if ev.kind.is_unrecognized() {
                 summary.unrecognized_events += 1;
                 // No rule matches it; the engine still learns how far the log runs.
@@ -590,6 +610,8 @@ impl Analyzer {
         summary.blank_lines = total.blank_lines;
         summary.unrecognized_events = total.unrecognized_events;
         summary.outside_window = total.outside_window;
+        summary.first_time = total.first_time;
+        summary.last_time = total.last_time;
         let mut findings = engine::merge(all);
         let names = |s: SourceId| {
             inputs

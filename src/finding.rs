@@ -121,6 +121,9 @@ pub struct Finding {
     pub references: Vec<String>,
     /// Who can fix it.
     pub owner: Owner,
+    /// Who to go to and how (a support request and its problem type,
+    /// HSMrequest@microsoft.com, Thales support).
+    pub channel: String,
     /// Events from any input that explain it (causes) or follow from it
     /// (effects), nearest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -95,7 +95,8 @@ pub use parse::grammar::{Catalogue, FieldType, Grammar, GrammarError, MessagePat
 pub use parse::syslog::{Header, Stamp, parse_header, segments};
 pub use parse::{LineCounts, LineOutcome, LineParser, ParseCtx};
 pub use report::{
-    FindingDiagnostic, RenderError, TextOptions, event_line, rule_detection, rule_markdown,
-    rules_markdown, write_json, write_text,
+    FindingDiagnostic, RenderError, SARIF_VERSION, TextOptions, event_line, fingerprint,
+    rule_detection, rule_markdown, rules_markdown, sarif, write_json, write_jsonl, write_markdown,
+    write_sarif, write_text,
 };
 pub use source::{Input, InputError, InputKind, Lines, expand};

@@ -1,6 +1,8 @@
 //! `hsmdiag [FILE|DIR|-]...`: analyse inputs and print findings.
 
-use hsmdiag::{TextOptions, expand, write_json, write_text};
+use hsmdiag::{
+    TextOptions, expand, write_json, write_jsonl, write_markdown, write_sarif, write_text,
+};
 
 use super::{AnalyzeArgs, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Format};
 
@@ -31,6 +33,9 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
             write_text(&report, &mut out, opts)
         }
         Format::Json => write_json(&report, &mut out),
+        Format::Jsonl => write_jsonl(&report, &mut out),
+        Format::Markdown => write_markdown(&report, &mut out),
+        Format::Sarif => write_sarif(&report, analyzer.rules(), &mut out),
     };
     if let Err(e) = written {
         if !e.is_broken_pipe() {

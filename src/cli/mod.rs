@@ -66,6 +66,12 @@ pub enum Format {
     Text,
     /// The JSON report other tools read (see ARCHITECTURE.md).
     Json,
+    /// One finding per line as JSON, then a summary line (for pipelines and log shippers).
+    Jsonl,
+    /// A Markdown report to attach to a support ticket.
+    Markdown,
+    /// SARIF 2.1.0, for tools that read static-analysis results.
+    Sarif,
 }
 
 /// When to colour text output.

@@ -911,6 +911,7 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
         remediation_steps: steps,
         references: rule.references.clone(),
         owner: rule.owner,
+        channel: rule.channel.clone(),
         related: Vec::new(),
         chain: None,
         context: rule

@@ -56,6 +56,21 @@ pub enum Owner {
     Thales,
 }
 
+impl Owner {
+    /// The usual way to reach the owner.
+    pub fn channel(self) -> &'static str {
+        match self {
+            Owner::Customer => {
+                "You, with the steps below; if they do not resolve it, a support request in the Azure portal."
+            }
+            Owner::Microsoft => "Microsoft, through a support request in the Azure portal.",
+            Owner::Thales => {
+                "Thales support, with the output of `lunash:> hsm supportInfo` attached."
+            }
+        }
+    }
+}
+
 /// A rule's stable code, `HSM` and three digits (`HSM101`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct RuleCode(String);
@@ -276,6 +291,8 @@ pub struct Rule {
     pub severity: Severity,
     /// Who can fix it.
     pub owner: Owner,
+    /// Who to go to and how: the rule's `channel`, else the owner's usual one.
+    pub channel: String,
     /// The version that introduced it.
     pub since: String,
     /// One line about this occurrence, filled from the evidence.
@@ -337,6 +354,8 @@ struct RuleFile {
     severity: Severity,
     #[serde(default)]
     owner: Owner,
+    #[serde(default)]
+    channel: Option<String>,
     #[serde(default)]
     since: String,
     subject: Spanned<String>,
@@ -944,6 +963,7 @@ impl Loader<'_> {
             title: f.title.into_inner(),
             severity: f.severity,
             owner: f.owner,
+            channel: f.channel.unwrap_or_else(|| f.owner.channel().to_owned()),
             since: f.since,
             message,
             meaning: f.meaning,

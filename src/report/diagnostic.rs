@@ -126,6 +126,7 @@ impl FindingDiagnostic {
                 help.push_str(&format!("\n     $ {c}"));
             }
         }
+        help.push_str(&format!("\nwho: {}", f.channel));
         help.push_str(&format!("\nmore: hsmdiag explain {}", f.code));
         FindingDiagnostic {
             code: format!("{} {}", f.code, f.id),

@@ -20,8 +20,13 @@
 //!
 //! `severity` is `info`, `warning`, `error` or `critical`; times are RFC 3339 in
 //! UTC, or `null` when the log has none. Fields may be added (findings also carry
-//! `message`, `owner` and `remediation_steps`; the summary carries per-input
-//! counts under `sources`), but none of the above is renamed or removed.
+//! `message`, `owner`, `channel`, `remediation_steps`, and when other inputs
+//! explain them `related` and `chain`; the summary carries per-input counts under
+//! `sources`; the report carries `clock_skew` and, when asked, `unrecognized`),
+//! but none of the above is renamed or removed.
+//!
+//! `--format jsonl` writes the same finding objects one per line, then one line
+//! `{"summary": {...}}`.
 
 use std::io::Write;
 
@@ -34,6 +39,22 @@ use crate::Report;
 /// [`RenderError`] when writing fails.
 pub fn write_json(report: &Report, w: &mut dyn Write) -> Result<(), RenderError> {
     serde_json::to_writer_pretty(&mut *w, report)?;
+    w.write_all(b"\n")?;
+    w.flush()?;
+    Ok(())
+}
+
+/// Writes one finding per line (the objects of the JSON report's `findings`),
+/// then one line holding the summary: `{"summary": {...}}`.
+///
+/// # Errors
+/// [`RenderError`] when writing fails.
+pub fn write_jsonl(report: &Report, w: &mut dyn Write) -> Result<(), RenderError> {
+    for f in &report.findings {
+        serde_json::to_writer(&mut *w, f)?;
+        w.write_all(b"\n")?;
+    }
+    serde_json::to_writer(&mut *w, &serde_json::json!({ "summary": report.summary }))?;
     w.write_all(b"\n")?;
     w.flush()?;
     Ok(())

@@ -4,13 +4,17 @@
 mod diagnostic;
 mod events;
 mod json;
+mod markdown;
 mod rules;
+mod sarif;
 mod text;
 
 pub use diagnostic::FindingDiagnostic;
 pub use events::event_line;
-pub use json::write_json;
+pub use json::{write_json, write_jsonl};
+pub use markdown::write_markdown;
 pub use rules::{rule_detection, rule_markdown, rules_markdown};
+pub use sarif::{SARIF_VERSION, fingerprint, sarif, write_sarif};
 pub use text::{TextOptions, write_text};
 
 /// Why a report could not be written.
