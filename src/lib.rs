@@ -74,6 +74,7 @@ mod event;
 mod finding;
 mod kb;
 mod parse;
+pub mod redact;
 mod report;
 mod source;
 pub mod timeline;

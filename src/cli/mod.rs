@@ -103,6 +103,16 @@ struct AnalyzeArgs {
     /// addresses, times and ids masked) with counts, most frequent first.
     #[arg(long)]
     unrecognized: bool,
+    /// Replace addresses, host and user names, subscription and tenant ids, resource
+    /// group and resource names, HSM serials and labels, certificate fingerprints with
+    /// consistent pseudonyms, and secrets with [REDACTED]; a leak check refuses output
+    /// that still holds any of them (exit 2, nothing written).
+    #[arg(long)]
+    redact: bool,
+    /// With --redact, write the private map from pseudonyms back to the real values
+    /// (JSON) to this file. Keep it to yourself.
+    #[arg(long, value_name = "FILE", requires = "redact")]
+    redact_map: Option<PathBuf>,
     /// When to use colour in text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
