@@ -181,3 +181,85 @@ fn json_report_follows_the_contract() {
     );
     assert!(f["evidence"].as_array().unwrap().len() <= 5);
 }
+
+#[test]
+fn bundle_is_redacted_and_its_manifest_holds_every_files_hash() {
+    use sha2::Digest;
+    let dir = scratch("bundle");
+    let out = hsmdiag()
+        .args(["bundle", "-o"])
+        .arg(&dir)
+        .arg("samples/incident")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["redacted"], true);
+    let files = manifest["files"].as_array().unwrap();
+    assert!(files.len() >= 5);
+    for f in files {
+        let bytes = std::fs::read(dir.join(f["path"].as_str().unwrap())).unwrap();
+        let sum: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(f["sha256"].as_str().unwrap(), sum);
+        let text = String::from_utf8_lossy(&bytes);
+        for secret in [
+            "10.3.1.4",
+            "hsm2",
+            "tenantadmin",
+            "hsm-rg",
+            "00000000-1111-2222-3333-444444444444",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {}", f["path"]);
+        }
+    }
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn diff_proves_a_fix() {
+    let dir = scratch("diff");
+    let before = dir.join("before.json");
+    let status = hsmdiag()
+        .args(["--format", "json", "-o"])
+        .arg(&before)
+        .arg("samples/ntls/unknown-ca-appliance.log")
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    // After the fix: the healthy log.
+    let out = hsmdiag()
+        .arg("diff")
+        .arg(&before)
+        .arg("samples/ntls/healthy-busy.log")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("New (0):") && text.contains("Resolved (2):"),
+        "{text}"
+    );
+    // The same logs on both sides: nothing new, everything still there.
+    let out = hsmdiag()
+        .args(["diff", "--format", "json"])
+        .arg(&before)
+        .arg("samples/ntls/unknown-ca-appliance.log")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["new"].as_array().unwrap().len(), 0);
+    assert_eq!(d["unchanged"].as_array().unwrap().len(), 2);
+    assert_eq!(d["resolved"].as_array().unwrap().len(), 0);
+}

@@ -3,11 +3,9 @@
 use std::io::Write;
 
 use hsmdiag::redact::redact_output;
-use hsmdiag::{
-    TextOptions, expand, write_json, write_jsonl, write_markdown, write_sarif, write_text,
-};
+use hsmdiag::{TextOptions, write_json, write_jsonl, write_markdown, write_sarif, write_text};
 
-use super::{AnalyzeArgs, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Format};
+use super::{AnalyzeArgs, EXIT_ERROR, Format};
 
 pub(super) fn run(args: &AnalyzeArgs) -> u8 {
     let analyzer = match args.load.builder().and_then(|mut b| {
@@ -17,12 +15,7 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
         Ok(a) => a,
         Err(code) => return code,
     };
-    let (inputs, mut errors) = expand(&args.inputs);
-    let (report, read_errors) = analyzer.analyze(&inputs);
-    errors.extend(read_errors);
-    for e in &errors {
-        super::print_error(e);
-    }
+    let (report, all_read) = super::analyze_inputs(&analyzer, &args.inputs);
     // Rendered in memory first: redaction and its leak check see the whole
     // output before any of it is written.
     let mut buf: Vec<u8> = Vec::new();
@@ -68,11 +61,5 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
             return EXIT_ERROR;
         }
     }
-    if !errors.is_empty() {
-        EXIT_ERROR
-    } else if report.has_findings() {
-        EXIT_FINDINGS
-    } else {
-        EXIT_CLEAN
-    }
+    super::exit_status(all_read, &report)
 }

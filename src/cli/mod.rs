@@ -2,7 +2,9 @@
 //! exit codes.
 
 mod analyze;
+mod bundle;
 mod check;
+mod diff;
 mod events;
 mod explain;
 mod load;
@@ -57,6 +59,11 @@ enum Command {
     /// Merge the events of every input into one story on one clock (each input's
     /// clock offset estimated and corrected), with the findings marked.
     Timeline(timeline::TimelineArgs),
+    /// Compare two reports (or two sets of logs): findings new, still there, resolved.
+    Diff(diff::DiffArgs),
+    /// Write a support bundle: report.md, report.sarif, findings.json, the evidence,
+    /// and a manifest with the SHA-256 of every file; redacted unless --no-redact.
+    Bundle(bundle::BundleArgs),
 }
 
 /// Output formats of an analysis.
@@ -137,9 +144,35 @@ pub fn run() -> ExitCode {
         Some(Command::Events(a)) => events::run(&a),
         Some(Command::Check(a)) => check::run(&a),
         Some(Command::Timeline(a)) => timeline::run(&a),
+        Some(Command::Diff(a)) => diff::run(&a),
+        Some(Command::Bundle(a)) => bundle::run(&a),
         None => analyze::run(&cli.analyze),
     };
     ExitCode::from(code)
+}
+
+/// Reads and analyses the inputs, printing what could not be read; returns the
+/// report and whether every input was read.
+fn analyze_inputs(analyzer: &hsmdiag::Analyzer, paths: &[PathBuf]) -> (hsmdiag::Report, bool) {
+    let (inputs, mut errors) = hsmdiag::expand(paths);
+    let (report, read_errors) = analyzer.analyze(&inputs);
+    errors.extend(read_errors);
+    for e in &errors {
+        print_error(e);
+    }
+    (report, errors.is_empty())
+}
+
+/// The exit status for an analysis: 2 when an input could not be read, 1 when
+/// something was found, else 0.
+fn exit_status(all_read: bool, report: &hsmdiag::Report) -> u8 {
+    if !all_read {
+        EXIT_ERROR
+    } else if report.has_findings() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    }
 }
 
 /// Whether to colour output that goes to stdout.

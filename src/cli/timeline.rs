@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use hsmdiag::{SourceId, expand, timeline};
 
-use super::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
+use super::EXIT_ERROR;
 
 #[derive(Debug, Args)]
 pub(super) struct TimelineArgs {
@@ -59,11 +59,5 @@ pub(super) fn run(args: &TimelineArgs) -> u8 {
             return EXIT_ERROR;
         }
     }
-    if !errors.is_empty() {
-        EXIT_ERROR
-    } else if report.has_findings() {
-        EXIT_FINDINGS
-    } else {
-        EXIT_CLEAN
-    }
+    super::exit_status(errors.is_empty(), &report)
 }

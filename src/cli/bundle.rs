@@ -1,0 +1,184 @@
+//! `hsmdiag bundle -o DIR|FILE.tar.gz INPUTS...`: everything a support ticket
+//! needs in one place, redacted by default: report.md, report.sarif,
+//! findings.json, the evidence of each finding, and manifest.json with the
+//! SHA-256 and size of every other file.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use hsmdiag::redact::{Redactor, redact_output};
+use hsmdiag::{write_json, write_markdown, write_sarif};
+use sha2::{Digest, Sha256};
+
+use super::EXIT_ERROR;
+
+#[derive(Debug, Args)]
+pub(super) struct BundleArgs {
+    /// Where to write: a directory, or a file ending in .tar.gz or .tgz.
+    #[arg(long, short, value_name = "DIR|FILE.tar.gz")]
+    output: PathBuf,
+    /// Log files or directories; `-` or nothing reads stdin.
+    #[arg(value_name = "FILE|DIR|-")]
+    inputs: Vec<PathBuf>,
+    /// Keep the real addresses, names and ids (the bundle is redacted by default).
+    #[arg(long)]
+    no_redact: bool,
+    /// Write the private map from pseudonyms to real values here (not into the
+    /// bundle).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_redact")]
+    redact_map: Option<PathBuf>,
+    #[command(flatten)]
+    load: super::load::LoadArgs,
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+pub(super) fn run(args: &BundleArgs) -> u8 {
+    let analyzer = match args.load.analyzer() {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let (report, all_read) = super::analyze_inputs(&analyzer, &args.inputs);
+
+    // The files, rendered in memory.
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut md = Vec::new();
+    let mut sarif = Vec::new();
+    let mut json = Vec::new();
+    let rendered = write_markdown(&report, &mut md)
+        .and_then(|()| write_sarif(&report, analyzer.rules(), &mut sarif))
+        .and_then(|()| write_json(&report, &mut json));
+    if let Err(e) = rendered {
+        super::print_error(&e);
+        return EXIT_ERROR;
+    }
+    files.push(("report.md".into(), md));
+    files.push(("report.sarif".into(), sarif));
+    files.push(("findings.json".into(), json));
+    for (i, f) in report.findings.iter().enumerate() {
+        let mut text = format!(
+            "{} {} — {}\n",
+            f.code,
+            f.id,
+            f.message.as_deref().unwrap_or(&f.title)
+        );
+        for r in &f.related {
+            text.push_str(&format!(
+                "\n{}:{} ({}: {})\n{}\n",
+                r.source, r.line, r.relation, r.note, r.text
+            ));
+        }
+        for e in &f.evidence {
+            text.push_str(&format!("\n{}:{}\n{}\n", e.source, e.line, e.text));
+        }
+        files.push((
+            format!("evidence/{:02}-{}.txt", i + 1, f.code),
+            text.into_bytes(),
+        ));
+    }
+
+    // One redactor for every file: the same value, the same pseudonym.
+    let redacted = !args.no_redact;
+    if redacted {
+        let mut redactor: Option<Redactor> = None;
+        for (name, bytes) in &mut files {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let out = match &redactor {
+                Some(r) => {
+                    let out = r.apply(&text);
+                    r.check(&out).map(|()| out)
+                }
+                None => redact_output(&report, &text).map(|(out, r)| {
+                    redactor = Some(r);
+                    out
+                }),
+            };
+            match out {
+                Ok(out) => *bytes = out.into_bytes(),
+                Err(leak) => {
+                    eprintln!("error: {name}:");
+                    super::print_error(&leak);
+                    return EXIT_ERROR;
+                }
+            }
+        }
+        if let (Some(path), Some(r)) = (&args.redact_map, &redactor) {
+            let map = serde_json::to_string_pretty(r.mapping()).unwrap_or_default();
+            if let Err(e) = std::fs::write(path, map + "\n") {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return EXIT_ERROR;
+            }
+        }
+    }
+    let manifest = serde_json::json!({
+        "tool": "hsmdiag",
+        "version": env!("CARGO_PKG_VERSION"),
+        "redacted": redacted,
+        "findings": report.findings.len(),
+        "files": files.iter().map(|(name, bytes)| serde_json::json!({
+            "path": name,
+            "bytes": bytes.len(),
+            "sha256": sha256(bytes),
+        })).collect::<Vec<_>>(),
+    });
+    let manifest = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+    files.push(("manifest.json".into(), manifest));
+
+    let out = &args.output;
+    let name = out.to_string_lossy();
+    let written = if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+        write_tar(out, &files)
+    } else {
+        write_dir(out, &files)
+    };
+    if let Err(e) = written {
+        eprintln!("error: cannot write {}: {e}", out.display());
+        return EXIT_ERROR;
+    }
+    eprintln!(
+        "Wrote {} files to {}{}.",
+        files.len(),
+        out.display(),
+        if redacted {
+            ", redacted"
+        } else {
+            ", NOT redacted"
+        }
+    );
+    super::exit_status(all_read, &report)
+}
+
+fn write_dir(dir: &std::path::Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, bytes)?;
+    }
+    Ok(())
+}
+
+fn write_tar(path: &std::path::Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+    let file = std::fs::File::create(path)?;
+    let gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+    let mut tar = tar::Builder::new(gz);
+    for (name, bytes) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(0);
+        header.set_cksum();
+        tar.append_data(
+            &mut header,
+            format!("hsmdiag-bundle/{name}"),
+            bytes.as_slice(),
+        )?;
+    }
+    tar.into_inner()?.finish()?.sync_all()
+}

@@ -1,0 +1,201 @@
+//! `hsmdiag diff BEFORE AFTER`: which findings are new, which remain, which are
+//! resolved — proof that a fix worked. Each side is a JSON report (`--format
+//! json`) or logs (a file or a directory) analysed on the spot.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
+
+#[derive(Debug, Args)]
+pub(super) struct DiffArgs {
+    /// The report or logs from before the fix.
+    #[arg(value_name = "BEFORE")]
+    before: PathBuf,
+    /// The report or logs from after it.
+    #[arg(value_name = "AFTER")]
+    after: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    format: DiffFormat,
+    #[command(flatten)]
+    load: super::load::LoadArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DiffFormat {
+    /// A list per change.
+    Text,
+    /// `{"new": [...], "unchanged": [...], "resolved": [...]}`.
+    Json,
+}
+
+/// A finding, as both sides know it.
+#[derive(Debug, Clone, Serialize)]
+struct Item {
+    code: String,
+    id: String,
+    subject: String,
+    severity: String,
+    message: String,
+    count: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count_before: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+struct Diff {
+    new: Vec<Item>,
+    unchanged: Vec<Item>,
+    resolved: Vec<Item>,
+}
+
+/// The findings of one side: a JSON report read as it is, or logs analysed.
+fn side(path: &PathBuf, load: &super::load::LoadArgs) -> Result<Vec<Item>, String> {
+    let report: Value = match std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .filter(|v| v.get("findings").is_some() && v.get("summary").is_some())
+    {
+        Some(v) => v,
+        None => {
+            let analyzer = load
+                .analyzer()
+                .map_err(|_| "cannot load the rules".to_owned())?;
+            let (inputs, errors) = hsmdiag::expand(std::slice::from_ref(path));
+            if let Some(e) = errors.first() {
+                return Err(e.to_string());
+            }
+            let (report, errors) = analyzer.analyze(&inputs);
+            if let Some(e) = errors.first() {
+                return Err(e.to_string());
+            }
+            serde_json::to_value(&report).map_err(|e| e.to_string())?
+        }
+    };
+    let text = |f: &Value, k: &str| {
+        f.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    Ok(report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| Item {
+            code: text(f, "code"),
+            id: text(f, "id"),
+            subject: text(f, "subject"),
+            severity: text(f, "severity"),
+            message: f
+                .get("message")
+                .and_then(Value::as_str)
+                .map_or_else(|| text(f, "title"), str::to_owned),
+            count: f.get("count").and_then(Value::as_u64).unwrap_or(0),
+            count_before: None,
+        })
+        .collect())
+}
+
+fn diff(before: Vec<Item>, after: Vec<Item>) -> Diff {
+    let key = |i: &Item| (i.id.clone(), i.subject.clone());
+    let mut old: BTreeMap<(String, String), Item> =
+        before.into_iter().map(|i| (key(&i), i)).collect();
+    let mut d = Diff {
+        new: Vec::new(),
+        unchanged: Vec::new(),
+        resolved: Vec::new(),
+    };
+    for mut i in after {
+        match old.remove(&key(&i)) {
+            Some(b) => {
+                i.count_before = Some(b.count);
+                d.unchanged.push(i);
+            }
+            None => d.new.push(i),
+        }
+    }
+    d.resolved = old.into_values().collect();
+    d
+}
+
+pub(super) fn run(args: &DiffArgs) -> u8 {
+    let (before, after) = match (
+        side(&args.before, &args.load),
+        side(&args.after, &args.load),
+    ) {
+        (Ok(b), Ok(a)) => (b, a),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let d = diff(before, after);
+    match args.format {
+        DiffFormat::Json => match serde_json::to_string_pretty(&d) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_ERROR;
+            }
+        },
+        DiffFormat::Text => {
+            for (title, items, mark) in [
+                ("New", &d.new, "+"),
+                ("Still there", &d.unchanged, "="),
+                ("Resolved", &d.resolved, "-"),
+            ] {
+                println!("{title} ({}):", items.len());
+                for i in items {
+                    let counts = match i.count_before {
+                        Some(b) if b != i.count => format!(" (seen {b} → {} times)", i.count),
+                        _ => String::new(),
+                    };
+                    println!(
+                        "  {mark} {} {} [{}] {}{counts}",
+                        i.code, i.id, i.severity, i.message
+                    );
+                }
+            }
+        }
+    }
+    if d.new.is_empty() && d.unchanged.is_empty() {
+        EXIT_CLEAN
+    } else {
+        EXIT_FINDINGS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Item, diff};
+
+    fn item(id: &str, subject: &str, count: u64) -> Item {
+        Item {
+            code: "HSM101".into(),
+            id: id.into(),
+            subject: subject.into(),
+            severity: "error".into(),
+            message: String::new(),
+            count,
+            count_before: None,
+        }
+    }
+
+    #[test]
+    fn new_unchanged_resolved() {
+        let d = diff(
+            vec![item("a", "x", 3), item("b", "y", 1)],
+            vec![item("a", "x", 1), item("c", "z", 2)],
+        );
+        assert_eq!(d.new.len(), 1);
+        assert_eq!(d.new[0].id, "c");
+        assert_eq!(d.unchanged[0].count_before, Some(3));
+        assert_eq!(d.resolved[0].id, "b");
+    }
+}
