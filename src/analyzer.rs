@@ -149,6 +149,17 @@ pub struct AnalyzerBuilder {
     unrecognized: bool,
     since: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
+    progress: Option<Progress>,
+}
+
+/// A callback told how many more bytes of input were read (about every MiB).
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(u64) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
 }
 
 impl Default for AnalyzerBuilder {
@@ -182,7 +193,15 @@ impl AnalyzerBuilder {
             unrecognized: false,
             since: None,
             until: None,
+            progress: None,
         }
+    }
+
+    /// Calls `f` with the number of bytes read since the last call, about every
+    /// MiB of each input (for a progress bar).
+    pub fn progress(&mut self, f: Progress) -> &mut Self {
+        self.progress = Some(f);
+        self
     }
 
     /// Leaves out events before `since` or after `until` (events without a time
@@ -252,6 +271,7 @@ impl AnalyzerBuilder {
             unrecognized: self.unrecognized,
             since: self.since,
             until: self.until,
+            progress: self.progress.clone(),
         })
     }
 }
@@ -266,6 +286,7 @@ pub struct Analyzer {
     unrecognized: bool,
     since: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
+    progress: Option<Progress>,
 }
 
 /// What one input gave.
@@ -502,10 +523,19 @@ impl Analyzer {
         let mut events = Vec::with_capacity(8);
         let mut error = None;
         let mut done = false;
+        let mut reported = 0u64;
         while !done {
             events.clear();
             let counts = match lines.next_line() {
-                Ok(Some((no, offset, text))) => parser.push_line(&text, no, offset, &mut events),
+                Ok(Some((no, offset, text))) => {
+                    if let Some(p) = &self.progress {
+                        if offset - reported >= 1 << 20 {
+                            (p.0)(offset - reported);
+                            reported = offset;
+                        }
+                    }
+                    parser.push_line(&text, no, offset, &mut events)
+                }
                 Ok(None) => {
                     done = true;
                     parser.finish(&mut events)

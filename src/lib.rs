@@ -80,7 +80,7 @@ mod source;
 pub mod timeline;
 
 pub use analyzer::{
-    Analyzer, AnalyzerBuilder, BuildError, FindingCounts, Report, SourceSummary, Summary,
+    Analyzer, AnalyzerBuilder, BuildError, FindingCounts, Progress, Report, SourceSummary, Summary,
 };
 pub use azure::{ResourceId, ids_in};
 pub use correlate::{Anchor, ClockSkew, corrected, estimate_skew};

@@ -8,14 +8,22 @@ use hsmdiag::{TextOptions, write_json, write_jsonl, write_markdown, write_sarif,
 use super::{AnalyzeArgs, EXIT_ERROR, Format};
 
 pub(super) fn run(args: &AnalyzeArgs) -> u8 {
+    let bar = super::progress_bar(&args.inputs);
     let analyzer = match args.load.builder().and_then(|mut b| {
         b.unrecognized(args.unrecognized);
+        if let Some(bar) = &bar {
+            let bar = bar.clone();
+            b.progress(hsmdiag::Progress(std::sync::Arc::new(move |n| bar.inc(n))));
+        }
         super::load::build(&b)
     }) {
         Ok(a) => a,
         Err(code) => return code,
     };
     let (report, all_read) = super::analyze_inputs(&analyzer, &args.inputs);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     // Rendered in memory first: redaction and its leak check see the whole
     // output before any of it is written.
     let mut buf: Vec<u8> = Vec::new();

@@ -175,6 +175,35 @@ fn exit_status(all_read: bool, report: &hsmdiag::Report) -> u8 {
     }
 }
 
+/// A progress bar on stderr for large inputs (64 MiB or more of files) when
+/// stderr is a terminal; `None` otherwise.
+fn progress_bar(paths: &[PathBuf]) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let (inputs, _) = hsmdiag::expand(paths);
+    let total: u64 = inputs
+        .iter()
+        .filter_map(|i| match &i.kind {
+            hsmdiag::InputKind::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            _ => None,
+        })
+        .sum();
+    if total < 64 << 20 {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} {bytes}/{total_bytes} {bytes_per_sec} {wide_bar} {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
 /// Whether to colour output that goes to stdout.
 fn use_color(choice: ColorChoice, to_file: bool) -> bool {
     match choice {

@@ -72,6 +72,39 @@ pub fn write_text(
         w.flush()?;
         return Ok(());
     }
+    if n >= 2 {
+        // One screen: every finding on one line, most severe first.
+        let id_w = report
+            .findings
+            .iter()
+            .map(|f| f.id.len())
+            .max()
+            .unwrap_or(0);
+        for f in &report.findings {
+            let what = f.message.as_deref().unwrap_or(&f.subject);
+            let sev = format!("{:<8}", f.severity.to_string());
+            let head = format!("{sev}  {}  {:<id_w$}  ", f.code, f.id);
+            let room = opts.width.saturating_sub(head.chars().count()).max(20);
+            let head = if opts.color {
+                let code = match f.severity {
+                    crate::Severity::Critical => "1;31",
+                    crate::Severity::Error => "31",
+                    crate::Severity::Warning => "33",
+                    crate::Severity::Info => "36",
+                };
+                head.replacen(&sev, &format!("\x1b[{code}m{sev}\x1b[0m"), 1)
+            } else {
+                head
+            };
+            let mut what: String = what.chars().take(room).collect();
+            if what.chars().count() < f.message.as_deref().unwrap_or(&f.subject).chars().count() {
+                what.pop();
+                what.push('…');
+            }
+            writeln!(w, "{head}{what}")?;
+        }
+        writeln!(w)?;
+    }
     if n == 0 {
         writeln!(w, "No known issues found.")?;
     } else {
