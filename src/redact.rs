@@ -561,4 +561,33 @@ mod tests {
         let planted = format!("{out}\nclient_secret=s3cr3t-value\n");
         assert!(r.check(&planted).is_err());
     }
+
+    #[test]
+    fn fingerprints_users_serials_labels_and_json_names() {
+        let text = "Certificate fingerprint: 4F:2A:9C:11:0B:7E:55:C3:9A:00:1D:EE:42:61:8B:93:7C:20:AB:CD\n\
+                    \"caller\": \"ops.admin@contoso.com\",\n\
+                    \"tenantId\": \"72f988bf-86f1-41af-91ab-2d7cd011db47\",\n\
+                    \"name\": \"prod-ergw\",\n\
+                    Serial #:                           572413\n\
+                    HA Group Label:  prodHA\n\
+                    ------  1238700701509                      par7     down\n\
+                    sshd[811]: Accepted publickey for opsuser from 10.3.1.10 port 52210 ssh2\n";
+        let r = Redactor::discover([text]);
+        let out = r.apply(text);
+        for gone in [
+            "4F:2A:9C",
+            "ops.admin@contoso.com",
+            "72f988bf",
+            "prod-ergw",
+            "572413",
+            "prodHA",
+            "1238700701509",
+            "par7",
+            "opsuser",
+            "10.3.1.10",
+        ] {
+            assert!(!out.contains(gone), "{gone} in {out}");
+        }
+        assert!(r.check(&out).is_ok());
+    }
 }
