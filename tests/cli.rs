@@ -263,3 +263,49 @@ fn diff_proves_a_fix() {
     assert_eq!(d["unchanged"].as_array().unwrap().len(), 2);
     assert_eq!(d["resolved"].as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn utf16_with_a_bom_and_utf8_with_a_bom_read_like_utf8() {
+    let dir = scratch("utf16");
+    let text = std::fs::read_to_string("samples/azure/ps-delegation-missing.txt").unwrap();
+    let mut le = vec![0xFF, 0xFE];
+    le.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let mut be = vec![0xFE, 0xFF];
+    be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+    let mut bom8 = vec![0xEF, 0xBB, 0xBF];
+    bom8.extend(text.as_bytes());
+    let plain = json(
+        &hsmdiag()
+            .args([
+                "--format",
+                "json",
+                "samples/azure/ps-delegation-missing.txt",
+            ])
+            .output()
+            .unwrap(),
+    );
+    for (name, bytes) in [("le.txt", le), ("be.txt", be), ("bom8.txt", bom8)] {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let got = json(
+            &hsmdiag()
+                .args(["--format", "json"])
+                .arg(&path)
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(got["summary"]["lines"], plain["summary"]["lines"], "{name}");
+        assert_eq!(
+            got["summary"]["unrecognized_lines"], plain["summary"]["unrecognized_lines"],
+            "{name}"
+        );
+        assert_eq!(
+            got["findings"][0]["subject"], plain["findings"][0]["subject"],
+            "{name}"
+        );
+        assert_eq!(
+            got["findings"][0]["evidence"][0]["text"], plain["findings"][0]["evidence"][0]["text"],
+            "{name}"
+        );
+    }
+}
