@@ -576,7 +576,8 @@ impl Analyzer {
         summary.unrecognized_lines += counts.unrecognized;
         summary.blank_lines += counts.blank;
         for ev in events {
-            if let Some(t) = ev.time.filter(|_| !self.outside(ev)) {
+            let outside = self.outside(ev);
+            if let Some(t) = ev.time.filter(|_| !outside) {
                 summary.first_time = Some(summary.first_time.map_or(t, |f| f.min(t)));
                 summary.last_time = Some(summary.last_time.map_or(t, |l| l.max(t)));
             }
@@ -587,7 +588,7 @@ impl Analyzer {
                 continue;
             }
             summary.events += 1;
-            if self.outside(ev) {
+            if outside {
                 summary.outside_window += 1;
                 continue;
             }

@@ -102,6 +102,8 @@ pub struct Leak {
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
     map: Vec<Mapping>,
+    /// Every original in one pattern, built on first use.
+    pattern: std::sync::OnceLock<Option<Regex>>,
 }
 
 static IPV4: LazyLock<Regex> = LazyLock::new(|| {
@@ -329,19 +331,16 @@ impl Redactor {
                 for m in UPN.find_iter(line) {
                     add(Kind::User, m.as_str());
                 }
-                for c in USER.captures_iter(line) {
-                    if let Some(u) = c.iter().skip(1).flatten().next() {
-                        add(Kind::User, u.as_str());
-                    }
-                }
-                for c in SERIAL.captures_iter(line) {
-                    if let Some(u) = c.iter().skip(1).flatten().next() {
-                        add(Kind::Serial, u.as_str());
-                    }
-                }
-                for c in LABEL.captures_iter(line) {
-                    if let Some(u) = c.iter().skip(1).flatten().next() {
-                        add(Kind::Label, u.as_str());
+                // Each alternative of these captures its value in its own group.
+                for (re, kind) in [
+                    (&*USER, Kind::User),
+                    (&*SERIAL, Kind::Serial),
+                    (&*LABEL, Kind::Label),
+                ] {
+                    for c in re.captures_iter(line) {
+                        if let Some(v) = c.iter().skip(1).flatten().next() {
+                            add(kind, v.as_str());
+                        }
                     }
                 }
                 for c in PROMPT_HOST.captures_iter(line) {
@@ -385,12 +384,16 @@ impl Redactor {
                 });
             }
         }
-        Redactor { map }
+        Redactor {
+            map,
+            pattern: std::sync::OnceLock::new(),
+        }
     }
 
     /// Adds the inputs' names: each becomes `input-N` with its extension kept
     /// (`input-2.log`).
     pub fn with_inputs<'a>(mut self, names: impl IntoIterator<Item = &'a str>) -> Self {
+        self.pattern = std::sync::OnceLock::new();
         let mut names: Vec<&str> = names.into_iter().collect();
         names.sort_unstable();
         names.dedup();
@@ -450,17 +453,21 @@ impl Redactor {
     /// One pattern for every original value, longest first (so a value inside
     /// a longer one is not cut apart), each with word boundaries where it
     /// starts or ends with a word character.
-    fn combined(&self) -> Option<Regex> {
-        if self.map.is_empty() {
-            return None;
-        }
-        let mut order: Vec<&str> = self.map.iter().map(|m| m.original.as_str()).collect();
-        order.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-        let alts: Vec<String> = order.iter().map(|v| word_pattern(v)).collect();
-        regex::RegexBuilder::new(&alts.join("|"))
-            .size_limit(64 << 20)
-            .build()
-            .ok()
+    fn combined(&self) -> Option<&Regex> {
+        self.pattern
+            .get_or_init(|| {
+                if self.map.is_empty() {
+                    return None;
+                }
+                let mut order: Vec<&str> = self.map.iter().map(|m| m.original.as_str()).collect();
+                order.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+                let alts: Vec<String> = order.iter().map(|v| word_pattern(v)).collect();
+                regex::RegexBuilder::new(&alts.join("|"))
+                    .size_limit(64 << 20)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
     }
 
     /// Checks redacted output: no original value as a word, no secret pattern
@@ -471,6 +478,13 @@ impl Redactor {
     pub fn check(&self, output: &str) -> Result<(), Leak> {
         let mut left: Vec<String> = match self.combined() {
             Some(re) => re.find_iter(output).map(|m| mask(m.as_str())).collect(),
+            // Values that cannot be searched for cannot be vouched for.
+            None if !self.map.is_empty() => {
+                return Err(Leak {
+                    count: self.map.len(),
+                    first: "(too many values to search for)".into(),
+                });
+            }
             None => Vec::new(),
         };
         for c in SECRET.captures_iter(output) {

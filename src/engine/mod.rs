@@ -923,13 +923,15 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
     }
 }
 
-fn humanize(secs: u64) -> String {
-    match secs {
-        s if s % 86_400 == 0 => format!("{} days", s / 86_400),
-        s if s % 3600 == 0 => format!("{} hours", s / 3600),
-        s if s % 60 == 0 => format!("{} minutes", s / 60),
-        s => format!("{s} seconds"),
-    }
+/// `30 days`, `1 hour`, `10 minutes`, `45 seconds`.
+pub(crate) fn humanize(secs: u64) -> String {
+    let (n, unit) = match secs {
+        s if s % 86_400 == 0 => (s / 86_400, "day"),
+        s if s % 3600 == 0 => (s / 3600, "hour"),
+        s if s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Merges findings of the same rule and subject from several inputs.

@@ -547,6 +547,20 @@ impl Loader<'_> {
         }
     }
 
+    /// A `within` window, if given.
+    fn within(&self, w: Option<&Spanned<String>>) -> Result<Option<Duration>, KbError> {
+        w.map(|w| {
+            parse_duration(w.get_ref()).ok_or_else(|| {
+                self.err(
+                    Some(w.span()),
+                    format!("`{}` is not a duration", w.get_ref()),
+                    Some("write e.g. 30s, 10m, 24h or 2d".into()),
+                )
+            })
+        })
+        .transpose()
+    }
+
     fn regex(&self, s: &Spanned<String>) -> Result<Regex, KbError> {
         Regex::new(s.get_ref())
             .map_err(|e| self.err(Some(s.span()), format!("invalid regex: {e}"), None))
@@ -750,16 +764,7 @@ impl Loader<'_> {
                 None,
             ));
         }
-        let within = match &m.within {
-            None => None,
-            Some(w) => Some(parse_duration(w.get_ref()).ok_or_else(|| {
-                self.err(
-                    Some(w.span()),
-                    format!("`{}` is not a duration", w.get_ref()),
-                    Some("write e.g. 30s, 10m, 24h or 2d".into()),
-                )
-            })?),
-        };
+        let within = self.within(m.within.as_ref())?;
         let subject = match &m.subject {
             Some(s) => self.template(s)?,
             None => rule_subject.clone(),
@@ -914,16 +919,7 @@ impl Loader<'_> {
                     ));
                 }
             };
-            let within = match &r.within {
-                None => None,
-                Some(w) => Some(parse_duration(w.get_ref()).ok_or_else(|| {
-                    self.err(
-                        Some(w.span()),
-                        format!("`{}` is not a duration", w.get_ref()),
-                        Some("write e.g. 30s, 10m, 24h or 2d".into()),
-                    )
-                })?),
-            };
+            let within = self.within(r.within.as_ref())?;
             let same = r
                 .same
                 .into_iter()

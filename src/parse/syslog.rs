@@ -294,18 +294,20 @@ fn rfc5424(i: &str) -> IResult<&str, Header<'_>> {
     Ok((i, header))
 }
 
-/// Whether the text starts with a log level word (`ERROR`, `INFO` ...): an
-/// application log line, whose next word is not a host name.
-fn starts_with_level(i: &str) -> bool {
-    const LEVELS: &[&str] = &[
-        "TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "FATAL", "CRITICAL",
+/// Whether the text after a time starts with a word that is never a host name:
+/// an application log's level (`ERROR`, `INFO` ...) or tcpdump's protocol
+/// (`IP`, `IP6`).
+fn starts_with_non_host(i: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "FATAL", "CRITICAL", "IP",
+        "IP6",
     ];
     let word = i
         .split(|c: char| c.is_whitespace() || c == ':' || c == ']')
         .next()
         .unwrap_or("")
         .trim_start_matches('[');
-    LEVELS.contains(&word)
+    WORDS.contains(&word)
 }
 
 /// Parses the header of one message. Text with no header gives a header with
@@ -340,13 +342,9 @@ pub fn parse_header(line: &str) -> Header<'_> {
     if let Some((rest, stamp)) = stamped {
         h.stamp = Some(stamp);
         i = skip_ws(rest);
-        // HOST, unless the tag or an application log's level follows the time directly.
-        if program_tag(i).is_err()
-            && !i.starts_with('[')
-            && !starts_with_level(i)
-            && !i.starts_with("IP ")
-            && !i.starts_with("IP6 ")
-        {
+        // HOST, unless the tag, an application log's level or tcpdump's protocol
+        // follows the time directly.
+        if program_tag(i).is_err() && !i.starts_with('[') && !starts_with_non_host(i) {
             if let Ok((rest, host)) = hostname(i) {
                 h.host = Some(host);
                 i = skip_ws(rest);

@@ -162,11 +162,14 @@ pub fn rule_markdown(r: &Rule, level: usize) -> String {
             let mut when = match (rel.relation, rel.within) {
                 (crate::Relation::Cause, Some(w)) => format!(
                     "before the finding, up to {} earlier",
-                    humanize(w.as_secs())
+                    crate::engine::humanize(w.as_secs())
                 ),
                 (crate::Relation::Cause, None) => "before the finding".to_owned(),
                 (crate::Relation::Effect, Some(w)) => {
-                    format!("after the finding, up to {} later", humanize(w.as_secs()))
+                    format!(
+                        "after the finding, up to {} later",
+                        crate::engine::humanize(w.as_secs())
+                    )
                 }
                 (crate::Relation::Effect, None) => "after the finding".to_owned(),
             };
@@ -209,15 +212,4 @@ pub fn rules_markdown(rules: &[Rule]) -> String {
         s.push_str(&rule_markdown(r, 2));
     }
     s
-}
-
-/// `30 days`, `2 hours`, `10 minutes`, `45 seconds`.
-fn humanize(secs: u64) -> String {
-    let (n, unit) = match secs {
-        s if s % 86_400 == 0 => (s / 86_400, "day"),
-        s if s % 3600 == 0 => (s / 3600, "hour"),
-        s if s % 60 == 0 => (s / 60, "minute"),
-        s => (s, "second"),
-    };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
