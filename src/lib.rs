@@ -100,4 +100,4 @@ pub use report::{
     rule_detection, rule_markdown, rules_markdown, sarif, write_json, write_jsonl, write_markdown,
     write_sarif, write_text,
 };
-pub use source::{Input, InputError, InputKind, Lines, expand};
+pub use source::{Compression, Input, InputError, InputKind, Lines, expand};

@@ -1,4 +1,5 @@
-//! Inputs: paths, directories, stdin and gzip-compressed files, read as a
+//! Inputs: paths, directories, stdin and compressed files (gzip, zstd, xz,
+//! bzip2), read as a
 //! stream of lines with their byte offsets.
 
 use std::fs::File;
@@ -56,8 +57,8 @@ impl Input {
         Some(chrono::DateTime::<chrono::Utc>::from(t).year())
     }
 
-    /// Opens the input for reading, decompressing gzip (by its magic bytes,
-    /// whatever the name).
+    /// Opens the input for reading, decompressing gzip, zstd, xz or bzip2 (by
+    /// the content's magic bytes, whatever the name).
     ///
     /// # Errors
     /// [`InputError::Open`] when the file cannot be opened.
@@ -72,16 +73,63 @@ impl Input {
         let magic = buf
             .fill_buf()
             .map_err(|e| InputError::open(&self.name, e))?;
-        let stream: Box<dyn BufRead + Send> = if magic.starts_with(&[0x1f, 0x8b]) {
-            Box::new(BufReader::with_capacity(
-                64 * 1024,
-                MultiGzDecoder::new(buf),
-            ))
-        } else {
-            Box::new(buf)
-        };
+        let stream = decompress(Compression::sniff(magic), buf)
+            .map_err(|e| InputError::open(&self.name, e))?;
         decode_text(stream).map_err(|e| InputError::open(&self.name, e))
     }
+}
+
+/// A compression format, recognised by its magic bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Compression {
+    /// Plain bytes.
+    None,
+    /// gzip (`1f 8b`), concatenated members included.
+    Gzip,
+    /// Zstandard (`28 b5 2f fd`).
+    Zstd,
+    /// xz (`fd 37 7a 58 5a 00`), concatenated streams included.
+    Xz,
+    /// bzip2 (`BZh` and a block size digit), concatenated streams included.
+    Bzip2,
+}
+
+impl Compression {
+    /// The format the first bytes of a stream announce.
+    pub fn sniff(head: &[u8]) -> Self {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+            Compression::Xz
+        } else if head.len() >= 4 && head.starts_with(b"BZh") && (b'1'..=b'9').contains(&head[3]) {
+            Compression::Bzip2
+        } else {
+            Compression::None
+        }
+    }
+}
+
+/// Wraps a stream in the decoder its format needs.
+fn decompress(
+    format: Compression,
+    raw: BufReader<Box<dyn Read + Send>>,
+) -> io::Result<Box<dyn BufRead + Send>> {
+    let wrap = |r: Box<dyn Read + Send>| -> Box<dyn BufRead + Send> {
+        Box::new(BufReader::with_capacity(64 * 1024, r))
+    };
+    Ok(match format {
+        Compression::None => Box::new(raw),
+        Compression::Gzip => wrap(Box::new(MultiGzDecoder::new(raw))),
+        Compression::Zstd => wrap(Box::new(
+            ruzstd::decoding::StreamingDecoder::new(raw)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?,
+        )),
+        Compression::Xz => wrap(Box::new(liblzma::read::XzDecoder::new_multi_decoder(raw))),
+        Compression::Bzip2 => wrap(Box::new(bzip2::read::MultiBzDecoder::new(raw))),
+    })
 }
 
 /// Text in UTF-16 with a byte-order mark (what PowerShell's `>` and `Out-File`

@@ -309,3 +309,28 @@ fn utf16_with_a_bom_and_utf8_with_a_bom_read_like_utf8() {
         );
     }
 }
+
+#[test]
+fn zstd_xz_and_bzip2_are_recognised_by_content_not_name() {
+    let plain = hsmdiag()
+        .args(["--format=json", "samples/ntls/unknown-ca-appliance.log"])
+        .output()
+        .unwrap();
+    let want = json(&plain);
+    for format in ["gzip", "zstd", "xz", "bzip2"] {
+        // Named `.txt`: only the magic bytes say what they are.
+        let path = format!("tests/fixtures/compressed/{format}.txt");
+        let out = hsmdiag().arg("--format=json").arg(&path).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let got = json(&out);
+        let named = got["findings"]
+            .to_string()
+            .replace(&path, "samples/ntls/unknown-ca-appliance.log");
+        assert_eq!(named, want["findings"].to_string(), "{format}");
+        assert_eq!(got["summary"]["lines"], 36, "{format}");
+        assert_eq!(
+            got["summary"]["recognized_lines"], want["summary"]["recognized_lines"],
+            "{format}"
+        );
+    }
+}

@@ -409,14 +409,15 @@ impl Grammar {
         for m in parsed.message {
             messages.push(self.compile(file, text, m)?);
         }
-        let set = RegexSet::new(messages.iter().map(|m| m.regex.as_str())).map_err(|e| {
-            GrammarError::Syntax {
+        let set = regex::RegexSetBuilder::new(messages.iter().map(|m| m.regex.as_str()))
+            .dfa_size_limit(64 << 20)
+            .build()
+            .map_err(|e| GrammarError::Syntax {
                 file: file.to_owned(),
                 message: format!("the patterns together are too large: {e}"),
                 src: NamedSource::new(file, Arc::from(text)),
                 span: None,
-            }
-        })?;
+            })?;
         let idx = self.catalogues.len();
         for p in &parsed.programs {
             self.by_program.insert(p.to_ascii_lowercase(), idx);
@@ -467,8 +468,10 @@ impl Grammar {
                 )),
             )
         })?;
-        let regex =
-            Regex::new(&expanded).map_err(|e| err(format!("invalid pattern: {e}"), None))?;
+        let regex = regex::RegexBuilder::new(&expanded)
+            .dfa_size_limit(16 << 20)
+            .build()
+            .map_err(|e| err(format!("invalid pattern: {e}"), None))?;
         for (name, ty) in &m.fields {
             if regex.capture_names().flatten().all(|n| n != name) {
                 return Err(err(
