@@ -61,7 +61,7 @@ fn benches(c: &mut Criterion) {
             let mut count = 0usize;
             for (i, line) in log.lines().enumerate() {
                 events.clear();
-                parser.parse_line(line, i as u32 + 1, offset, &mut events);
+                parser.push_line(line, i as u32 + 1, offset, &mut events);
                 offset += line.len() as u64 + 1;
                 count += events.len();
             }

@@ -13,7 +13,7 @@ use crate::event::{Event, SourceId};
 use crate::finding::Finding;
 use crate::kb::{KbError, KnowledgeBase, Rule};
 use crate::parse::grammar::{Grammar, GrammarError};
-use crate::parse::{LineCounts, LineParser, ParseCtx};
+use crate::parse::{LineCounts, LineParser, ParseCtx, Pretyped};
 use crate::source::{Input, InputError, Lines};
 
 /// Line and event counts for one input. `lines` is always
@@ -150,7 +150,12 @@ pub struct AnalyzerBuilder {
     since: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
     progress: Option<Progress>,
+    batch_lines: usize,
 }
+
+/// Lines per batch typed ahead on the thread pool (see
+/// [`AnalyzerBuilder::batch_lines`]).
+pub const DEFAULT_BATCH_LINES: usize = 2048;
 
 /// A callback told how many more bytes of input were read (about every MiB).
 #[derive(Clone)]
@@ -194,7 +199,18 @@ impl AnalyzerBuilder {
             since: None,
             until: None,
             progress: None,
+            batch_lines: DEFAULT_BATCH_LINES,
         }
+    }
+
+    /// How many lines of an input are read and typed ahead as one batch, on
+    /// the thread pool, while the batch before goes through the stateful part
+    /// (framing, sessions, rules) in order. Results never depend on it: any
+    /// batch size, and 0 (each line typed when it is read, one thread per
+    /// input), give the same report. Default [`DEFAULT_BATCH_LINES`].
+    pub fn batch_lines(&mut self, lines: usize) -> &mut Self {
+        self.batch_lines = lines;
+        self
     }
 
     /// Calls `f` with the number of bytes read since the last call, about every
@@ -263,6 +279,9 @@ impl AnalyzerBuilder {
         for (n, t) in &self.rules {
             kb.add(n, t, &grammar)?;
         }
+        let mut needed = engine::kinds_read(&kb);
+        needed.extend(Anchor::KINDS.iter().map(|k| (*k).to_owned()));
+        grammar.needed_fields(needed);
         Ok(Analyzer {
             grammar,
             kb,
@@ -272,6 +291,7 @@ impl AnalyzerBuilder {
             since: self.since,
             until: self.until,
             progress: self.progress.clone(),
+            batch_lines: self.batch_lines,
         })
     }
 }
@@ -287,6 +307,7 @@ pub struct Analyzer {
     since: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
     progress: Option<Progress>,
+    batch_lines: usize,
 }
 
 /// What one input gave.
@@ -309,6 +330,77 @@ enum Keep<'a> {
     Related(&'a HashSet<String>),
     /// Every recognised event (the timeline).
     All,
+}
+
+/// Lines read from an input and typed ahead.
+#[derive(Default)]
+struct Batch {
+    /// The lines' text, one after the other.
+    text: String,
+    /// Each line: its end in `text`, number and byte offset in the input.
+    lines: Vec<(usize, u32, u64)>,
+    typed: Vec<Pretyped>,
+}
+
+/// The most bytes of text one batch holds (it ends at the line that crosses it).
+const BATCH_BYTES: usize = 1 << 20;
+
+impl Batch {
+    /// Reads up to `max` lines (or about [`BATCH_BYTES`]) and types them on the
+    /// thread pool. Returns `Some` when the input ended: `Ok` at its end, `Err`
+    /// when reading failed (the lines before are in the batch).
+    fn fill<R: std::io::BufRead>(
+        &mut self,
+        lines: &mut Lines<R>,
+        max: usize,
+        grammar: &Grammar,
+        lean: bool,
+    ) -> Option<std::io::Result<()>> {
+        self.text.clear();
+        self.lines.clear();
+        let mut end = None;
+        while self.lines.len() < max && self.text.len() < BATCH_BYTES {
+            match lines.next_line() {
+                Ok(Some((no, offset, text))) => {
+                    self.text.push_str(&text);
+                    self.lines.push((self.text.len(), no, offset));
+                }
+                Ok(None) => {
+                    end = Some(Ok(()));
+                    break;
+                }
+                Err(e) => {
+                    end = Some(Err(e));
+                    break;
+                }
+            }
+        }
+        let text = &self.text;
+        let spans = &self.lines;
+        self.typed = (0..spans.len())
+            .into_par_iter()
+            .with_min_len(64)
+            .map(|i| {
+                let start = if i == 0 { 0 } else { spans[i - 1].0 };
+                let line = &text[start..spans[i].0];
+                if lean {
+                    Pretyped::lean(grammar, line)
+                } else {
+                    Pretyped::of(grammar, line)
+                }
+            })
+            .collect();
+        end
+    }
+
+    /// Hands each line, in order, with its typing.
+    fn consume(&mut self, mut f: impl FnMut((&str, u32, u64, Option<Pretyped>))) {
+        let mut start = 0;
+        for (&(end, no, offset), pre) in self.lines.iter().zip(self.typed.drain(..)) {
+            f((&self.text[start..end], no, offset, Some(pre)));
+            start = end;
+        }
+    }
 }
 
 /// The most events one input keeps for the cross-input phase; beyond it the
@@ -517,44 +609,77 @@ impl Analyzer {
             Err(e) => return (part, Some(e)),
         };
         let cov = self.unrecognized.then_some(input.name.as_str());
-        let mut parser = LineParser::new(&self.grammar, self.ctx(id, input.modified_year()));
+        // The timeline shows every event's fields; a report reads only some.
+        let lean = matches!(keep, Keep::Related(_));
+        let mut parser =
+            LineParser::new(&self.grammar, self.ctx(id, input.modified_year())).lean(lean);
         let mut engine = Engine::new(&self.kb).with_source_name(input.name.clone());
         let mut lines = Lines::new(reader);
         let mut events = Vec::with_capacity(8);
-        let mut error = None;
-        let mut done = false;
         let mut reported = 0u64;
-        while !done {
+        let mut step = |parser: &mut LineParser<'_>,
+                        part: &mut Part,
+                        line: Option<(&str, u32, u64, Option<Pretyped>)>| {
             events.clear();
-            let counts = match lines.next_line() {
-                Ok(Some((no, offset, text))) => {
+            let counts = match line {
+                Some((text, no, offset, pre)) => {
                     if let Some(p) = &self.progress {
                         if offset - reported >= 1 << 20 {
                             (p.0)(offset - reported);
                             reported = offset;
                         }
                     }
-                    parser.push_line(&text, no, offset, &mut events)
+                    parser.push_typed_line(text, no, offset, pre, &mut events)
                 }
-                Ok(None) => {
-                    done = true;
-                    parser.finish(&mut events)
-                }
-                Err(e) => {
-                    error = Some(InputError::Read {
-                        path: input.name.clone(),
-                        line: lines.line(),
-                        reason: e.to_string(),
-                    });
-                    done = true;
-                    parser.finish(&mut events)
-                }
+                None => parser.finish(&mut events),
             };
-            self.feed(&mut part, &mut engine, counts, &events, keep);
+            self.feed(part, &mut engine, counts, &events, keep);
             if let Some(name) = cov {
                 note_unrecognized(&mut part.coverage, name, &events);
             }
+        };
+        let read_error = |e: std::io::Error, line: u32| InputError::Read {
+            path: input.name.clone(),
+            line,
+            reason: e.to_string(),
+        };
+        let mut error = None;
+        if self.batch_lines == 0 {
+            loop {
+                match lines.next_line() {
+                    Ok(Some((no, offset, text))) => {
+                        step(&mut parser, &mut part, Some((&text, no, offset, None)));
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        error = Some(read_error(e, lines.line()));
+                        break;
+                    }
+                }
+            }
+        } else {
+            // Batch k+1 is read and typed (in parallel) while batch k goes
+            // through the parser and the engine in order.
+            let mut next = Batch::default();
+            let mut current = Batch::default();
+            let mut at_end = next.fill(&mut lines, self.batch_lines, &self.grammar, lean);
+            loop {
+                std::mem::swap(&mut next, &mut current);
+                if at_end.is_some() {
+                    current.consume(|line| step(&mut parser, &mut part, Some(line)));
+                    break;
+                }
+                let (_, end) = rayon::join(
+                    || current.consume(|line| step(&mut parser, &mut part, Some(line))),
+                    || next.fill(&mut lines, self.batch_lines, &self.grammar, lean),
+                );
+                at_end = end;
+            }
+            if let Some(Err(e)) = at_end {
+                error = Some(read_error(e, lines.line()));
+            }
         }
+        step(&mut parser, &mut part, None);
         let name = input.name.clone();
         part.findings = engine.finish(&move |_: SourceId| name.clone());
         (part, error)

@@ -30,6 +30,9 @@ pub struct Anchor {
 }
 
 impl Anchor {
+    /// The event kinds anchors are taken from.
+    pub(crate) const KINDS: [&'static str; 2] = ["ntls.incoming_connection", "net.packet"];
+
     /// The anchor an event gives, if it is one: NTLS's incoming connection on the
     /// appliance, or a SYN in a client's packet capture.
     pub fn of(ev: &Event) -> Option<Anchor> {

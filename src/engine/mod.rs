@@ -452,6 +452,23 @@ impl<'kb> Engine<'kb> {
 }
 
 /// Every condition of a matcher, the ones that reset or abandon it included.
+/// Every event kind a rule's matchers or `[[related]]` entries name: the kinds
+/// whose fields the engine may read.
+pub(crate) fn kinds_read(kb: &KnowledgeBase) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    for rule in kb.rules() {
+        for spec in &rule.matches {
+            for cond in conditions(&spec.matcher) {
+                out.extend(cond.kinds.iter().cloned());
+            }
+        }
+        for r in &rule.related {
+            out.extend(r.cond.kinds.iter().cloned());
+        }
+    }
+    out
+}
+
 fn conditions(m: &Matcher) -> Vec<&Cond> {
     match m {
         Matcher::Single { cond } | Matcher::Count { cond, .. } => vec![cond],

@@ -308,8 +308,21 @@ impl Catalogue {
     /// Types a message: the first matching pattern's kind and fields. `base` is
     /// the message's byte offset inside the event text, added to field ranges.
     pub fn type_message(&self, msg: &str, base: usize) -> Option<(EventKind, Vec<Field>)> {
+        self.type_with(msg, base, None)
+    }
+
+    /// Types a message; a kind that `needed` does not hold gets no fields.
+    fn type_with(
+        &self,
+        msg: &str,
+        base: usize,
+        needed: Option<&std::collections::HashSet<String>>,
+    ) -> Option<(EventKind, Vec<Field>)> {
         let idx = self.set.matches(msg).into_iter().next()?;
         let pat = &self.messages[idx];
+        if needed.is_some_and(|n| !n.contains(pat.event.as_str())) {
+            return Some((pat.event.clone(), Vec::new()));
+        }
         let caps = pat.regex.captures(msg)?;
         let mut fields = Vec::with_capacity(pat.groups.len());
         for (gi, name, ty) in &pat.groups {
@@ -332,6 +345,10 @@ pub struct Grammar {
     by_program: HashMap<String, usize>,
     raw: Vec<usize>,
     macros: BTreeMap<String, MacroDef>,
+    /// The event kinds whose fields some reader needs, when known: a message of
+    /// a syslog program's catalogue typed as any other kind is typed without
+    /// its captures ([`Grammar::type_message_lean`]).
+    needed: Option<std::collections::HashSet<String>>,
 }
 
 /// The built-in grammar files, embedded at build time: (file name, text).
@@ -468,6 +485,7 @@ impl Grammar {
                 )),
             )
         })?;
+        let expanded = ascii_classes(&expanded);
         let regex = regex::RegexBuilder::new(&expanded)
             .dfa_size_limit(16 << 20)
             .build()
@@ -552,9 +570,38 @@ impl Grammar {
         if let Some(cat) = program.and_then(|p| self.for_program(p)) {
             return cat.type_message(msg, base);
         }
+        self.type_raw(msg, base)
+    }
+
+    fn type_raw(&self, msg: &str, base: usize) -> Option<(EventKind, Vec<Field>)> {
         self.raw
             .iter()
             .find_map(|&i| self.catalogues[i].type_message(msg, base))
+    }
+
+    /// Like [`type_message`](Self::type_message), but a message of a syslog
+    /// program's catalogue whose kind is not among those set by
+    /// [`needed_fields`](Self::needed_fields) is typed without its fields:
+    /// capturing them is most of the cost of typing, and most appliance
+    /// traffic (connections opened and closed, logins) is read by no rule.
+    /// Messages without a program's catalogue always get their fields (the
+    /// parser reads some of them itself).
+    pub fn type_message_lean(
+        &self,
+        program: Option<&str>,
+        msg: &str,
+        base: usize,
+    ) -> Option<(EventKind, Vec<Field>)> {
+        if let Some(cat) = program.and_then(|p| self.for_program(p)) {
+            return cat.type_with(msg, base, self.needed.as_ref());
+        }
+        self.type_raw(msg, base)
+    }
+
+    /// Sets the event kinds whose fields are read (by rules, correlation),
+    /// for [`type_message_lean`](Self::type_message_lean).
+    pub fn needed_fields(&mut self, kinds: impl IntoIterator<Item = String>) {
+        self.needed = Some(kinds.into_iter().collect());
     }
 
     /// Every event kind any catalogue produces, with the fields it can carry.
@@ -582,6 +629,35 @@ impl Grammar {
         }
         out
     }
+}
+
+/// Makes the shorthand classes `\d`, `\s`, `\w` (and their negations) ASCII.
+/// Log lines are ASCII where these are used (numbers, separators, names), and
+/// Unicode's versions make automata many times larger: `\w` alone is hundreds
+/// of byte ranges, and every capture search pays for them.
+fn ascii_classes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 32);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('d') => out.push_str("[0-9]"),
+            Some('D') => out.push_str("[^0-9]"),
+            Some('s') => out.push_str("[\\t-\\r ]"),
+            Some('S') => out.push_str("[^\\t-\\r ]"),
+            Some('w') => out.push_str("[0-9A-Za-z_]"),
+            Some('W') => out.push_str("[^0-9A-Za-z_]"),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 fn syntax_error(file: &str, text: &str, e: &toml::de::Error) -> GrammarError {

@@ -152,6 +152,8 @@ pub struct LineParser<'g> {
     /// The Luna shell session the lines belong to: the last `lunash:>` or
     /// `lunacm:>` prompt.
     session: Option<Session>,
+    /// Types with [`Grammar::type_message_lean`].
+    lean: bool,
 }
 
 /// The last Luna shell prompt: which shell, which appliance, which command.
@@ -211,6 +213,55 @@ fn is_headline(ev: &Event) -> bool {
     m.starts_with('(')
 }
 
+/// The costly, stateless part of parsing one line, done ahead: each of its
+/// messages typed by the grammar. It depends on the line alone, so lines can
+/// be typed on other threads while [`LineParser`] goes through them in order
+/// ([`LineParser::push_typed_line`]) with exactly the events it would give
+/// without.
+#[derive(Debug, Default)]
+pub struct Pretyped(Vec<Option<(EventKind, Vec<Field>)>>);
+
+impl Pretyped {
+    /// Types the messages of `line` (without its line ending).
+    pub fn of(grammar: &Grammar, line: &str) -> Self {
+        Self::typed(grammar, line, false)
+    }
+
+    /// Types the messages of `line` as a lean parser does
+    /// ([`LineParser::lean`], [`Grammar::type_message_lean`]).
+    pub fn lean(grammar: &Grammar, line: &str) -> Self {
+        Self::typed(grammar, line, true)
+    }
+
+    fn typed(grammar: &Grammar, line: &str, lean: bool) -> Self {
+        if line.trim().is_empty() {
+            return Pretyped::default();
+        }
+        let first = syslog::parse_header(line);
+        let segments = syslog::segments(line, &first);
+        Pretyped(
+            segments
+                .into_iter()
+                .enumerate()
+                .map(|(k, range)| {
+                    let text = &line[range];
+                    let header = if k == 0 {
+                        first
+                    } else {
+                        syslog::parse_header(text)
+                    };
+                    let msg = &text[header.msg_start..];
+                    if lean {
+                        grammar.type_message_lean(header.program, msg, header.msg_start)
+                    } else {
+                        grammar.type_message(header.program, msg, header.msg_start)
+                    }
+                })
+                .collect(),
+        )
+    }
+}
+
 /// How far back (in lines) a repeat of the same error is recognised.
 const REPEAT_LINES: u32 = 400;
 
@@ -228,7 +279,15 @@ impl<'g> LineParser<'g> {
             ps7: None,
             cmdlet: None,
             session: None,
+            lean: false,
         }
+    }
+
+    /// Types messages with [`Grammar::type_message_lean`]: events of kinds
+    /// nobody reads come without fields. Feed it [`Pretyped::lean`] lines.
+    pub fn lean(mut self, on: bool) -> Self {
+        self.lean = on;
+        self
     }
 
     /// Reads one line (without its line ending) that starts at byte `offset` of
@@ -242,8 +301,22 @@ impl<'g> LineParser<'g> {
         offset: u64,
         out: &mut Vec<Event>,
     ) -> LineCounts {
+        self.push_typed_line(line, line_no, offset, None, out)
+    }
+
+    /// [`push_line`](Self::push_line) with the line's typing done ahead
+    /// ([`Pretyped::of`] on the same line, typically on another thread). The
+    /// events are exactly those `push_line` gives.
+    pub fn push_typed_line(
+        &mut self,
+        line: &str,
+        line_no: u32,
+        offset: u64,
+        pre: Option<Pretyped>,
+        out: &mut Vec<Event>,
+    ) -> LineCounts {
         let from = out.len();
-        let counts = self.frame_line(line, line_no, offset, out);
+        let counts = self.frame_line(line, line_no, offset, pre, out);
         self.post(out, from, line_no);
         counts
     }
@@ -264,6 +337,7 @@ impl<'g> LineParser<'g> {
         line: &str,
         line_no: u32,
         offset: u64,
+        pre: Option<Pretyped>,
         out: &mut Vec<Event>,
     ) -> LineCounts {
         let mut counts = LineCounts::default();
@@ -307,7 +381,9 @@ impl<'g> LineParser<'g> {
             None => {}
         }
         let from = out.len();
-        counts.add(LineCounts::one(self.parse_line(line, line_no, offset, out)));
+        counts.add(LineCounts::one(
+            self.parse_line(line, line_no, offset, pre, out),
+        ));
         // Terraform and the Go SDK append the inner errors to the line as JSON:
         // `Code="DeploymentFailed" Message="..." Details=[{"code":...}]`.
         // Only a line typed as an error can carry them.
@@ -552,16 +628,18 @@ impl<'g> LineParser<'g> {
 
     /// Parses one line (without its line ending) that starts at byte `offset`
     /// of the input, appending its events to `out`.
-    pub fn parse_line(
+    fn parse_line(
         &mut self,
         line: &str,
         line_no: u32,
         offset: u64,
+        pre: Option<Pretyped>,
         out: &mut Vec<Event>,
     ) -> LineOutcome {
         if line.trim().is_empty() {
             return LineOutcome::Blank;
         }
+        let mut pre = pre.map(|p| p.0.into_iter());
         let first = syslog::parse_header(line);
         let mut outcome = LineOutcome::Recognized;
         let mut inherited: (Option<DateTime<Utc>>, Option<String>) = (None, None);
@@ -579,9 +657,16 @@ impl<'g> LineParser<'g> {
                 host = host.or_else(|| inherited.1.clone());
             }
             let msg = &text[header.msg_start..];
-            let typed = self
-                .grammar
-                .type_message(header.program, msg, header.msg_start);
+            let typed = match pre.as_mut().and_then(Iterator::next) {
+                Some(typed) => typed,
+                None if self.lean => {
+                    self.grammar
+                        .type_message_lean(header.program, msg, header.msg_start)
+                }
+                None => self
+                    .grammar
+                    .type_message(header.program, msg, header.msg_start),
+            };
             let (kind, fields) = typed.unwrap_or_else(|| {
                 outcome = LineOutcome::Unrecognized;
                 (EventKind::new(EventKind::UNRECOGNIZED), Vec::new())
