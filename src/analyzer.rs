@@ -12,7 +12,7 @@ use crate::engine::{self, Engine};
 use crate::event::{Event, SourceId};
 use crate::finding::Finding;
 use crate::kb::{KbError, KnowledgeBase, Rule};
-use crate::parse::grammar::{Grammar, GrammarError};
+use crate::parse::grammar::{Grammar, GrammarError, Typing};
 use crate::parse::{LineCounts, LineParser, ParseCtx, Pretyped};
 use crate::source::{Input, InputError, Lines};
 
@@ -279,9 +279,7 @@ impl AnalyzerBuilder {
         for (n, t) in &self.rules {
             kb.add(n, t, &grammar)?;
         }
-        let mut needed = engine::kinds_read(&kb);
-        needed.extend(Anchor::KINDS.iter().map(|k| (*k).to_owned()));
-        grammar.needed_fields(needed);
+        grammar.needed_fields(engine::kinds_read(&kb));
         Ok(Analyzer {
             grammar,
             kb,
@@ -334,18 +332,18 @@ enum Keep<'a> {
 
 /// Lines read from an input and typed ahead.
 #[derive(Default)]
-struct Batch {
+struct Batch<'g> {
     /// The lines' text, one after the other.
     text: String,
     /// Each line: its end in `text`, number and byte offset in the input.
     lines: Vec<(usize, u32, u64)>,
-    typed: Vec<Pretyped>,
+    typed: Vec<Pretyped<'g>>,
 }
 
 /// The most bytes of text one batch holds (it ends at the line that crosses it).
 const BATCH_BYTES: usize = 1 << 20;
 
-impl Batch {
+impl<'g> Batch<'g> {
     /// Reads up to `max` lines (or about [`BATCH_BYTES`]) and types them on the
     /// thread pool. Returns `Some` when the input ended: `Ok` at its end, `Err`
     /// when reading failed (the lines before are in the batch).
@@ -353,8 +351,8 @@ impl Batch {
         &mut self,
         lines: &mut Lines<R>,
         max: usize,
-        grammar: &Grammar,
-        lean: bool,
+        grammar: &'g Grammar,
+        typing: Typing,
     ) -> Option<std::io::Result<()>> {
         self.text.clear();
         self.lines.clear();
@@ -382,19 +380,14 @@ impl Batch {
             .with_min_len(64)
             .map(|i| {
                 let start = if i == 0 { 0 } else { spans[i - 1].0 };
-                let line = &text[start..spans[i].0];
-                if lean {
-                    Pretyped::lean(grammar, line)
-                } else {
-                    Pretyped::of(grammar, line)
-                }
+                Pretyped::typed(grammar, &text[start..spans[i].0], typing)
             })
             .collect();
         end
     }
 
     /// Hands each line, in order, with its typing.
-    fn consume(&mut self, mut f: impl FnMut((&str, u32, u64, Option<Pretyped>))) {
+    fn consume(&mut self, mut f: impl FnMut((&str, u32, u64, Option<Pretyped<'g>>))) {
         let mut start = 0;
         for (&(end, no, offset), pre) in self.lines.iter().zip(self.typed.drain(..)) {
             f((&self.text[start..end], no, offset, Some(pre)));
@@ -585,8 +578,8 @@ impl Analyzer {
         (report, errors, events)
     }
 
-    fn run(
-        &self,
+    fn run<'s>(
+        &'s self,
         id: SourceId,
         input: &Input,
         reader: Result<Box<dyn std::io::BufRead + Send>, InputError>,
@@ -610,16 +603,18 @@ impl Analyzer {
         };
         let cov = self.unrecognized.then_some(input.name.as_str());
         // The timeline shows every event's fields; a report reads only some.
-        let lean = matches!(keep, Keep::Related(_));
+        let typing = match keep {
+            Keep::All => Typing::Full,
+            Keep::Related(_) if many => Typing::Lean,
+            Keep::Related(_) => Typing::LeanNoAnchors,
+        };
         let mut parser =
-            LineParser::new(&self.grammar, self.ctx(id, input.modified_year())).lean(lean);
+            LineParser::new(&self.grammar, self.ctx(id, input.modified_year())).typing(typing);
         let mut engine = Engine::new(&self.kb).with_source_name(input.name.clone());
         let mut lines = Lines::new(reader);
         let mut events = Vec::with_capacity(8);
         let mut reported = 0u64;
-        let mut step = |parser: &mut LineParser<'_>,
-                        part: &mut Part,
-                        line: Option<(&str, u32, u64, Option<Pretyped>)>| {
+        let mut step = |line: Option<(&str, u32, u64, Option<Pretyped<'s>>)>| {
             events.clear();
             let counts = match line {
                 Some((text, no, offset, pre)) => {
@@ -633,7 +628,7 @@ impl Analyzer {
                 }
                 None => parser.finish(&mut events),
             };
-            self.feed(part, &mut engine, counts, &events, keep);
+            self.feed(&mut part, &mut engine, counts, &events, keep);
             if let Some(name) = cov {
                 note_unrecognized(&mut part.coverage, name, &events);
             }
@@ -648,7 +643,7 @@ impl Analyzer {
             loop {
                 match lines.next_line() {
                     Ok(Some((no, offset, text))) => {
-                        step(&mut parser, &mut part, Some((&text, no, offset, None)));
+                        step(Some((&text, no, offset, None)));
                     }
                     Ok(None) => break,
                     Err(e) => {
@@ -662,16 +657,16 @@ impl Analyzer {
             // through the parser and the engine in order.
             let mut next = Batch::default();
             let mut current = Batch::default();
-            let mut at_end = next.fill(&mut lines, self.batch_lines, &self.grammar, lean);
+            let mut at_end = next.fill(&mut lines, self.batch_lines, &self.grammar, typing);
             loop {
                 std::mem::swap(&mut next, &mut current);
                 if at_end.is_some() {
-                    current.consume(|line| step(&mut parser, &mut part, Some(line)));
+                    current.consume(|line| step(Some(line)));
                     break;
                 }
                 let (_, end) = rayon::join(
-                    || current.consume(|line| step(&mut parser, &mut part, Some(line))),
-                    || next.fill(&mut lines, self.batch_lines, &self.grammar, lean),
+                    || current.consume(|line| step(Some(line))),
+                    || next.fill(&mut lines, self.batch_lines, &self.grammar, typing),
                 );
                 at_end = end;
             }
@@ -679,7 +674,7 @@ impl Analyzer {
                 error = Some(read_error(e, lines.line()));
             }
         }
-        step(&mut parser, &mut part, None);
+        step(None);
         let name = input.name.clone();
         part.findings = engine.finish(&move |_: SourceId| name.clone());
         (part, error)

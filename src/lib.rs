@@ -93,7 +93,9 @@ pub use kb::{
     Cond, Direction, Example, KbError, KnowledgeBase, MatchSpec, Matcher, Owner, Related, Relation,
     RemedyStep, Rule, RuleCode, Severity, Template, nearest, parse_duration,
 };
-pub use parse::grammar::{Catalogue, FieldType, Grammar, GrammarError, MessagePattern, SampleDef};
+pub use parse::grammar::{
+    Catalogue, FieldType, Grammar, GrammarError, MessagePattern, SampleDef, Typing,
+};
 pub use parse::syslog::{Header, Stamp, parse_header, segments};
 pub use parse::{LineCounts, LineOutcome, LineParser, ParseCtx, Pretyped};
 pub use report::{

@@ -201,6 +201,11 @@ pub struct MessagePattern {
     /// Its sample lines.
     pub samples: Vec<SampleDef>,
     span: SourceSpan,
+    /// Its kind's fields are read by no rule, and its catalogue is a syslog
+    /// program's: lean typing skips its captures.
+    unread: bool,
+    /// Its kind gives connection anchors (clock skew between inputs).
+    anchor: bool,
 }
 
 impl MessagePattern {
@@ -308,20 +313,22 @@ impl Catalogue {
     /// Types a message: the first matching pattern's kind and fields. `base` is
     /// the message's byte offset inside the event text, added to field ranges.
     pub fn type_message(&self, msg: &str, base: usize) -> Option<(EventKind, Vec<Field>)> {
-        self.type_with(msg, base, None)
+        self.type_ref(msg, base, Typing::Full)
+            .map(|(kind, fields)| (kind.clone(), fields))
     }
 
-    /// Types a message; a kind that `needed` does not hold gets no fields.
-    fn type_with(
-        &self,
-        msg: &str,
-        base: usize,
-        needed: Option<&std::collections::HashSet<String>>,
-    ) -> Option<(EventKind, Vec<Field>)> {
+    /// Types a message, the kind by reference; lean typing leaves out the
+    /// fields of kinds nobody reads.
+    fn type_ref(&self, msg: &str, base: usize, typing: Typing) -> Option<(&EventKind, Vec<Field>)> {
         let idx = self.set.matches(msg).into_iter().next()?;
         let pat = &self.messages[idx];
-        if needed.is_some_and(|n| !n.contains(pat.event.as_str())) {
-            return Some((pat.event.clone(), Vec::new()));
+        let skip = match typing {
+            Typing::Full => false,
+            Typing::Lean => pat.unread && !pat.anchor,
+            Typing::LeanNoAnchors => pat.unread,
+        };
+        if skip {
+            return Some((&pat.event, Vec::new()));
         }
         let caps = pat.regex.captures(msg)?;
         let mut fields = Vec::with_capacity(pat.groups.len());
@@ -334,8 +341,23 @@ impl Catalogue {
                 });
             }
         }
-        Some((pat.event.clone(), fields))
+        Some((&pat.event, fields))
     }
+}
+
+/// How much of a message typing captures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Typing {
+    /// Every field of every message (the timeline, `hsmdiag events`).
+    #[default]
+    Full,
+    /// No fields for a syslog program's messages of kinds no rule reads
+    /// ([`Grammar::needed_fields`]), except connection anchors.
+    Lean,
+    /// As [`Typing::Lean`], and no fields for connection anchors either
+    /// (one input: there is no other clock to compare with).
+    LeanNoAnchors,
 }
 
 /// Every loaded catalogue plus the index from program name to catalogue.
@@ -345,10 +367,6 @@ pub struct Grammar {
     by_program: HashMap<String, usize>,
     raw: Vec<usize>,
     macros: BTreeMap<String, MacroDef>,
-    /// The event kinds whose fields some reader needs, when known: a message of
-    /// a syslog program's catalogue typed as any other kind is typed without
-    /// its captures ([`Grammar::type_message_lean`]).
-    needed: Option<std::collections::HashSet<String>>,
 }
 
 /// The built-in grammar files, embedded at build time: (file name, text).
@@ -517,6 +535,8 @@ impl Grammar {
             groups,
             samples: m.samples,
             span,
+            unread: false,
+            anchor: false,
         })
     }
 
@@ -567,16 +587,8 @@ impl Grammar {
         msg: &str,
         base: usize,
     ) -> Option<(EventKind, Vec<Field>)> {
-        if let Some(cat) = program.and_then(|p| self.for_program(p)) {
-            return cat.type_message(msg, base);
-        }
-        self.type_raw(msg, base)
-    }
-
-    fn type_raw(&self, msg: &str, base: usize) -> Option<(EventKind, Vec<Field>)> {
-        self.raw
-            .iter()
-            .find_map(|&i| self.catalogues[i].type_message(msg, base))
+        self.type_ref(program, msg, base, Typing::Full)
+            .map(|(kind, fields)| (kind.clone(), fields))
     }
 
     /// Like [`type_message`](Self::type_message), but a message of a syslog
@@ -592,16 +604,38 @@ impl Grammar {
         msg: &str,
         base: usize,
     ) -> Option<(EventKind, Vec<Field>)> {
+        self.type_ref(program, msg, base, Typing::Lean)
+            .map(|(kind, fields)| (kind.clone(), fields))
+    }
+
+    /// Types a message, its kind by reference (no reference count touched:
+    /// lines are typed on one thread and their events made on another).
+    pub(crate) fn type_ref(
+        &self,
+        program: Option<&str>,
+        msg: &str,
+        base: usize,
+        typing: Typing,
+    ) -> Option<(&EventKind, Vec<Field>)> {
         if let Some(cat) = program.and_then(|p| self.for_program(p)) {
-            return cat.type_with(msg, base, self.needed.as_ref());
+            return cat.type_ref(msg, base, typing);
         }
-        self.type_raw(msg, base)
+        self.raw
+            .iter()
+            .find_map(|&i| self.catalogues[i].type_ref(msg, base, Typing::Full))
     }
 
     /// Sets the event kinds whose fields are read (by rules, correlation),
     /// for [`type_message_lean`](Self::type_message_lean).
     pub fn needed_fields(&mut self, kinds: impl IntoIterator<Item = String>) {
-        self.needed = Some(kinds.into_iter().collect());
+        let needed: std::collections::HashSet<String> = kinds.into_iter().collect();
+        for cat in &mut self.catalogues {
+            let claimed = !cat.programs.is_empty();
+            for pat in &mut cat.messages {
+                pat.unread = claimed && !needed.contains(pat.event.as_str());
+                pat.anchor = crate::correlate::Anchor::KINDS.contains(&pat.event.as_str());
+            }
+        }
     }
 
     /// Every event kind any catalogue produces, with the fields it can carry.

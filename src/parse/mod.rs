@@ -15,7 +15,7 @@ use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone
 use std::sync::Arc;
 
 use crate::event::{Event, EventKind, Field, SourceId, Span, Value};
-use grammar::Grammar;
+use grammar::{Grammar, Typing};
 use syslog::Stamp;
 
 /// What a parser needs to know that the log itself may not say.
@@ -152,8 +152,8 @@ pub struct LineParser<'g> {
     /// The Luna shell session the lines belong to: the last `lunash:>` or
     /// `lunacm:>` prompt.
     session: Option<Session>,
-    /// Types with [`Grammar::type_message_lean`].
-    lean: bool,
+    /// How much of each message to capture.
+    typing: Typing,
 }
 
 /// The last Luna shell prompt: which shell, which appliance, which command.
@@ -213,52 +213,86 @@ fn is_headline(ev: &Event) -> bool {
     m.starts_with('(')
 }
 
-/// The costly, stateless part of parsing one line, done ahead: each of its
-/// messages typed by the grammar. It depends on the line alone, so lines can
-/// be typed on other threads while [`LineParser`] goes through them in order
-/// ([`LineParser::push_typed_line`]) with exactly the events it would give
-/// without.
+/// The costly, stateless part of parsing one line, done ahead: its messages'
+/// ranges, their syslog headers, and their typing by the grammar. It depends on
+/// the line alone, so lines can be typed on other threads while [`LineParser`]
+/// goes through them in order ([`LineParser::push_typed_line`]) with exactly
+/// the events it would give without.
 #[derive(Debug, Default)]
-pub struct Pretyped(Vec<Option<(EventKind, Vec<Field>)>>);
+pub struct Pretyped<'g>(Vec<Segment<'g>>);
 
-impl Pretyped {
+/// One message of a line: its range, its header (host and program as ranges
+/// of the message's text) and its typing.
+#[derive(Debug)]
+struct Segment<'g> {
+    range: std::ops::Range<usize>,
+    stamp: Option<Stamp>,
+    host: Option<std::ops::Range<usize>>,
+    program: Option<std::ops::Range<usize>>,
+    pid: Option<u32>,
+    msg_start: usize,
+    typed: Option<(&'g EventKind, Vec<Field>)>,
+}
+
+impl Segment<'_> {
+    fn header<'t>(&self, text: &'t str) -> syslog::Header<'t> {
+        syslog::Header {
+            stamp: self.stamp,
+            host: self.host.clone().map(|r| &text[r]),
+            program: self.program.clone().map(|r| &text[r]),
+            pid: self.pid,
+            msg_start: self.msg_start,
+        }
+    }
+}
+
+/// The range of `part`, a slice of `text`, inside it.
+fn range_in(text: &str, part: &str) -> std::ops::Range<usize> {
+    let start = part.as_ptr() as usize - text.as_ptr() as usize;
+    start..start + part.len()
+}
+
+impl<'g> Pretyped<'g> {
     /// Types the messages of `line` (without its line ending).
-    pub fn of(grammar: &Grammar, line: &str) -> Self {
-        Self::typed(grammar, line, false)
+    pub fn of(grammar: &'g Grammar, line: &str) -> Self {
+        Self::typed(grammar, line, Typing::Full)
     }
 
-    /// Types the messages of `line` as a lean parser does
-    /// ([`LineParser::lean`], [`Grammar::type_message_lean`]).
-    pub fn lean(grammar: &Grammar, line: &str) -> Self {
-        Self::typed(grammar, line, true)
-    }
-
-    fn typed(grammar: &Grammar, line: &str, lean: bool) -> Self {
+    /// Types the messages of `line` as a parser with this
+    /// [`typing`](LineParser::typing) does.
+    pub fn typed(grammar: &'g Grammar, line: &str, typing: Typing) -> Self {
         if line.trim().is_empty() {
             return Pretyped::default();
         }
-        let first = syslog::parse_header(line);
-        let segments = syslog::segments(line, &first);
-        Pretyped(
-            segments
-                .into_iter()
-                .enumerate()
-                .map(|(k, range)| {
-                    let text = &line[range];
-                    let header = if k == 0 {
-                        first
-                    } else {
-                        syslog::parse_header(text)
-                    };
-                    let msg = &text[header.msg_start..];
-                    if lean {
-                        grammar.type_message_lean(header.program, msg, header.msg_start)
-                    } else {
-                        grammar.type_message(header.program, msg, header.msg_start)
-                    }
-                })
-                .collect(),
-        )
+        let mut out = Vec::with_capacity(1);
+        for_segments(line, |range, text, header| {
+            let msg = &text[header.msg_start..];
+            let typed = grammar.type_ref(header.program, msg, header.msg_start, typing);
+            out.push(Segment {
+                range,
+                stamp: header.stamp,
+                host: header.host.map(|h| range_in(text, h)),
+                program: header.program.map(|p| range_in(text, p)),
+                pid: header.pid,
+                msg_start: header.msg_start,
+                typed,
+            });
+        });
+        Pretyped(out)
+    }
+}
+
+/// Calls `f` with each message of a line: its range, its text and its header.
+fn for_segments(line: &str, mut f: impl FnMut(std::ops::Range<usize>, &str, syslog::Header<'_>)) {
+    let first = syslog::parse_header(line);
+    for (k, range) in syslog::segments(line, &first).into_iter().enumerate() {
+        let text = &line[range.clone()];
+        let header = if k == 0 {
+            first
+        } else {
+            syslog::parse_header(text)
+        };
+        f(range, text, header);
     }
 }
 
@@ -279,14 +313,15 @@ impl<'g> LineParser<'g> {
             ps7: None,
             cmdlet: None,
             session: None,
-            lean: false,
+            typing: Typing::Full,
         }
     }
 
-    /// Types messages with [`Grammar::type_message_lean`]: events of kinds
-    /// nobody reads come without fields. Feed it [`Pretyped::lean`] lines.
-    pub fn lean(mut self, on: bool) -> Self {
-        self.lean = on;
+    /// How much of each message to capture ([`Typing::Full`] by default):
+    /// lean typing gives events of kinds nobody reads without fields. Feed it
+    /// lines pretyped the same way ([`Pretyped::typed`]).
+    pub fn typing(mut self, typing: Typing) -> Self {
+        self.typing = typing;
         self
     }
 
@@ -312,7 +347,7 @@ impl<'g> LineParser<'g> {
         line: &str,
         line_no: u32,
         offset: u64,
-        pre: Option<Pretyped>,
+        pre: Option<Pretyped<'g>>,
         out: &mut Vec<Event>,
     ) -> LineCounts {
         let from = out.len();
@@ -337,7 +372,7 @@ impl<'g> LineParser<'g> {
         line: &str,
         line_no: u32,
         offset: u64,
-        pre: Option<Pretyped>,
+        pre: Option<Pretyped<'g>>,
         out: &mut Vec<Event>,
     ) -> LineCounts {
         let mut counts = LineCounts::default();
@@ -633,44 +668,34 @@ impl<'g> LineParser<'g> {
         line: &str,
         line_no: u32,
         offset: u64,
-        pre: Option<Pretyped>,
+        pre: Option<Pretyped<'g>>,
         out: &mut Vec<Event>,
     ) -> LineOutcome {
         if line.trim().is_empty() {
             return LineOutcome::Blank;
         }
-        let mut pre = pre.map(|p| p.0.into_iter());
-        let first = syslog::parse_header(line);
+        let segments = pre
+            .unwrap_or_else(|| Pretyped::typed(self.grammar, line, self.typing))
+            .0;
         let mut outcome = LineOutcome::Recognized;
         let mut inherited: (Option<DateTime<Utc>>, Option<String>) = (None, None);
-        for (k, range) in syslog::segments(line, &first).into_iter().enumerate() {
+        for (k, seg) in segments.into_iter().enumerate() {
+            let range = seg.range.clone();
             let text = &line[range.clone()];
-            let header = if k == 0 {
-                first
-            } else {
-                syslog::parse_header(text)
-            };
+            let header = seg.header(text);
             let mut time = header.stamp.and_then(|s| self.resolve(s));
             let mut host = header.host.map(str::to_owned);
             if k > 0 {
                 time = time.or(inherited.0);
                 host = host.or_else(|| inherited.1.clone());
             }
-            let msg = &text[header.msg_start..];
-            let typed = match pre.as_mut().and_then(Iterator::next) {
-                Some(typed) => typed,
-                None if self.lean => {
-                    self.grammar
-                        .type_message_lean(header.program, msg, header.msg_start)
+            let (kind, fields) = match seg.typed {
+                Some((kind, fields)) => (kind.clone(), fields),
+                None => {
+                    outcome = LineOutcome::Unrecognized;
+                    (EventKind::new(EventKind::UNRECOGNIZED), Vec::new())
                 }
-                None => self
-                    .grammar
-                    .type_message(header.program, msg, header.msg_start),
             };
-            let (kind, fields) = typed.unwrap_or_else(|| {
-                outcome = LineOutcome::Unrecognized;
-                (EventKind::new(EventKind::UNRECOGNIZED), Vec::new())
-            });
             inherited = (time, host.clone());
             let mut event = Event {
                 kind,
