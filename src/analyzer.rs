@@ -157,6 +157,26 @@ pub struct AnalyzerBuilder {
 /// [`AnalyzerBuilder::batch_lines`]).
 pub const DEFAULT_BATCH_LINES: usize = 2048;
 
+/// How [`Analyzer::follow`] follows a growing input.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Follow {
+    /// Set it (from a Ctrl-C handler, another thread) to stop following: the
+    /// log read so far is finished and reported.
+    pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// How often to look for more at the end of the file.
+    pub poll: std::time::Duration,
+}
+
+impl Default for Follow {
+    fn default() -> Self {
+        Follow {
+            stop: Default::default(),
+            poll: std::time::Duration::from_millis(250),
+        }
+    }
+}
+
 /// A callback told how many more bytes of input were read (about every MiB).
 #[derive(Clone)]
 pub struct Progress(pub std::sync::Arc<dyn Fn(u64) + Send + Sync>);
@@ -525,6 +545,86 @@ impl Analyzer {
     /// of every input (up to 100,000 per input), for a merged timeline.
     pub fn analyze_with_events(&self, inputs: &[Input]) -> (Report, Vec<InputError>, Vec<Event>) {
         self.analyze_keeping(inputs, Keep::All)
+    }
+
+    /// Follows one input as it grows, like `tail -f` ([`Input::follow`]),
+    /// calling `on_finding` with each finding as soon as its rule fires (the
+    /// count and evidence as they stand then), until `follow.stop` is set (or
+    /// standard input ends). Then the log read so far is finished like any
+    /// other: findings held back until the end (rules that defer to more
+    /// specific ones, absences whose window closed) are handed out too, and the
+    /// complete report is returned. Memory stays bounded however long it runs:
+    /// the engine keeps windows and a capped evidence list, not the log.
+    pub fn follow(
+        &self,
+        input: &Input,
+        follow: &Follow,
+        on_finding: &mut dyn FnMut(&Finding),
+    ) -> (Report, Option<InputError>) {
+        let inputs = std::slice::from_ref(input);
+        let mut part = Part {
+            findings: Vec::new(),
+            summary: SourceSummary {
+                name: input.name.clone(),
+                ..Default::default()
+            },
+            coverage: Coverage::default(),
+            kept: Vec::new(),
+            anchors: Vec::new(),
+            want_anchors: false,
+        };
+        let reader = match input.follow(follow.stop.clone(), follow.poll) {
+            Ok(r) => r,
+            Err(e) => return (self.report(vec![part], inputs).0, Some(e)),
+        };
+        let related = self.related_kinds();
+        let keep = Keep::Related(&related);
+        let name = input.name.clone();
+        let names = move |_: SourceId| name.clone();
+        let mut parser =
+            LineParser::new(&self.grammar, self.ctx(SourceId(0), input.modified_year()))
+                .typing(Typing::LeanNoAnchors);
+        let mut engine = Engine::new(&self.kb).with_source_name(input.name.clone());
+        let mut lines = Lines::new(reader);
+        let mut events = Vec::new();
+        let mut handed = HashSet::new();
+        let mut error = None;
+        loop {
+            events.clear();
+            let (counts, done) = match lines.next_line() {
+                Ok(Some((no, offset, text))) => {
+                    (parser.push_line(&text, no, offset, &mut events), false)
+                }
+                Ok(None) => (parser.finish(&mut events), true),
+                Err(e) => {
+                    error = Some(InputError::Read {
+                        path: input.name.clone(),
+                        line: lines.line(),
+                        reason: e.to_string(),
+                    });
+                    (parser.finish(&mut events), true)
+                }
+            };
+            self.feed(&mut part, &mut engine, counts, &events, keep);
+            if self.unrecognized {
+                note_unrecognized(&mut part.coverage, &input.name, &events);
+            }
+            for f in engine.take_new(&names) {
+                handed.insert((f.id.clone(), f.subject.clone()));
+                on_finding(&f);
+            }
+            if done {
+                break;
+            }
+        }
+        part.findings = engine.finish(&names);
+        let (report, _) = self.report(vec![part], inputs);
+        for f in &report.findings {
+            if !handed.contains(&(f.id.clone(), f.subject.clone())) {
+                on_finding(f);
+            }
+        }
+        (report, error)
     }
 
     /// Whether the event's time is outside the `since` / `until` window.

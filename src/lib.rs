@@ -80,8 +80,8 @@ mod source;
 pub mod timeline;
 
 pub use analyzer::{
-    Analyzer, AnalyzerBuilder, BuildError, DEFAULT_BATCH_LINES, FindingCounts, Progress, Report,
-    SourceSummary, Summary,
+    Analyzer, AnalyzerBuilder, BuildError, DEFAULT_BATCH_LINES, FindingCounts, Follow, Progress,
+    Report, SourceSummary, Summary,
 };
 pub use azure::{ResourceId, ids_in};
 pub use correlate::{Anchor, ClockSkew, corrected, estimate_skew};
@@ -100,7 +100,7 @@ pub use parse::syslog::{Header, Stamp, parse_header, segments};
 pub use parse::{LineCounts, LineOutcome, LineParser, ParseCtx, Pretyped};
 pub use report::{
     FindingDiagnostic, RenderError, SARIF_VERSION, TextOptions, event_line, fingerprint,
-    rule_detection, rule_markdown, rules_markdown, sarif, write_json, write_jsonl, write_markdown,
-    write_sarif, write_text,
+    rule_detection, rule_markdown, rules_markdown, sarif, write_finding_text, write_json,
+    write_jsonl, write_markdown, write_sarif, write_text,
 };
 pub use source::{Compression, Input, InputError, InputKind, Lines, expand};

@@ -79,6 +79,114 @@ impl Input {
     }
 }
 
+impl Input {
+    /// Opens the input to follow it as it grows, like `tail -f`: at the end of
+    /// the file, reading waits (polling every `poll`) for more instead of
+    /// ending, until `stop` is set. A file cut shorter than what was read
+    /// (truncated in place) is read again from its start; a file replaced by a
+    /// new one at the same path (rotated) is reopened. Standard input is read
+    /// to its end as usual.
+    ///
+    /// # Errors
+    /// [`InputError::Open`] when the file cannot be opened or is compressed.
+    pub fn follow(
+        &self,
+        stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+        poll: std::time::Duration,
+    ) -> Result<Box<dyn BufRead + Send>, InputError> {
+        let InputKind::File(path) = &self.kind else {
+            return self.open();
+        };
+        let mut file = File::open(path).map_err(|e| InputError::open(&self.name, e))?;
+        let mut head = [0u8; 6];
+        let n = read_head(&mut file, &mut head).map_err(|e| InputError::open(&self.name, e))?;
+        if Compression::sniff(&head[..n]) != Compression::None {
+            return Err(InputError::Open {
+                path: self.name.clone(),
+                reason: "it is compressed; --follow reads a growing plain-text log".into(),
+            });
+        }
+        io::Seek::rewind(&mut file).map_err(|e| InputError::open(&self.name, e))?;
+        let follower = Follower {
+            id: file_id(&file),
+            file,
+            path: path.clone(),
+            pos: 0,
+            stop,
+            poll,
+        };
+        Ok(Box::new(BufReader::with_capacity(64 * 1024, follower)))
+    }
+}
+
+/// Reads up to `buf.len()` bytes from the start of a file (fewer at its end).
+fn read_head(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// What tells one file from another at the same path (device and inode).
+#[cfg(unix)]
+fn file_id(f: &File) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    f.metadata().ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_: &File) -> Option<(u64, u64)> {
+    None
+}
+
+/// A file read like `tail -f`.
+struct Follower {
+    file: File,
+    path: PathBuf,
+    id: Option<(u64, u64)>,
+    /// Bytes read from the current file.
+    pos: u64,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    poll: std::time::Duration,
+}
+
+impl Read for Follower {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let n = self.file.read(buf)?;
+            if n > 0 {
+                self.pos += n as u64;
+                return Ok(n);
+            }
+            if self.stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(0);
+            }
+            std::thread::sleep(self.poll);
+            let Ok(meta) = std::fs::metadata(&self.path) else {
+                // Gone for now (rotation in progress): keep waiting.
+                continue;
+            };
+            let replaced = match File::open(&self.path) {
+                Ok(f) if file_id(&f) != self.id => Some(f),
+                _ => None,
+            };
+            if let Some(f) = replaced {
+                // What is left of the old file was read above; go on with the new.
+                self.id = file_id(&f);
+                self.file = f;
+                self.pos = 0;
+            } else if meta.len() < self.pos {
+                io::Seek::rewind(&mut self.file)?;
+                self.pos = 0;
+            }
+        }
+    }
+}
+
 /// A compression format, recognised by its magic bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -334,3 +334,89 @@ fn zstd_xz_and_bzip2_are_recognised_by_content_not_name() {
         );
     }
 }
+
+/// Waits until `path` holds `n` lines (at most 20 s).
+fn wait_for_lines(path: &std::path::Path, n: usize) -> String {
+    for _ in 0..200 {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.lines().count() >= n {
+            return text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{} never reached {n} lines", path.display());
+}
+
+#[test]
+fn follow_prints_findings_as_the_log_grows_and_the_summary_at_ctrl_c() {
+    use std::io::Write;
+    let dir = scratch("follow");
+    let log = dir.join("lunalogs");
+    let out = dir.join("findings.jsonl");
+    std::fs::write(&log, "").unwrap();
+    let sample = std::fs::read_to_string("samples/ntls/unknown-ca-appliance.log").unwrap();
+    let lines: Vec<&str> = sample.lines().collect();
+    let mut child = hsmdiag()
+        .args(["--follow", "--format=jsonl", "-o"])
+        .arg(&out)
+        .arg(&log)
+        .spawn()
+        .unwrap();
+    let append = |part: &[&str]| {
+        let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        for l in part {
+            writeln!(f, "{l}").unwrap();
+        }
+    };
+    // The first client's failures: one finding, printed while the file is open.
+    append(&lines[..20]);
+    let first = wait_for_lines(&out, 1);
+    let f: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+    assert_eq!(f["id"], "ntls.unknown_ca");
+    assert_eq!(f["subject"], "10.3.1.4");
+    // The log is truncated in place (copytruncate rotation) and starts again:
+    // the second client's failure in the new content is found too.
+    std::fs::write(&log, "").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    append(&lines[30..]);
+    let second = wait_for_lines(&out, 2);
+    let f: serde_json::Value = serde_json::from_str(second.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(f["subject"], "10.3.1.5");
+    // Ctrl-C: the summary line accounts for every line read, then exit 1.
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(1));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["summary"]["lines"], 20 + lines.len() - 30, "{text}");
+}
+
+#[test]
+fn follow_refuses_several_inputs_and_formats_it_cannot_stream() {
+    let out = hsmdiag()
+        .args(["--follow", "samples/ntls", "--format=jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("follows one file"));
+    let out = hsmdiag()
+        .args([
+            "--follow",
+            "--format=sarif",
+            "samples/ntls/article-unknown-ca.log",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("text or jsonl"));
+    let out = hsmdiag()
+        .args(["--follow", "tests/fixtures/compressed/gzip.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("compressed"));
+}

@@ -3,7 +3,10 @@
 use std::io::Write;
 
 use hsmdiag::redact::redact_output;
-use hsmdiag::{TextOptions, write_json, write_jsonl, write_markdown, write_sarif, write_text};
+use hsmdiag::{
+    TextOptions, write_finding_text, write_json, write_jsonl, write_markdown, write_sarif,
+    write_text,
+};
 
 use super::{AnalyzeArgs, EXIT_ERROR, Format};
 
@@ -70,4 +73,94 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
         }
     }
     super::exit_status(all_read, &report)
+}
+
+/// `hsmdiag --follow FILE`: findings as they happen, the summary at Ctrl-C.
+pub(super) fn follow(args: &AnalyzeArgs) -> u8 {
+    if !matches!(args.format, Format::Text | Format::Jsonl) {
+        eprintln!("error: --follow prints findings as they come: use --format text or jsonl");
+        return EXIT_ERROR;
+    }
+    let (inputs, errors) = hsmdiag::expand(&args.inputs);
+    for e in &errors {
+        super::print_error(e);
+    }
+    let input = match (errors.is_empty(), inputs.as_slice()) {
+        (true, [one]) => one.clone(),
+        (true, _) => {
+            eprintln!(
+                "error: --follow follows one file (or stdin); {} were given",
+                inputs.len()
+            );
+            return EXIT_ERROR;
+        }
+        (false, _) => return EXIT_ERROR,
+    };
+    let analyzer = match args.load.builder().and_then(|b| super::load::build(&b)) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let opts = hsmdiag::Follow::default();
+    let stop = opts.stop.clone();
+    // A second Ctrl-C while the summary is written ends at once.
+    let _ = ctrlc::set_handler(move || {
+        if stop.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+    });
+    let mut out = match super::open_output(args.output.as_ref()) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let text = TextOptions::new(
+        super::use_color(args.color, args.output.is_some()),
+        super::width(),
+    );
+    let mut failed: Option<std::io::Error> = None;
+    let stop = opts.stop.clone();
+    let (report, error) = analyzer.follow(&input, &opts, &mut |f| {
+        if failed.is_some() {
+            return;
+        }
+        let written = match args.format {
+            Format::Jsonl => serde_json::to_writer(&mut out, f)
+                .map_err(std::io::Error::from)
+                .and_then(|()| out.write_all(b"\n")),
+            _ => write_finding_text(f, &mut out, text).map_err(std::io::Error::other),
+        };
+        if let Err(e) = written.and_then(|()| out.flush()) {
+            // The reader went away (`| head`): stop following.
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            failed = Some(e);
+        }
+    });
+    if let Some(e) = &error {
+        super::print_error(e);
+    }
+    if let Some(e) = failed {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return super::exit_status(error.is_none(), &report);
+        }
+        eprintln!("error: cannot write: {e}");
+        return EXIT_ERROR;
+    }
+    let summary = match args.format {
+        Format::Jsonl => {
+            serde_json::to_writer(&mut out, &serde_json::json!({ "summary": report.summary }))
+                .map_err(std::io::Error::from)
+                .and_then(|()| out.write_all(b"\n"))
+        }
+        _ => {
+            let mut opts = text;
+            opts.diagnostics = false;
+            write_text(&report, &mut out, opts).map_err(std::io::Error::other)
+        }
+    };
+    if let Err(e) = summary.and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write: {e}");
+            return EXIT_ERROR;
+        }
+    }
+    super::exit_status(error.is_none(), &report)
 }

@@ -94,8 +94,8 @@ pub enum ColorChoice {
 
 #[derive(Debug, Args)]
 struct AnalyzeArgs {
-    /// Log files or directories to analyse; `-` or nothing reads stdin. Gzip files are
-    /// read transparently.
+    /// Log files or directories to analyse; `-` or nothing reads stdin. Compressed files
+    /// (gzip, zstd, xz, bzip2) are recognised by content and read transparently.
     #[arg(value_name = "FILE|DIR|-")]
     inputs: Vec<PathBuf>,
     /// Output format.
@@ -123,6 +123,11 @@ struct AnalyzeArgs {
     /// When to use colour in text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Keep reading one growing log like `tail -f` and print each finding (text or
+    /// jsonl) as soon as its rule fires; a truncated or rotated file is followed.
+    /// Ctrl-C stops and prints the summary.
+    #[arg(long, short = 'f', conflicts_with_all = ["redact", "unrecognized"])]
+    follow: bool,
 }
 
 /// Parses the command line and runs it.
@@ -146,6 +151,7 @@ pub fn run() -> ExitCode {
         Some(Command::Timeline(a)) => timeline::run(&a),
         Some(Command::Diff(a)) => diff::run(&a),
         Some(Command::Bundle(a)) => bundle::run(&a),
+        None if cli.analyze.follow => analyze::follow(&cli.analyze),
         None => analyze::run(&cli.analyze),
     };
     ExitCode::from(code)

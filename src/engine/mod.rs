@@ -147,7 +147,7 @@ struct StreakState {
     reset: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Agg {
     rule: usize,
     spec: usize,
@@ -177,6 +177,8 @@ pub struct Engine<'kb> {
     last_time: Option<DateTime<Utc>>,
     /// The input's name, for `{source}` in subjects.
     source_name: Option<String>,
+    /// Findings that appeared since [`Engine::take_new`] last ran.
+    fresh: Vec<(usize, String)>,
 }
 
 impl<'kb> Engine<'kb> {
@@ -249,6 +251,7 @@ impl<'kb> Engine<'kb> {
             interested,
             last_time: None,
             source_name: None,
+            fresh: Vec::new(),
         }
     }
 
@@ -348,21 +351,22 @@ impl<'kb> Engine<'kb> {
         let anchor = hit.events.last().map_or((SourceId(0), 0), |m| {
             (m.event.span.source, m.event.span.start)
         });
-        let agg = self
-            .aggs
-            .entry((hit.rule, subject.clone()))
-            .or_insert_with(|| Agg {
-                rule: hit.rule,
-                spec: hit.spec,
-                subject,
-                count: 0,
-                first_seen: None,
-                last_seen: None,
-                first_pos: anchor,
-                evidence: Vec::new(),
-                binding: hit.events.clone(),
-                streak: None,
-            });
+        let key = (hit.rule, subject.clone());
+        if !self.aggs.contains_key(&key) {
+            self.fresh.push(key.clone());
+        }
+        let agg = self.aggs.entry(key).or_insert_with(|| Agg {
+            rule: hit.rule,
+            spec: hit.spec,
+            subject,
+            count: 0,
+            first_seen: None,
+            last_seen: None,
+            first_pos: anchor,
+            evidence: Vec::new(),
+            binding: hit.events.clone(),
+            streak: None,
+        });
         agg.count += hit.weight;
         // A streak's finding speaks of where the count stands now: the worst
         // severity since the last success.
@@ -394,6 +398,28 @@ impl<'kb> Engine<'kb> {
                 agg.evidence.push(m);
             }
         }
+    }
+
+    /// The findings that appeared since the last call, as they stand now (for
+    /// following a growing log). A finding is handed out once, when its rule
+    /// first fires for its subject; later occurrences only raise the count
+    /// [`finish`](Self::finish) reports. A rule that defers to more specific
+    /// ones is held back until `finish`, since a specific finding may still come.
+    pub fn take_new(&mut self, names: &dyn SourceNames) -> Vec<Finding> {
+        if self.fresh.is_empty() {
+            return Vec::new();
+        }
+        let rules = self.kb.rules();
+        let mut out = Vec::new();
+        for key in std::mem::take(&mut self.fresh) {
+            if !rules[key.0].defers_to.is_empty() {
+                continue;
+            }
+            if let Some(a) = self.aggs.get(&key) {
+                out.push(build_finding(&rules[a.rule], a.clone(), names));
+            }
+        }
+        out
     }
 
     /// Ends the input: absences still waiting fire, and the findings are built.

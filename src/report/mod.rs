@@ -15,7 +15,7 @@ pub use json::{write_json, write_jsonl};
 pub use markdown::write_markdown;
 pub use rules::{rule_detection, rule_markdown, rules_markdown};
 pub use sarif::{SARIF_VERSION, fingerprint, sarif, write_sarif};
-pub use text::{TextOptions, write_text};
+pub use text::{TextOptions, write_finding_text, write_text};
 
 /// Why a report could not be written.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

@@ -15,6 +15,10 @@ pub struct TextOptions {
     pub color: bool,
     /// Wrap prose at this width.
     pub width: usize,
+    /// Each finding in full (evidence, remediation) before the one-screen list
+    /// and the summary; off when the findings were already shown one by one
+    /// ([`write_finding_text`], `--follow`).
+    pub diagnostics: bool,
 }
 
 impl Default for TextOptions {
@@ -22,6 +26,7 @@ impl Default for TextOptions {
         TextOptions {
             color: false,
             width: 100,
+            diagnostics: true,
         }
     }
 }
@@ -29,17 +34,21 @@ impl Default for TextOptions {
 impl TextOptions {
     /// Options with colour on or off and a width.
     pub fn new(color: bool, width: usize) -> Self {
-        TextOptions { color, width }
+        TextOptions {
+            color,
+            width,
+            diagnostics: true,
+        }
     }
 }
 
-/// Writes findings as diagnostics (most severe first) and a summary that
-/// accounts for every line read.
+/// Writes one finding as a diagnostic: what is wrong, the lines that prove it,
+/// the remediation.
 ///
 /// # Errors
 /// [`RenderError`] when writing fails.
-pub fn write_text(
-    report: &Report,
+pub fn write_finding_text(
+    f: &crate::Finding,
     w: &mut dyn Write,
     opts: TextOptions,
 ) -> Result<(), RenderError> {
@@ -53,17 +62,33 @@ pub fn write_text(
         .with_context_lines(0)
         .with_wrap_lines(false)
         .with_links(false);
-    for f in &report.findings {
-        let mut out = String::new();
-        // Rendering into a String cannot fail but for a bug in a Display impl.
-        if handler
-            .render_report(&mut out, &FindingDiagnostic::new(f))
-            .is_err()
-        {
-            out = format!("{} {}: {}\n", f.code, f.title, f.subject);
+    let mut out = String::new();
+    // Rendering into a String cannot fail but for a bug in a Display impl.
+    if handler
+        .render_report(&mut out, &FindingDiagnostic::new(f))
+        .is_err()
+    {
+        out = format!("{} {}: {}\n", f.code, f.title, f.subject);
+    }
+    w.write_all(out.as_bytes())?;
+    w.write_all(b"\n")?;
+    Ok(())
+}
+
+/// Writes findings as diagnostics (most severe first) and a summary that
+/// accounts for every line read.
+///
+/// # Errors
+/// [`RenderError`] when writing fails.
+pub fn write_text(
+    report: &Report,
+    w: &mut dyn Write,
+    opts: TextOptions,
+) -> Result<(), RenderError> {
+    if opts.diagnostics {
+        for f in &report.findings {
+            write_finding_text(f, w, opts)?;
         }
-        w.write_all(out.as_bytes())?;
-        w.write_all(b"\n")?;
     }
     let s = &report.summary;
     let n = report.findings.len();
