@@ -240,6 +240,11 @@ pub struct Catalogue {
     /// The patterns, in match order.
     pub messages: Vec<MessagePattern>,
     set: RegexSet,
+    /// When every pattern is anchored at the start: all of them as one
+    /// leftmost-first automaton, whose one anchored search finds the first
+    /// pattern that matches (what `set` finds, without tracking every pattern
+    /// to the end of the message).
+    first: Option<regex_automata::meta::Regex>,
     file: String,
     src: Arc<str>,
 }
@@ -320,7 +325,13 @@ impl Catalogue {
     /// Types a message, the kind by reference; lean typing leaves out the
     /// fields of kinds nobody reads.
     fn type_ref(&self, msg: &str, base: usize, typing: Typing) -> Option<(&EventKind, Vec<Field>)> {
-        let idx = self.set.matches(msg).into_iter().next()?;
+        let idx = match &self.first {
+            Some(first) => {
+                let input = regex_automata::Input::new(msg).anchored(regex_automata::Anchored::Yes);
+                first.search(&input)?.pattern().as_usize()
+            }
+            None => self.set.matches(msg).into_iter().next()?,
+        };
         let pat = &self.messages[idx];
         let skip = match typing {
             Typing::Full => false,
@@ -453,6 +464,23 @@ impl Grammar {
                 src: NamedSource::new(file, Arc::from(text)),
                 span: None,
             })?;
+        let first = if messages.iter().all(|m| anchored_at_start(m.regex.as_str())) {
+            regex_automata::meta::Builder::new()
+                .configure(
+                    regex_automata::meta::Config::new()
+                        .hybrid_cache_capacity(8 << 20)
+                        .match_kind(regex_automata::MatchKind::LeftmostFirst),
+                )
+                .build_many(
+                    &messages
+                        .iter()
+                        .map(|m| m.regex.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .ok()
+        } else {
+            None
+        };
         let idx = self.catalogues.len();
         for p in &parsed.programs {
             self.by_program.insert(p.to_ascii_lowercase(), idx);
@@ -474,6 +502,7 @@ impl Grammar {
             references: parsed.references,
             messages,
             set,
+            first,
             file: file.to_owned(),
             src: Arc::from(text),
         });
@@ -663,6 +692,15 @@ impl Grammar {
         }
         out
     }
+}
+
+/// Whether every match of the pattern starts at the start of the text.
+fn anchored_at_start(pattern: &str) -> bool {
+    regex_syntax::parse(pattern).is_ok_and(|hir| {
+        hir.properties()
+            .look_set_prefix()
+            .contains(regex_syntax::hir::Look::Start)
+    })
 }
 
 /// Makes the shorthand classes `\d`, `\s`, `\w` (and their negations) ASCII.
