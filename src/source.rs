@@ -486,11 +486,14 @@ impl<R: BufRead> Lines<R> {
         if end > 0 && self.buf[end - 1] == b'\r' {
             end -= 1;
         }
-        Ok(Some((
-            self.line,
-            start,
-            String::from_utf8_lossy(&self.buf[..end]),
-        )))
+        let bytes = &self.buf[..end];
+        // Valid UTF-8 (nearly every line) is checked by the fast validator;
+        // only a line that fails it is decoded lossily.
+        let text = match std::str::from_utf8(bytes) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(bytes),
+        };
+        Ok(Some((self.line, start, text)))
     }
 
     /// The number of the last line read.

@@ -179,6 +179,8 @@ pub struct Engine<'kb> {
     source_name: Option<String>,
     /// Findings that appeared since [`Engine::take_new`] last ran.
     fresh: Vec<(usize, String)>,
+    /// The (rule, matcher) pairs that wait for an absence.
+    absences: Vec<(usize, usize)>,
 }
 
 impl<'kb> Engine<'kb> {
@@ -191,7 +193,7 @@ impl<'kb> Engine<'kb> {
 
     /// An engine with empty state.
     pub fn new(kb: &'kb KnowledgeBase) -> Self {
-        let states = kb
+        let states: Vec<Vec<State>> = kb
             .rules()
             .iter()
             .map(|r| {
@@ -230,6 +232,16 @@ impl<'kb> Engine<'kb> {
                     .collect()
             })
             .collect();
+        let absences = states
+            .iter()
+            .enumerate()
+            .flat_map(|(ri, r)| {
+                r.iter()
+                    .enumerate()
+                    .filter(|(_, st)| matches!(st, State::Pending(_)))
+                    .map(move |(si, _)| (ri, si))
+            })
+            .collect();
         let mut interested: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
         for (ri, rule) in kb.rules().iter().enumerate() {
             for (si, spec) in rule.matches.iter().enumerate() {
@@ -252,6 +264,7 @@ impl<'kb> Engine<'kb> {
             last_time: None,
             source_name: None,
             fresh: Vec::new(),
+            absences,
         }
     }
 
@@ -300,9 +313,14 @@ impl<'kb> Engine<'kb> {
     }
 
     fn expire_pending(&mut self, now: DateTime<Utc>, hits: &mut Vec<Hit>) {
-        for (ri, rule) in self.kb.rules().iter().enumerate() {
-            for (si, spec) in rule.matches.iter().enumerate() {
+        let rules = self.kb.rules();
+        for &(ri, si) in &self.absences {
+            let spec = &rules[ri].matches[si];
+            {
                 if let State::Pending(map) = &mut self.states[ri][si] {
+                    if map.is_empty() {
+                        continue;
+                    }
                     for waiting in map.values_mut() {
                         waiting.retain(|m| {
                             let expired =

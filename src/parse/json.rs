@@ -111,10 +111,12 @@ pub(crate) fn json_start(line: &str) -> Option<usize> {
     // `ERROR: {...}`, `Deployment failed. Correlation ID: <guid>. {...}`,
     // `Response content: {...}`, az's `Exception Details:\t(Conflict) {`,
     // PowerShell's `... failed with message '{`: a known prefix.
-    let at = line.find("{\"").or_else(|| line.find("[{")).or_else(|| {
-        let t = line.trim_end();
-        (t.ends_with('{') || t.ends_with('[')).then(|| t.len() - 1)
-    })?;
+    let at = memchr::memmem::find(line.as_bytes(), b"{\"")
+        .or_else(|| memchr::memmem::find(line.as_bytes(), b"[{"))
+        .or_else(|| {
+            let t = line.trim_end();
+            (t.ends_with('{') || t.ends_with('[')).then(|| t.len() - 1)
+        })?;
     let prefix = line[..at].trim_end();
     let known = prefix.starts_with("ERROR")
         || prefix.starts_with("Error")
