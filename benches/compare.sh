@@ -3,6 +3,7 @@
 # signatures, on the same generated appliance log, alternating the two in one run.
 #
 #   bash benches/compare.sh [MIB] [ROUNDS]     (default 256 MiB, 3 rounds)
+#   FLAT=1 bash benches/compare.sh 256 3       (also peak memory on 100 MiB and 1 GiB)
 #
 # Needs: cargo, ripgrep (`apt-get install ripgrep`), GNU time (/usr/bin/time).
 set -euo pipefail
@@ -44,3 +45,16 @@ for _ in $(seq "$ROUNDS"); do
   measure "hsmdiag --format json" target/release/hsmdiag --format json "$LOG"
   measure "rg -c (10 signatures)" rg -c "${SIGS[@]}" "$LOG"
 done
+
+# FLAT=1: is memory flat? Peak memory on 100 MiB and on 1 GiB.
+if [ "${FLAT:-0}" = 1 ]; then
+  echo
+  echo "| input | wall | throughput | peak RSS |"
+  echo "|---|---|---|---|"
+  for mib in 100 1024; do
+    LOG="$DIR/appliance-${mib}MiB.log"
+    [ -s "$LOG" ] || cargo bench --quiet --bench genlog -- "$LOG" "$mib"
+    BYTES=$(stat -c %s "$LOG")
+    measure "hsmdiag, ${mib} MiB" target/release/hsmdiag --format json "$LOG"
+  done
+fi
