@@ -37,6 +37,9 @@ pub struct SourceSummary {
     pub unrecognized_events: u64,
     /// Events left out because their time is outside `--since` / `--until`.
     pub outside_window: u64,
+    /// Lines longer than [`MAX_LINE`](crate::MAX_LINE), cut to it (still
+    /// counted once among the lines above).
+    pub long_lines: u64,
     /// The earliest time in the input, on its own clock.
     pub first_time: Option<DateTime<Utc>>,
     /// The latest time in the input, on its own clock.
@@ -54,6 +57,7 @@ impl SourceSummary {
             (a, b) => a.or(b),
         };
         self.outside_window += o.outside_window;
+        self.long_lines += o.long_lines;
         self.lines += o.lines;
         self.recognized_lines += o.recognized_lines;
         self.unrecognized_lines += o.unrecognized_lines;
@@ -83,6 +87,8 @@ pub struct Summary {
     pub unrecognized_events: u64,
     /// Events left out because their time is outside `--since` / `--until`.
     pub outside_window: u64,
+    /// Lines longer than [`MAX_LINE`](crate::MAX_LINE), cut to it.
+    pub long_lines: u64,
     /// The earliest time in any input.
     pub first_time: Option<DateTime<Utc>>,
     /// The latest time in any input.
@@ -617,6 +623,7 @@ impl Analyzer {
                 break;
             }
         }
+        part.summary.long_lines = lines.long_lines();
         part.findings = engine.finish(&names);
         let (report, _) = self.report(vec![part], inputs);
         for f in &report.findings {
@@ -775,6 +782,7 @@ impl Analyzer {
             }
         }
         step(None);
+        part.summary.long_lines = lines.long_lines();
         let name = input.name.clone();
         part.findings = engine.finish(&move |_: SourceId| name.clone());
         (part, error)
@@ -861,6 +869,7 @@ impl Analyzer {
         summary.blank_lines = total.blank_lines;
         summary.unrecognized_events = total.unrecognized_events;
         summary.outside_window = total.outside_window;
+        summary.long_lines = total.long_lines;
         summary.first_time = total.first_time;
         summary.last_time = total.last_time;
         let mut findings = engine::merge(all);

@@ -103,4 +103,4 @@ pub use report::{
     rule_detection, rule_markdown, rules_markdown, sarif, write_finding_text, write_json,
     write_jsonl, write_markdown, write_sarif, write_text,
 };
-pub use source::{Compression, Input, InputError, InputKind, Lines, expand};
+pub use source::{Compression, Input, InputError, InputKind, Lines, MAX_LINE, expand};

@@ -445,14 +445,22 @@ fn walk(dir: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
     }
 }
 
+/// The longest line kept whole: longer lines are cut here (the rest of the
+/// line is skipped, not kept in memory) and counted ([`Lines::long_lines`]).
+pub const MAX_LINE: usize = 1 << 20;
+
 /// Reads lines with their 1-based number and byte offset. Line endings (`\n`,
-/// `\r\n`) are removed; bytes that are not UTF-8 are replaced, not dropped.
+/// `\r\n`, and a lone `\r`: old Mac files, progress lines of a terminal
+/// capture) are removed; bytes that are not UTF-8 are replaced, not dropped; a
+/// line longer than [`MAX_LINE`] is cut to it, and memory stays bounded
+/// whatever the input.
 #[derive(Debug)]
 pub struct Lines<R> {
     reader: R,
     buf: Vec<u8>,
     line: u32,
     offset: u64,
+    long: u64,
 }
 
 impl<R: BufRead> Lines<R> {
@@ -463,6 +471,7 @@ impl<R: BufRead> Lines<R> {
             buf: Vec::with_capacity(512),
             line: 0,
             offset: 0,
+            long: 0,
         }
     }
 
@@ -472,21 +481,69 @@ impl<R: BufRead> Lines<R> {
     /// The reader's I/O error.
     pub fn next_line(&mut self) -> io::Result<Option<(u32, u64, std::borrow::Cow<'_, str>)>> {
         self.buf.clear();
-        let n = self.reader.read_until(b'\n', &mut self.buf)?;
-        if n == 0 {
+        let mut consumed = 0usize;
+        let mut cut = false;
+        let mut ended = false;
+        loop {
+            let avail = match self.reader.fill_buf() {
+                Ok(a) => a,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if avail.is_empty() {
+                break;
+            }
+            if ended {
+                // A `\r` ended the line at the end of the last chunk: a `\n`
+                // right after it belongs to the same line ending.
+                if avail[0] == b'\n' {
+                    self.reader.consume(1);
+                    consumed += 1;
+                }
+                break;
+            }
+            let (take, eol) = match memchr::memchr2(b'\n', b'\r', avail) {
+                Some(i) if avail[i] == b'\n' => (i, Some(1)),
+                Some(i) if i + 1 < avail.len() => {
+                    (i, Some(if avail[i + 1] == b'\n' { 2 } else { 1 }))
+                }
+                // `\r` last in the chunk: look at the next chunk.
+                Some(i) => (i, None),
+                None => (avail.len(), None),
+            };
+            let room = MAX_LINE - self.buf.len();
+            if take > room {
+                cut = true;
+            }
+            self.buf.extend_from_slice(&avail[..take.min(room)]);
+            match eol {
+                Some(n) => {
+                    self.reader.consume(take + n);
+                    consumed += take + n;
+                    break;
+                }
+                None if take < avail.len() => {
+                    // The `\r` at the end of the chunk.
+                    self.reader.consume(take + 1);
+                    consumed += take + 1;
+                    ended = true;
+                }
+                None => {
+                    self.reader.consume(take);
+                    consumed += take;
+                }
+            }
+        }
+        if consumed == 0 {
             return Ok(None);
         }
         let start = self.offset;
-        self.offset += n as u64;
+        self.offset += consumed as u64;
         self.line += 1;
-        let mut end = self.buf.len();
-        if end > 0 && self.buf[end - 1] == b'\n' {
-            end -= 1;
+        if cut {
+            self.long += 1;
         }
-        if end > 0 && self.buf[end - 1] == b'\r' {
-            end -= 1;
-        }
-        let bytes = &self.buf[..end];
+        let bytes = &self.buf[..];
         // Valid UTF-8 (nearly every line) is checked by the fast validator;
         // only a line that fails it is decoded lossily.
         let text = match std::str::from_utf8(bytes) {
@@ -499,5 +556,61 @@ impl<R: BufRead> Lines<R> {
     /// The number of the last line read.
     pub fn line(&self) -> u32 {
         self.line
+    }
+
+    /// How many lines were longer than [`MAX_LINE`] and cut.
+    pub fn long_lines(&self) -> u64 {
+        self.long
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(bytes: &[u8], chunk: usize) -> (Vec<(u32, u64, String)>, u64) {
+        let mut lines = Lines::new(BufReader::with_capacity(chunk, bytes));
+        let mut out = Vec::new();
+        while let Some((no, off, text)) = lines.next_line().unwrap() {
+            out.push((no, off, text.into_owned()));
+        }
+        (out, lines.long_lines())
+    }
+
+    #[test]
+    fn line_endings_lf_crlf_and_lone_cr_at_any_chunk_boundary() {
+        let input = b"a\nb\r\nc\rd\r\r\ne\r";
+        let want = vec![
+            (1, 0, "a".to_owned()),
+            (2, 2, "b".to_owned()),
+            (3, 5, "c".to_owned()),
+            (4, 7, "d".to_owned()),
+            (5, 9, String::new()),
+            (6, 11, "e".to_owned()),
+        ];
+        for chunk in 1..=input.len() + 1 {
+            assert_eq!(read_all(input, chunk), (want.clone(), 0), "chunk {chunk}");
+        }
+        assert_eq!(read_all(b"", 8), (vec![], 0));
+        assert_eq!(read_all(b"x", 8), (vec![(1, 0, "x".to_owned())], 0));
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_and_nul_kept() {
+        let (lines, _) = read_all(b"ok\xff\xfe end\n\0nul\n", 64);
+        assert_eq!(lines[0].2, "ok\u{FFFD}\u{FFFD} end");
+        assert_eq!(lines[1].2, "\0nul");
+        assert_eq!(lines[1].1, 9);
+    }
+
+    #[test]
+    fn a_long_line_is_cut_counted_and_the_next_line_is_whole() {
+        let mut input = vec![b'x'; MAX_LINE * 3 + 5];
+        input.extend_from_slice(b"\nnext\n");
+        let (lines, long) = read_all(&input, 64 * 1024);
+        assert_eq!(long, 1);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].2.len(), MAX_LINE);
+        assert_eq!(lines[1], (2, (MAX_LINE * 3 + 6) as u64, "next".to_owned()));
     }
 }

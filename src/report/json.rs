@@ -22,7 +22,8 @@
 //! UTC, or `null` when the log has none. Fields may be added (findings also carry
 //! `message`, `owner`, `channel`, `remediation_steps`, and when other inputs
 //! explain them `related` and `chain`; the summary carries per-input counts under
-//! `sources`; the report carries `clock_skew` and, when asked, `unrecognized`),
+//! `sources`, and `long_lines`, lines cut at 1 MiB; the report carries `clock_skew`
+//! and, when asked, `unrecognized`),
 //! but none of the above is renamed or removed.
 //!
 //! `--format jsonl` writes the same finding objects one per line, then one line

@@ -211,6 +211,14 @@ pub fn write_markdown(report: &Report, w: &mut dyn Write) -> Result<(), RenderEr
             s.outside_window
         )?;
     }
+    if s.long_lines > 0 {
+        writeln!(
+            w,
+            "\n{} lines longer than {} MiB were cut to their first MiB.",
+            s.long_lines,
+            crate::MAX_LINE >> 20
+        )?;
+    }
     if !report.unrecognized.is_empty() {
         writeln!(w, "\n### Unrecognised messages\n")?;
         writeln!(w, "| Count | Template | First seen at |\n|---|---|---|")?;

@@ -167,6 +167,15 @@ pub fn write_text(
             plural(s.outside_window as usize)
         )?;
     }
+    if s.long_lines > 0 {
+        writeln!(
+            w,
+            "Cut {} line{} longer than {} MiB to their first MiB.",
+            s.long_lines,
+            plural(s.long_lines as usize),
+            crate::MAX_LINE >> 20
+        )?;
+    }
     if s.sources.len() > 1 {
         let width = s.sources.iter().map(|x| x.name.len()).max().unwrap_or(0);
         for src in &s.sources {
