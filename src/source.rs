@@ -75,7 +75,9 @@ impl Input {
             .map_err(|e| InputError::open(&self.name, e))?;
         let stream = decompress(Compression::sniff(magic), buf)
             .map_err(|e| InputError::open(&self.name, e))?;
-        decode_text(stream).map_err(|e| InputError::open(&self.name, e))
+        // A stream that fails at its first block (a truncated or corrupt
+        // compressed file) is a read error at line 0, not an open error.
+        Ok(decode_text(stream).unwrap_or_else(|e| Box::new(Failed(Some(e)))))
     }
 }
 
@@ -185,6 +187,23 @@ impl Read for Follower {
             }
         }
     }
+}
+
+/// A reader whose first read fails with the error it holds.
+struct Failed(Option<io::Error>);
+
+impl Read for Failed {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
+    }
+}
+
+impl BufRead for Failed {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.0.take().map_or(Ok(&[]), Err)
+    }
+
+    fn consume(&mut self, _: usize) {}
 }
 
 /// A compression format, recognised by its magic bytes.
@@ -418,7 +437,10 @@ pub fn expand(args: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
             continue;
         }
         match std::fs::metadata(a) {
-            Ok(m) if m.is_dir() => walk(a, &mut inputs, &mut errors),
+            Ok(m) if m.is_dir() => {
+                let mut seen = std::collections::HashSet::new();
+                walk(a, &mut inputs, &mut errors, &mut seen);
+            }
             Ok(_) => inputs.push(Input::file(a)),
             Err(e) => errors.push(InputError::open(&a.display().to_string(), e)),
         }
@@ -426,7 +448,24 @@ pub fn expand(args: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
     (inputs, errors)
 }
 
-fn walk(dir: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
+/// Adds a directory's files, recursively, in path order. A directory reached
+/// again through a symbolic link (a loop, or a second way in) is read once.
+fn walk(
+    dir: &Path,
+    inputs: &mut Vec<Input>,
+    errors: &mut Vec<InputError>,
+    seen: &mut std::collections::HashSet<PathBuf>,
+) {
+    let Ok(real) = std::fs::canonicalize(dir) else {
+        errors.push(InputError::Open {
+            path: dir.display().to_string(),
+            reason: "cannot resolve the directory (a broken or looping link?)".into(),
+        });
+        return;
+    };
+    if !seen.insert(real) {
+        return;
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) => {
@@ -437,10 +476,10 @@ fn walk(dir: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
     let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     paths.sort();
     for p in paths {
-        if p.is_dir() {
-            walk(&p, inputs, errors);
-        } else {
-            inputs.push(Input::file(p));
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => walk(&p, inputs, errors, seen),
+            Ok(_) => inputs.push(Input::file(p)),
+            Err(e) => errors.push(InputError::open(&p.display().to_string(), e)),
         }
     }
 }

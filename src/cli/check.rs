@@ -75,7 +75,7 @@ pub(super) fn run(args: &CheckArgs) -> u8 {
         let problems = cat.check_samples();
         let samples: usize = cat.messages.iter().map(|m| m.samples.len()).sum();
         if problems.is_empty() {
-            println!(
+            outln!(
                 "ok  {}: catalogue `{}`, {} pattern(s), {samples} sample(s) typed as they say",
                 cat.file(),
                 cat.name,
@@ -134,7 +134,7 @@ pub(super) fn run(args: &CheckArgs) -> u8 {
             bad.push("no [[examples]]: add one that fires and one that stays quiet".into());
         }
         if bad.is_empty() {
-            println!(
+            outln!(
                 "ok  {}: {} {}, {} example(s) behave as they say",
                 rule.file,
                 rule.code,

@@ -138,7 +138,7 @@ pub(super) fn run(args: &DiffArgs) -> u8 {
     let d = diff(before, after);
     match args.format {
         DiffFormat::Json => match serde_json::to_string_pretty(&d) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => outln!("{s}"),
             Err(e) => {
                 eprintln!("error: {e}");
                 return EXIT_ERROR;
@@ -150,15 +150,18 @@ pub(super) fn run(args: &DiffArgs) -> u8 {
                 ("Still there", &d.unchanged, "="),
                 ("Resolved", &d.resolved, "-"),
             ] {
-                println!("{title} ({}):", items.len());
+                outln!("{title} ({}):", items.len());
                 for i in items {
                     let counts = match i.count_before {
                         Some(b) if b != i.count => format!(" (seen {b} → {} times)", i.count),
                         _ => String::new(),
                     };
-                    println!(
+                    outln!(
                         "  {mark} {} {} [{}] {}{counts}",
-                        i.code, i.id, i.severity, i.message
+                        i.code,
+                        i.id,
+                        i.severity,
+                        i.message
                     );
                 }
             }

@@ -1,6 +1,15 @@
 //! Command-line definitions and dispatch: the only place that prints or picks
 //! exit codes.
 
+/// `println!` that never panics: when the reader has gone away (`| head`) the
+/// rest of the output is dropped quietly, like any Unix filter.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod analyze;
 mod bundle;
 mod check;
