@@ -72,6 +72,7 @@ mod coverage;
 mod engine;
 mod event;
 mod finding;
+pub mod fuzzing;
 mod kb;
 mod parse;
 pub mod redact;

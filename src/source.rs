@@ -69,15 +69,7 @@ impl Input {
                 Box::new(File::open(p).map_err(|e| InputError::open(&self.name, e))?)
             }
         };
-        let mut buf = BufReader::with_capacity(64 * 1024, raw);
-        let magic = buf
-            .fill_buf()
-            .map_err(|e| InputError::open(&self.name, e))?;
-        let stream = decompress(Compression::sniff(magic), buf)
-            .map_err(|e| InputError::open(&self.name, e))?;
-        // A stream that fails at its first block (a truncated or corrupt
-        // compressed file) is a read error at line 0, not an open error.
-        Ok(decode_text(stream).unwrap_or_else(|e| Box::new(Failed(Some(e)))))
+        decode_stream(raw).map_err(|e| InputError::open(&self.name, e))
     }
 }
 
@@ -187,6 +179,19 @@ impl Read for Follower {
             }
         }
     }
+}
+
+/// Buffers a raw stream, decompresses it (by its magic bytes) and decodes
+/// UTF-16 text. Fails only when the start of the stream cannot be read or a
+/// compressed stream's header is not valid; a stream that fails later fails
+/// on read.
+pub(crate) fn decode_stream(raw: Box<dyn Read + Send>) -> io::Result<Box<dyn BufRead + Send>> {
+    let mut buf = BufReader::with_capacity(64 * 1024, raw);
+    let magic = buf.fill_buf()?;
+    let stream = decompress(Compression::sniff(magic), buf)?;
+    // A stream that fails at its first block (a truncated or corrupt
+    // compressed file) is a read error at line 0, not an open error.
+    Ok(decode_text(stream).unwrap_or_else(|e| Box::new(Failed(Some(e)))))
 }
 
 /// A reader whose first read fails with the error it holds.

@@ -305,3 +305,123 @@ fn ctrl_c_ends_a_run_waiting_on_stdin_without_noise() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A rule file that is valid, to be broken in one way at a time.
+const RULE: &str = r#"id = "site.bad_certificate"
+code = "SITE900"
+title = "a client's certificate was refused"
+severity = "error"
+subject = "{client.ip}"
+
+[[match]]
+event = "ntls.secure_channel_failed"
+
+[[remediation]]
+step = "Register the client again"
+"#;
+
+const CATALOGUE: &str = r#"name = "site"
+description = "a site's own service"
+programs = ["sitesvc"]
+
+[[message]]
+event = "site.started"
+pattern = '^started on port (?P<port>\d+)$'
+samples = [{ text = "started on port 1792", fields = { port = "1792" } }]
+"#;
+
+#[test]
+fn bad_rule_and_grammar_files_are_refused_with_the_file_and_line() {
+    let dir = scratch("user-data");
+    let huge = format!(
+        "^(?:{})$",
+        (0..5000)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join("|")
+    );
+    let rules: Vec<(&str, String)> = vec![
+        ("not TOML", "id = \"x\"\ncode = ".into()),
+        ("unknown field", format!("{RULE}colour = \"red\"\n")),
+        (
+            "duplicate id",
+            RULE.replace("site.bad_certificate", "ntls.unknown_ca"),
+        ),
+        ("duplicate code", RULE.replace("SITE900", "HSM101")),
+        (
+            "unknown event",
+            RULE.replace("ntls.secure_channel_failed", "ntls.secure_channel_fail"),
+        ),
+        (
+            "bad regex",
+            RULE.replace(
+                "event = \"ntls.secure_channel_failed\"",
+                "event = \"ntls.secure_channel_failed\"\nwhere = { rc = '(unclosed' }",
+            ),
+        ),
+        (
+            "huge regex",
+            RULE.replace(
+                "event = \"ntls.secure_channel_failed\"",
+                &format!("event = \"ntls.secure_channel_failed\"\nwhere = {{ rc = '{huge}' }}"),
+            ),
+        ),
+        ("empty", String::new()),
+    ];
+    let grammars: Vec<(&str, String)> = vec![
+        ("not TOML", "name = [".into()),
+        ("unknown field", format!("colour = 1\n{CATALOGUE}")),
+        (
+            "bad pattern",
+            CATALOGUE.replace(r"(?P<port>\d+)", r"(?P<port>\d+"),
+        ),
+        (
+            "huge pattern",
+            CATALOGUE.replace(r"^started on port (?P<port>\d+)$", &huge),
+        ),
+        (
+            "blow-up pattern",
+            CATALOGUE.replace(r"(?P<port>\d+)", r"(?P<port>(?:\d{1000}){1000})"),
+        ),
+        (
+            "unknown macro",
+            CATALOGUE.replace(r"(?P<port>\d+)", "%{NOPE:port}"),
+        ),
+    ];
+    for (flag, cases) in [("--rules", rules), ("--grammar", grammars)] {
+        for (what, text) in cases {
+            let path = dir.join(format!("{}.toml", what.replace(' ', "-")));
+            std::fs::write(&path, &text).unwrap();
+            let out = hsmdiag()
+                .arg(flag)
+                .arg(&path)
+                .arg("samples/ntls/article-unknown-ca.log")
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{flag} {what}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{flag} {what}: {stderr}");
+            assert!(
+                stderr.contains(&path.display().to_string()),
+                "{flag} {what} names the file: {stderr}"
+            );
+            assert!(out.stdout.is_empty(), "{flag} {what}: nothing analysed");
+        }
+    }
+    // A sample its own pattern does not type: `check` says so.
+    let path = dir.join("sample-not-typed.toml");
+    std::fs::write(&path, CATALOGUE.replace("started on port 1792", "stopped")).unwrap();
+    let out = hsmdiag().arg("check").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no pattern types the sample"));
+    // Not UTF-8 at all.
+    let path = dir.join("binary.toml");
+    std::fs::write(&path, b"\xff\xfe\x00\x01id").unwrap();
+    let out = hsmdiag()
+        .arg("--rules")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -562,7 +562,17 @@ impl Loader<'_> {
     }
 
     fn regex(&self, s: &Spanned<String>) -> Result<Regex, KbError> {
-        Regex::new(s.get_ref())
+        let max = crate::parse::grammar::MAX_PATTERN;
+        if s.get_ref().len() > max {
+            return Err(self.err(
+                Some(s.span()),
+                format!("the regex is {} bytes; at most {max}", s.get_ref().len()),
+                None,
+            ));
+        }
+        regex::RegexBuilder::new(s.get_ref())
+            .size_limit(crate::parse::grammar::MAX_COMPILED)
+            .build()
             .map_err(|e| self.err(Some(s.span()), format!("invalid regex: {e}"), None))
     }
 

@@ -533,7 +533,17 @@ impl Grammar {
             )
         })?;
         let expanded = ascii_classes(&expanded);
+        if expanded.len() > MAX_PATTERN {
+            return Err(err(
+                format!(
+                    "the pattern is {} bytes once its macros are expanded; at most {MAX_PATTERN}",
+                    expanded.len()
+                ),
+                Some("split it into several [[message]] patterns of the same event".into()),
+            ));
+        }
         let regex = regex::RegexBuilder::new(&expanded)
+            .size_limit(MAX_COMPILED)
             .dfa_size_limit(16 << 20)
             .build()
             .map_err(|e| err(format!("invalid pattern: {e}"), None))?;
@@ -693,6 +703,14 @@ impl Grammar {
         out
     }
 }
+
+/// The longest pattern, in bytes once its macros are expanded. The regex crate
+/// matches in linear time whatever the pattern; this and [`MAX_COMPILED`]
+/// keep a pattern's automaton (and so memory and typing cost) small.
+pub const MAX_PATTERN: usize = 16 << 10;
+
+/// The most memory one compiled pattern may take.
+pub const MAX_COMPILED: usize = 2 << 20;
 
 /// Whether every match of the pattern starts at the start of the text.
 fn anchored_at_start(pattern: &str) -> bool {

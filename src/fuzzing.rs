@@ -1,0 +1,142 @@
+//! Invariant checks over arbitrary bytes, shared by the cargo-fuzz targets
+//! (`fuzz/`) and the tests that replay what they found (`tests/fuzz.rs`).
+//! Each function panics when an invariant breaks; returning means the input
+//! was handled.
+//!
+//! The invariants: no panic anywhere; every line is accounted for (recognised,
+//! unrecognised or blank); every event's span lies inside the input, its
+//! message start and field ranges inside its text and on character
+//! boundaries; a report's evidence points at lines that exist.
+
+use std::io::Read;
+use std::sync::LazyLock;
+
+use crate::event::{Event, SourceId};
+use crate::parse::grammar::Grammar;
+use crate::parse::{LineCounts, LineParser, ParseCtx};
+use crate::source::{Lines, decode_stream};
+use crate::{Analyzer, AnalyzerBuilder, KnowledgeBase};
+
+static ANALYZER: LazyLock<Analyzer> = LazyLock::new(|| {
+    AnalyzerBuilder::new()
+        .year(Some(2026))
+        .batch_lines(7)
+        .build()
+        .expect("built-in files load")
+});
+
+/// Reads `data` as an input file would be read (decompression, UTF-16,
+/// framing, typing, multi-line JSON) and checks every line and event.
+pub fn lines(data: &[u8]) {
+    let grammar = ANALYZER.grammar();
+    let raw: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(data.to_vec()));
+    let Ok(stream) = decode_stream(raw) else {
+        return;
+    };
+    // Offsets are exact in the stream the lines are read from.
+    let plain = crate::Compression::sniff(data) == crate::Compression::None
+        && !data.starts_with(&[0xFF, 0xFE])
+        && !data.starts_with(&[0xFE, 0xFF]);
+    let valid = plain && std::str::from_utf8(data).is_ok();
+    let mut reader = Lines::new(stream);
+    let mut parser = LineParser::new(grammar, ParseCtx::new(SourceId(0)));
+    let mut events = Vec::new();
+    let mut counts = LineCounts::default();
+    let mut read = 0u64;
+    // A read error ends the input like its end does.
+    while let Ok(Some((no, offset, text))) = reader.next_line() {
+        read += 1;
+        assert_eq!(u64::from(no), read, "line numbers run on");
+        if plain {
+            assert!(offset <= data.len() as u64, "line offset inside the input");
+        }
+        counts.add(parser.push_line(&text, no, offset, &mut events));
+    }
+    counts.add(parser.finish(&mut events));
+    assert_eq!(counts.lines(), read, "every line is accounted for once");
+    for ev in &events {
+        check_event(ev, valid.then_some(data));
+    }
+}
+
+fn check_event(ev: &Event, input: Option<&[u8]>) {
+    assert!(ev.span.start <= ev.span.end, "span runs forward: {ev:?}");
+    if let Some(data) = input {
+        assert!(
+            ev.span.end <= data.len() as u64,
+            "span inside the input: {:?} of {}",
+            ev.span,
+            data.len()
+        );
+    }
+    assert!(
+        ev.text.is_char_boundary(ev.message_start),
+        "message start on a character boundary: {ev:?}"
+    );
+    for f in &ev.fields {
+        assert!(
+            f.range.start <= f.range.end && f.range.end <= ev.text.len(),
+            "field `{}` inside the text: {ev:?}",
+            f.name
+        );
+        assert!(
+            ev.text.is_char_boundary(f.range.start) && ev.text.is_char_boundary(f.range.end),
+            "field `{}` on character boundaries: {ev:?}",
+            f.name
+        );
+    }
+}
+
+/// Analyses `data` end to end (typing ahead in small batches, rules, report)
+/// and checks the summary and the evidence.
+pub fn analysis(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let report = ANALYZER.analyze_str("fuzz.log", &text);
+    let s = &report.summary;
+    assert_eq!(
+        s.lines,
+        s.recognized_lines + s.unrecognized_lines + s.blank_lines,
+        "the summary accounts for every line: {s:?}"
+    );
+    for f in &report.findings {
+        assert!(f.count >= 1, "a finding happened at least once: {f:?}");
+        if let (Some(a), Some(b)) = (&f.first_seen, &f.last_seen) {
+            assert!(a <= b, "first seen before last seen: {f:?}");
+        }
+        for e in &f.evidence {
+            assert!(
+                e.line >= 1 && u64::from(e.line) <= s.lines,
+                "evidence on a line that exists: {e:?} of {}",
+                s.lines
+            );
+        }
+    }
+}
+
+/// Loads `data` as a rule file after the built-in ones: an error or a rule,
+/// never a panic.
+pub fn rules(data: &[u8]) {
+    let grammar = Grammar::builtin();
+    let mut kb = KnowledgeBase::builtin(&grammar);
+    let _ = kb.add("fuzz.toml", &String::from_utf8_lossy(data), &grammar);
+}
+
+/// Loads `data` as a grammar file after the built-in ones, and types a few
+/// lines with it: an error or a grammar, never a panic.
+pub fn grammar(data: &[u8]) {
+    let mut grammar = Grammar::builtin();
+    if grammar
+        .add_file("fuzz.toml", &String::from_utf8_lossy(data))
+        .is_ok()
+    {
+        for cat in grammar.catalogues() {
+            let _ = cat.check_samples();
+        }
+        let _ = grammar.type_message(
+            Some("NTLS"),
+            "Incoming connection request... : 10.0.0.1/1792",
+            0,
+        );
+        let _ = grammar.type_message(None, "ERROR: (Conflict) fuzz", 0);
+    }
+}
