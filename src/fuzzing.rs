@@ -59,6 +59,38 @@ pub fn lines(data: &[u8]) {
     }
 }
 
+/// Parses `data` (decoded lossily) as one line's syslog header and splits it
+/// into its messages: every range inside the line, on character boundaries,
+/// in order.
+pub fn header(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    for line in text.split(['\n', '\r']) {
+        let h = crate::parse_header(line);
+        assert!(
+            line.is_char_boundary(h.msg_start),
+            "message start: {line:?}"
+        );
+        let mut at = 0;
+        for r in crate::segments(line, &h) {
+            assert!(
+                r.start >= at && r.start <= r.end && r.end <= line.len(),
+                "{r:?} in {line:?}"
+            );
+            assert!(
+                line.is_char_boundary(r.start) && line.is_char_boundary(r.end),
+                "{r:?} in {line:?}"
+            );
+            let seg = &line[r.clone()];
+            let sh = crate::parse_header(seg);
+            assert!(
+                seg.is_char_boundary(sh.msg_start),
+                "segment message start: {seg:?}"
+            );
+            at = r.end;
+        }
+    }
+}
+
 fn check_event(ev: &Event, input: Option<&[u8]>) {
     assert!(ev.span.start <= ev.span.end, "span runs forward: {ev:?}");
     if let Some(data) = input {
@@ -116,15 +148,22 @@ pub fn analysis(data: &[u8]) {
 /// Loads `data` as a rule file after the built-in ones: an error or a rule,
 /// never a panic.
 pub fn rules(data: &[u8]) {
-    let grammar = Grammar::builtin();
-    let mut kb = KnowledgeBase::builtin(&grammar);
-    let _ = kb.add("fuzz.toml", &String::from_utf8_lossy(data), &grammar);
+    let grammar = ANALYZER.grammar();
+    let mut kb = KnowledgeBase::builtin(grammar);
+    let _ = kb.add("fuzz.toml", &String::from_utf8_lossy(data), grammar);
 }
 
-/// Loads `data` as a grammar file after the built-in ones, and types a few
+/// Loads `data` as a grammar file after the built-in macros, and types a few
 /// lines with it: an error or a grammar, never a panic.
 pub fn grammar(data: &[u8]) {
-    let mut grammar = Grammar::builtin();
+    let mut grammar = Grammar::default();
+    for (name, text) in crate::parse::grammar::BUILTIN_FORMATS {
+        if *name == "patterns.toml" {
+            grammar
+                .add_macros(name, text)
+                .expect("built-in macros load");
+        }
+    }
     if grammar
         .add_file("fuzz.toml", &String::from_utf8_lossy(data))
         .is_ok()

@@ -15,7 +15,8 @@ fn regression_corpus_is_replayed() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions");
     let mut replayed = 0;
     for (target, check) in [
-        ("lines", fuzzing::lines as fn(&[u8])),
+        ("header", fuzzing::header as fn(&[u8])),
+        ("lines", fuzzing::lines),
         ("analysis", fuzzing::analysis),
         ("rules", fuzzing::rules),
         ("grammar", fuzzing::grammar),
@@ -91,6 +92,7 @@ proptest! {
 
     #[test]
     fn random_bytes_through_every_target(data in prop::collection::vec(any::<u8>(), 0..2048)) {
+        fuzzing::header(&data);
         fuzzing::lines(&data);
         fuzzing::analysis(&data);
         fuzzing::rules(&data);
@@ -99,6 +101,7 @@ proptest! {
 
     #[test]
     fn mutated_real_lines_through_the_parsers(data in mutated_log()) {
+        fuzzing::header(&data);
         fuzzing::lines(&data);
         fuzzing::analysis(&data);
     }

@@ -387,7 +387,9 @@ fn resource_identity<'v>(
 }
 
 fn is_resource_id(s: &str) -> bool {
-    s.len() > 15 && s.get(..15).is_some_and(|p| p.eq_ignore_ascii_case("/subscriptions/"))
+    s.len() > 15
+        && s.get(..15)
+            .is_some_and(|p| p.eq_ignore_ascii_case("/subscriptions/"))
 }
 
 fn text(v: &str) -> Value {
