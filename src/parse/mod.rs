@@ -219,7 +219,12 @@ fn is_headline(ev: &Event) -> bool {
 /// goes through them in order ([`LineParser::push_typed_line`]) with exactly
 /// the events it would give without.
 #[derive(Debug, Default)]
-pub struct Pretyped<'g>(Vec<Segment<'g>>);
+pub struct Pretyped<'g> {
+    /// The first message (most lines hold one: no allocation for them).
+    first: Option<Segment<'g>>,
+    /// Further messages of a run-together line.
+    rest: Vec<Segment<'g>>,
+}
 
 /// One message of a line: its range, its header (host and program as ranges
 /// of the message's text) and its typing.
@@ -264,11 +269,11 @@ impl<'g> Pretyped<'g> {
         if line.trim().is_empty() {
             return Pretyped::default();
         }
-        let mut out = Vec::with_capacity(1);
+        let mut out = Pretyped::default();
         for_segments(line, |range, text, header| {
             let msg = &text[header.msg_start..];
             let typed = grammar.type_ref(header.program, msg, header.msg_start, typing);
-            out.push(Segment {
+            let seg = Segment {
                 range,
                 stamp: header.stamp,
                 host: header.host.map(|h| range_in(text, h)),
@@ -276,9 +281,14 @@ impl<'g> Pretyped<'g> {
                 pid: header.pid,
                 msg_start: header.msg_start,
                 typed,
-            });
+            };
+            if out.first.is_none() {
+                out.first = Some(seg);
+            } else {
+                out.rest.push(seg);
+            }
         });
-        Pretyped(out)
+        out
     }
 }
 
@@ -287,7 +297,9 @@ fn for_segments(line: &str, mut f: impl FnMut(std::ops::Range<usize>, &str, sysl
     let first = syslog::parse_header(line);
     for (k, range) in syslog::segments(line, &first).into_iter().enumerate() {
         let text = &line[range.clone()];
-        let header = if k == 0 {
+        // The first message's header as read from the whole line, unless the
+        // line was cut inside it (the header ran past the first message).
+        let header = if k == 0 && first.msg_start <= text.len() {
             first
         } else {
             syslog::parse_header(text)
@@ -674,12 +686,11 @@ impl<'g> LineParser<'g> {
         if line.trim().is_empty() {
             return LineOutcome::Blank;
         }
-        let segments = pre
-            .unwrap_or_else(|| Pretyped::typed(self.grammar, line, self.typing))
-            .0;
+        let pre = pre.unwrap_or_else(|| Pretyped::typed(self.grammar, line, self.typing));
+        let segments = pre.first.into_iter().chain(pre.rest);
         let mut outcome = LineOutcome::Recognized;
         let mut inherited: (Option<DateTime<Utc>>, Option<String>) = (None, None);
-        for (k, seg) in segments.into_iter().enumerate() {
+        for (k, seg) in segments.enumerate() {
             let range = seg.range.clone();
             let text = &line[range.clone()];
             let header = seg.header(text);
