@@ -149,7 +149,7 @@ pub fn analysis(data: &[u8]) {
 /// never a panic.
 pub fn rules(data: &[u8]) {
     let grammar = ANALYZER.grammar();
-    let mut kb = KnowledgeBase::builtin(grammar);
+    let mut kb: KnowledgeBase = ANALYZER.knowledge_base().clone();
     let _ = kb.add("fuzz.toml", &String::from_utf8_lossy(data), grammar);
 }
 
