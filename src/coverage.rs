@@ -32,7 +32,7 @@ pub struct UnrecognizedTemplate {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Coverage {
     by_template: HashMap<String, UnrecognizedTemplate>,
-    /// Messages whose template did not fit under [`MAX_TEMPLATES`].
+    /// Messages whose template did not fit under the limit of 10,000 templates.
     pub other: u64,
 }
 

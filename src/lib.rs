@@ -44,8 +44,10 @@
 //! ```
 //!
 //! # How the pieces hand off
-//! 1. [`Input`] opens a file, a directory's files, stdin, or a gzip file and
-//!    yields lines with their byte offsets.
+//! 1. [`Input`] opens a file, a directory's files, or stdin (gzip, zstd, xz and
+//!    bzip2 recognised by content, UTF-16 decoded), and [`Lines`] yields its
+//!    lines with their byte offsets (`\n`, `\r\n` or a lone `\r`; at most
+//!    [`MAX_LINE`] bytes of a line are kept).
 //! 2. [`LineParser`] reads each line's syslog header (Luna's own format,
 //!    RFC 5424, RFC 3164, a bare `TAG[pid]:`), splits lines a copy-paste ran
 //!    together, and types each message with the [`Grammar`]'s catalogues
@@ -58,7 +60,12 @@
 //! 5. [`write_text`] and [`write_json`] render the report into a writer.
 //!
 //! [`Analyzer`] runs all of it; [`AnalyzerBuilder`] configures it (the year for
-//! year-less timestamps, the zone, extra grammar and rule files).
+//! year-less timestamps, the zone, extra grammar and rule files). On each input
+//! the stateless part of step 2 ([`Pretyped`]) runs ahead in batches on the
+//! thread pool while the rest goes through the lines in order, with the same
+//! result as one thread ([`AnalyzerBuilder::batch_lines`]).
+//! [`Analyzer::follow`] reads a growing log like `tail -f` and hands out each
+//! finding as soon as its rule fires.
 #![deny(missing_docs)]
 #![allow(
     clippy::result_large_err,
