@@ -347,6 +347,23 @@ struct Part {
     want_anchors: bool,
 }
 
+impl Part {
+    /// Nothing read yet from the input `name`.
+    fn new(name: &str, want_anchors: bool) -> Self {
+        Part {
+            findings: Vec::new(),
+            summary: SourceSummary {
+                name: name.to_owned(),
+                ..Default::default()
+            },
+            coverage: Coverage::default(),
+            kept: Vec::new(),
+            anchors: Vec::new(),
+            want_anchors,
+        }
+    }
+}
+
 /// Which events a run keeps besides feeding them to the engine.
 #[derive(Clone, Copy)]
 enum Keep<'a> {
@@ -498,11 +515,7 @@ impl Analyzer {
                     true
                 }
                 Err(e) => {
-                    return Err(InputError::Read {
-                        path: input.name.clone(),
-                        line: lines.line(),
-                        reason: e.to_string(),
-                    });
+                    return Err(InputError::read(&input.name, lines.line(), &e));
                 }
             };
             for ev in events
@@ -568,17 +581,7 @@ impl Analyzer {
         on_finding: &mut dyn FnMut(&Finding),
     ) -> (Report, Option<InputError>) {
         let inputs = std::slice::from_ref(input);
-        let mut part = Part {
-            findings: Vec::new(),
-            summary: SourceSummary {
-                name: input.name.clone(),
-                ..Default::default()
-            },
-            coverage: Coverage::default(),
-            kept: Vec::new(),
-            anchors: Vec::new(),
-            want_anchors: false,
-        };
+        let mut part = Part::new(&input.name, false);
         let reader = match input.follow(follow.stop.clone(), follow.poll) {
             Ok(r) => r,
             Err(e) => return (self.report(vec![part], inputs).0, Some(e)),
@@ -603,18 +606,11 @@ impl Analyzer {
                 }
                 Ok(None) => (parser.finish(&mut events), true),
                 Err(e) => {
-                    error = Some(InputError::Read {
-                        path: input.name.clone(),
-                        line: lines.line(),
-                        reason: e.to_string(),
-                    });
+                    error = Some(InputError::read(&input.name, lines.line(), &e));
                     (parser.finish(&mut events), true)
                 }
             };
             self.feed(&mut part, &mut engine, counts, &events, keep);
-            if self.unrecognized {
-                note_unrecognized(&mut part.coverage, &input.name, &events);
-            }
             for f in engine.take_new(&names) {
                 handed.insert((f.id.clone(), f.subject.clone()));
                 on_finding(&f);
@@ -693,22 +689,11 @@ impl Analyzer {
         keep: Keep<'_>,
         many: bool,
     ) -> (Part, Option<InputError>) {
-        let mut part = Part {
-            findings: Vec::new(),
-            summary: SourceSummary {
-                name: input.name.clone(),
-                ..Default::default()
-            },
-            coverage: Coverage::default(),
-            kept: Vec::new(),
-            anchors: Vec::new(),
-            want_anchors: many,
-        };
+        let mut part = Part::new(&input.name, many);
         let reader = match reader {
             Ok(r) => r,
             Err(e) => return (part, Some(e)),
         };
-        let cov = self.unrecognized.then_some(input.name.as_str());
         // The timeline shows every event's fields; a report reads only some.
         let typing = match keep {
             Keep::All => Typing::Full,
@@ -736,14 +721,6 @@ impl Analyzer {
                 None => parser.finish(&mut events),
             };
             self.feed(&mut part, &mut engine, counts, &events, keep);
-            if let Some(name) = cov {
-                note_unrecognized(&mut part.coverage, name, &events);
-            }
-        };
-        let read_error = |e: std::io::Error, line: u32| InputError::Read {
-            path: input.name.clone(),
-            line,
-            reason: e.to_string(),
         };
         let mut error = None;
         if self.batch_lines == 0 {
@@ -754,7 +731,7 @@ impl Analyzer {
                     }
                     Ok(None) => break,
                     Err(e) => {
-                        error = Some(read_error(e, lines.line()));
+                        error = Some(InputError::read(&input.name, lines.line(), &e));
                         break;
                     }
                 }
@@ -778,7 +755,7 @@ impl Analyzer {
                 at_end = end;
             }
             if let Some(Err(e)) = at_end {
-                error = Some(read_error(e, lines.line()));
+                error = Some(InputError::read(&input.name, lines.line(), &e));
             }
         }
         step(None);
@@ -789,7 +766,8 @@ impl Analyzer {
     }
 
     /// Counts a batch of completed lines, feeds their events to the engine
-    /// (those inside the time window), and keeps what the cross-input phase needs.
+    /// (those inside the time window), keeps what the cross-input phase needs,
+    /// and with `--unrecognized` gathers the messages no pattern typed.
     fn feed(
         &self,
         part: &mut Part,
@@ -798,6 +776,9 @@ impl Analyzer {
         events: &[Event],
         keep: Keep<'_>,
     ) {
+        if self.unrecognized {
+            note_unrecognized(&mut part.coverage, &part.summary.name, events);
+        }
         let summary = &mut part.summary;
         summary.lines += counts.lines();
         summary.recognized_lines += counts.recognized;

@@ -414,6 +414,15 @@ pub enum InputError {
 }
 
 impl InputError {
+    /// Reading `path` failed after line `line`.
+    pub(crate) fn read(path: &str, line: u32, e: &io::Error) -> Self {
+        InputError::Read {
+            path: path.to_owned(),
+            line,
+            reason: e.to_string(),
+        }
+    }
+
     fn open(path: &str, e: io::Error) -> Self {
         let reason = match e.kind() {
             io::ErrorKind::NotFound => "no such file or directory".to_owned(),

@@ -630,25 +630,9 @@ impl Grammar {
             .map(|(kind, fields)| (kind.clone(), fields))
     }
 
-    /// Like [`type_message`](Self::type_message), but a message of a syslog
-    /// program's catalogue whose kind is not among those set by
-    /// [`needed_fields`](Self::needed_fields) is typed without its fields:
-    /// capturing them is most of the cost of typing, and most appliance
-    /// traffic (connections opened and closed, logins) is read by no rule.
-    /// Messages without a program's catalogue always get their fields (the
-    /// parser reads some of them itself).
-    pub fn type_message_lean(
-        &self,
-        program: Option<&str>,
-        msg: &str,
-        base: usize,
-    ) -> Option<(EventKind, Vec<Field>)> {
-        self.type_ref(program, msg, base, Typing::Lean)
-            .map(|(kind, fields)| (kind.clone(), fields))
-    }
-
-    /// Types a message, its kind by reference (no reference count touched:
-    /// lines are typed on one thread and their events made on another).
+    /// Types a message as [`type_message`](Self::type_message) does, or
+    /// leanly, its kind by reference (no reference count touched: lines are
+    /// typed on one thread and their events made on another).
     pub(crate) fn type_ref(
         &self,
         program: Option<&str>,
@@ -664,8 +648,11 @@ impl Grammar {
             .find_map(|&i| self.catalogues[i].type_ref(msg, base, Typing::Full))
     }
 
-    /// Sets the event kinds whose fields are read (by rules, correlation),
-    /// for [`type_message_lean`](Self::type_message_lean).
+    /// Sets the event kinds whose fields rules read: with lean [`Typing`], a
+    /// syslog program's message of any other kind is typed without its
+    /// captures (most of the cost of typing; most appliance traffic is read by
+    /// no rule). Messages without a program's catalogue always get their
+    /// fields (the parser reads some of them itself).
     pub fn needed_fields(&mut self, kinds: impl IntoIterator<Item = String>) {
         let needed: std::collections::HashSet<String> = kinds.into_iter().collect();
         for cat in &mut self.catalogues {
