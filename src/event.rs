@@ -231,7 +231,11 @@ impl Event {
 /// command typed at the prompt they answer, and the role a `role login -name`
 /// command named; after `hagroup listgroups` shows them, `ha_group`,
 /// `auto_recovery` and `max_retry` (the group label and its auto-recovery settings).
+/// `cause` is the known issue an Azure error's code or message maps to
+/// (`grammars/azure_codes.toml`), `quoted` marks an error found quoted in prose.
 pub const META_FIELDS: &[&str] = &[
+    "cause",
+    "quoted",
     "host",
     "program",
     "pid",

@@ -23,7 +23,7 @@ fn name(path: &std::path::Path) -> String {
 #[test]
 fn sample_events() {
     let analyzer = analyzer();
-    insta::glob!("../samples", "*/*", |path| {
+    insta::glob!("../samples", "{azure,incident,luna,ntls}/*", |path| {
         let text = std::fs::read_to_string(path).unwrap();
         let mut out = String::new();
         for ev in analyzer.parse_str(&text) {
@@ -37,7 +37,7 @@ fn sample_events() {
 #[test]
 fn sample_findings() {
     let analyzer = analyzer();
-    insta::glob!("../samples", "*/*", |path| {
+    insta::glob!("../samples", "{azure,incident,luna,ntls}/*", |path| {
         let text = std::fs::read_to_string(path).unwrap();
         let report: Report = analyzer.analyze_str(&name(path), &text);
         let s = &report.summary;

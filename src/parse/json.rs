@@ -790,6 +790,7 @@ fn embedded_json(s: &str) -> Option<Json> {
 /// Adds `subnet_id`, `gateway_id`, `hsm_id`, ... for resource ids in the
 /// event's message, target and resource fields.
 pub(crate) fn add_ids(e: &mut Event) {
+    super::codes::classify(e);
     let mut found: Vec<(&'static str, String)> = Vec::new();
     // The resource an event is about comes first; ids quoted in a message (an
     // operation's status URI, a resource that uses this one) after it.

@@ -5,8 +5,10 @@
 //! event of kind [`EventKind::UNRECOGNIZED`] so the summary accounts for every
 //! line.
 
+pub mod codes;
 pub mod grammar;
 pub(crate) mod json;
+pub mod peel;
 mod powershell;
 pub mod syslog;
 
@@ -220,6 +222,8 @@ fn is_headline(ev: &Event) -> bool {
 /// the events it would give without.
 #[derive(Debug, Default)]
 pub struct Pretyped<'g> {
+    /// The wrappers peeled off the line before it was typed.
+    peel: peel::Peel,
     /// The first message (most lines hold one: no allocation for them).
     first: Option<Segment<'g>>,
     /// Further messages of a run-together line.
@@ -266,6 +270,14 @@ impl<'g> Pretyped<'g> {
     /// Types the messages of `line` as a parser with this
     /// [`typing`](LineParser::typing) does.
     pub fn typed(grammar: &'g Grammar, line: &str, typing: Typing) -> Self {
+        let peel = peel::Peel::of(line);
+        let mut out = Self::typed_peeled(grammar, &peel.apply(line), typing);
+        out.peel = peel;
+        out
+    }
+
+    /// Types a line whose wrappers are already peeled.
+    fn typed_peeled(grammar: &'g Grammar, line: &str, typing: Typing) -> Self {
         if line.trim().is_empty() {
             return Pretyped::default();
         }
@@ -363,7 +375,43 @@ impl<'g> LineParser<'g> {
         out: &mut Vec<Event>,
     ) -> LineCounts {
         let from = out.len();
-        let counts = self.frame_line(line, line_no, offset, pre, out);
+        let mut pre = pre;
+        let peel = match pre.as_mut() {
+            Some(p) => std::mem::take(&mut p.peel),
+            None => peel::Peel::of(line),
+        };
+        let counts = if peel.is_empty() {
+            self.frame_line(line, line_no, offset, pre, out)
+        } else if peel.is_blank() {
+            // Nothing but a wrapper (a code fence): a blank line inside the
+            // text it wraps.
+            let lead = peel.lead();
+            self.frame_line("", line_no, offset + lead as u64, None, out)
+        } else {
+            // The wrappers' bytes are gone from the text; the spans of this
+            // line's events are mapped back to the original bytes.
+            let text = peel.apply(line);
+            let lead = peel.lead();
+            let base = offset + lead as u64;
+            let mut counts = self.frame_line(&text, line_no, base, pre, out);
+            let context = peel.context().filter(|_| counts.unrecognized == 1 && counts.lines() == 1);
+            for e in &mut out[from..] {
+                if let Some(kind) = context.filter(|_| e.kind.is_unrecognized() && e.span.line == line_no) {
+                    e.kind = kind.clone();
+                    counts.unrecognized = 0;
+                    counts.recognized = 1;
+                }
+                if e.span.line != line_no || e.span.start < base {
+                    continue;
+                }
+                let start = (e.span.start - base) as usize;
+                let end = (e.span.end - base) as usize;
+                e.span.start = base + peel.from_lead(start) as u64;
+                e.span.end = base + peel.from_lead_end(end) as u64;
+                e.span.column = (lead + peel.from_lead(e.span.column as usize)) as u32;
+            }
+            counts
+        };
         self.post(out, from, line_no);
         counts
     }
@@ -702,10 +750,14 @@ impl<'g> LineParser<'g> {
             }
             let (kind, fields) = match seg.typed {
                 Some((kind, fields)) => (kind.clone(), fields),
-                None => {
-                    outcome = LineOutcome::Unrecognized;
-                    (EventKind::new(EventKind::UNRECOGNIZED), Vec::new())
-                }
+                None => match codes::prose(&text[header.msg_start..]) {
+                    // A known Azure error quoted in prose, without its wrapper.
+                    Some(typed) => typed,
+                    None => {
+                        outcome = LineOutcome::Unrecognized;
+                        (EventKind::new(EventKind::UNRECOGNIZED), Vec::new())
+                    }
+                },
             };
             inherited = (time, host.clone());
             let mut event = Event {
