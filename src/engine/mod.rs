@@ -488,6 +488,13 @@ impl<'kb> Engine<'kb> {
                 .iter()
                 .any(|d| fired.contains(&(d.as_str(), host.clone())))
         });
+        // A fallback matcher's findings give way to any other of its rule's.
+        let firm: HashSet<usize> = aggs
+            .iter()
+            .filter(|a| !rules[a.rule].matches[a.spec].fallback)
+            .map(|a| a.rule)
+            .collect();
+        aggs.retain(|a| !rules[a.rule].matches[a.spec].fallback || !firm.contains(&a.rule));
         aggs.sort_by(|a, b| a.first_pos.cmp(&b.first_pos).then(a.rule.cmp(&b.rule)));
         aggs.into_iter()
             .map(|a| build_finding(&self.kb.rules()[a.rule], a, names))

@@ -275,6 +275,10 @@ pub struct MatchSpec {
     pub subject: Template,
     /// This matcher's own one-line message, instead of the rule's.
     pub message: Option<Template>,
+    /// A last resort: its findings are kept only when no other matcher of the
+    /// rule found anything in the input (a tool's error line without a code
+    /// gives way to the coded error beside it).
+    pub fallback: bool,
 }
 
 /// A known issue.
@@ -476,6 +480,8 @@ struct MatchDef {
     observe: Option<CondDef>,
     #[serde(default)]
     at_limit: bool,
+    #[serde(default)]
+    fallback: bool,
 }
 
 /// `{ left = 1, severity = "critical" }` in a streak's `escalate` list.
@@ -821,6 +827,7 @@ impl Loader<'_> {
             within,
             subject,
             message,
+            fallback: m.fallback,
         };
         Ok((spec, captured))
     }

@@ -78,7 +78,10 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
         .row
         .into_iter()
         .map(|r| {
-            assert!(r.code.is_some() || r.phrase.is_some(), "a row needs a code or a phrase");
+            assert!(
+                r.code.is_some() || r.phrase.is_some(),
+                "a row needs a code or a phrase"
+            );
             assert!(!r.source.trim().is_empty(), "a row names its source");
             CodeRow {
                 phrase_re: r.phrase.as_deref().map(re),
@@ -100,11 +103,6 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
     Table { rows, prose_codes }
 });
 
-/// Every row of the table, in order.
-pub fn rows() -> &'static [CodeRow] {
-    &TABLE.rows
-}
-
 /// The codes and phrases that map to `rule`.
 pub fn rows_for(rule: &str) -> impl Iterator<Item = &'static CodeRow> {
     TABLE.rows.iter().filter(move |r| r.rule == rule)
@@ -113,7 +111,9 @@ pub fn rows_for(rule: &str) -> impl Iterator<Item = &'static CodeRow> {
 /// The first row matching an error with `code` (possibly empty) and `message`.
 fn lookup(code: &str, message: &str) -> Option<&'static CodeRow> {
     TABLE.rows.iter().find(|r| {
-        r.code.as_deref().is_none_or(|c| c.eq_ignore_ascii_case(code))
+        r.code
+            .as_deref()
+            .is_none_or(|c| c.eq_ignore_ascii_case(code))
             && r.phrase_re.as_ref().is_none_or(|p| p.is_match(message))
             && !r.unless.as_ref().is_some_and(|u| u.is_match(message))
     })
@@ -134,7 +134,10 @@ pub(crate) fn classify(e: &mut Event) {
     if !ERROR_KINDS.contains(&e.kind.as_str()) || e.field("cause").is_some() {
         return;
     }
-    let message = e.value("message").map(|v| v.to_string()).unwrap_or_default();
+    let message = e
+        .value("message")
+        .map(|v| v.to_string())
+        .unwrap_or_default();
     let code = e.value("code").map(|v| v.to_string()).unwrap_or_default();
     let row = lookup(&code, &message).or_else(|| {
         let quoted = TABLE.prose_codes.find(&message)?;
@@ -176,9 +179,9 @@ mod tests {
 
     #[test]
     fn every_row_names_a_rule_and_a_source() {
-        assert!(rows().len() > 30);
+        assert!(TABLE.rows.len() > 30);
         let kb = crate::kb::KnowledgeBase::builtin(&crate::parse::grammar::Grammar::builtin());
-        for r in rows() {
+        for r in &TABLE.rows {
             assert!(
                 kb.rules().iter().any(|k| k.id == r.rule),
                 "{:?} maps to unknown rule {}",
@@ -191,30 +194,57 @@ mod tests {
     #[test]
     fn codes_and_phrases() {
         let cause = |code: &str, msg: &str| lookup(code, msg).map(|r| r.rule.as_str());
-        assert_eq!(cause("AnotherOperationInProgress", "x"), Some("deploy.race_condition"));
-        assert_eq!(cause("anotheroperationinprogress", "x"), Some("deploy.race_condition"));
+        assert_eq!(
+            cause("AnotherOperationInProgress", "x"),
+            Some("deploy.race_condition")
+        );
+        assert_eq!(
+            cause("anotheroperationinprogress", "x"),
+            Some("deploy.race_condition")
+        );
         assert_eq!(cause("QuotaExceeded", "x"), Some("deploy.quota_exceeded"));
         assert_eq!(
-            cause("BadRequest", "Subnet s in VNET v is missing a delegation to Microsoft.Web/serverFarms."),
+            cause(
+                "BadRequest",
+                "Subnet s in VNET v is missing a delegation to Microsoft.Web/serverFarms."
+            ),
             Some("deploy.subnet_delegation_missing")
         );
         // Removing a delegation that is in use is not a missing delegation.
-        assert_eq!(cause("InUseSubnetCannotBeUpdated", "delegation"), Some("deploy.failed"));
         assert_eq!(
-            cause("BadRequest", "Cannot remove delegation from subnet s because it is in use"),
+            cause("InUseSubnetCannotBeUpdated", "delegation"),
             Some("deploy.failed")
         );
-        assert_eq!(cause("ResourceNotFound", "The Resource 'x' was not found."), None);
+        assert_eq!(
+            cause(
+                "BadRequest",
+                "Cannot remove delegation from subnet s because it is in use"
+            ),
+            Some("deploy.failed")
+        );
+        assert_eq!(
+            cause("ResourceNotFound", "The Resource 'x' was not found."),
+            None
+        );
         assert_eq!(cause("Conflict", "x"), None);
     }
 
     #[test]
     fn prose_lines() {
         let (_, f) = prose("AnotherOperationInProgress: Another operation on this or dependent resource is in progress.").unwrap();
-        assert!(f.iter().any(|f| &*f.name == "cause" && f.value.to_string() == "deploy.race_condition"));
+        assert!(
+            f.iter()
+                .any(|f| &*f.name == "cause" && f.value.to_string() == "deploy.race_condition")
+        );
         let (_, f) = prose("when trying to deploy a second gateway I get the error \"A virtual network can't be associated with more than one gateway.\"").unwrap();
-        assert!(f.iter().any(|f| f.value.to_string() == "deploy.one_gateway_per_vnet"));
-        assert!(prose("The subnet has a delegation to Microsoft.HardwareSecurityModules/dedicatedHSMs").is_none());
+        assert!(
+            f.iter()
+                .any(|f| f.value.to_string() == "deploy.one_gateway_per_vnet")
+        );
+        assert!(
+            prose("The subnet has a delegation to Microsoft.HardwareSecurityModules/dedicatedHSMs")
+                .is_none()
+        );
         assert!(prose("Apply complete! Resources: 3 added, 0 changed, 0 destroyed.").is_none());
     }
 }

@@ -680,8 +680,11 @@ impl Walker<'_, '_> {
                 ctx.time = time.or(ctx.time);
             }
         }
-        // An error object.
-        if let Some(code) = s(m, "code") {
+        // An error object; inside an error's details, a message without a
+        // code is an error too (`"details":[{"message":"Subnet ... is missing a
+        // delegation ..."}]`).
+        let detail = ctx.parent.is_some() && s(m, "code").is_none() && s(m, "message").is_some();
+        if let Some(code) = s(m, "code").or(detail.then_some("")) {
             if get(m, "message").is_some() || get(m, "details").is_some() {
                 let message = s(m, "message").unwrap_or_default();
                 let mut fields = vec![
@@ -708,7 +711,11 @@ impl Walker<'_, '_> {
                 if let Some(r) = &ctx.resource {
                     fields.push(("resource", id_value(r)));
                 }
-                let idx = self.push("arm.error", code, "code", fields, ctx.time);
+                let idx = if code.is_empty() {
+                    self.push("arm.error", message, "message", fields, ctx.time)
+                } else {
+                    self.push("arm.error", code, "code", fields, ctx.time)
+                };
                 let mut inner = ctx.clone();
                 inner.depth += 1;
                 inner.parent = Some(code.to_owned());

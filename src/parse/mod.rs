@@ -394,9 +394,13 @@ impl<'g> LineParser<'g> {
             let lead = peel.lead();
             let base = offset + lead as u64;
             let mut counts = self.frame_line(&text, line_no, base, pre, out);
-            let context = peel.context().filter(|_| counts.unrecognized == 1 && counts.lines() == 1);
+            let context = peel
+                .context()
+                .filter(|_| counts.unrecognized == 1 && counts.lines() == 1);
             for e in &mut out[from..] {
-                if let Some(kind) = context.filter(|_| e.kind.is_unrecognized() && e.span.line == line_no) {
+                if let Some(kind) =
+                    context.filter(|_| e.kind.is_unrecognized() && e.span.line == line_no)
+                {
                     e.kind = kind.clone();
                     counts.unrecognized = 0;
                     counts.recognized = 1;
@@ -406,9 +410,9 @@ impl<'g> LineParser<'g> {
                 }
                 let start = (e.span.start - base) as usize;
                 let end = (e.span.end - base) as usize;
-                e.span.start = base + peel.from_lead(start) as u64;
-                e.span.end = base + peel.from_lead_end(end) as u64;
-                e.span.column = (lead + peel.from_lead(e.span.column as usize)) as u32;
+                e.span.start = base + peel.past_lead(start) as u64;
+                e.span.end = base + peel.past_lead_end(end) as u64;
+                e.span.column = (lead + peel.past_lead(e.span.column as usize)) as u32;
             }
             counts
         };

@@ -40,6 +40,10 @@ struct PrefixSpec {
     #[serde(default)]
     require: Option<String>,
     #[serde(default)]
+    unless: Option<String>,
+    #[serde(default)]
+    max_indent: Option<usize>,
+    #[serde(default)]
     after: Option<String>,
     #[serde(default)]
     context: Option<String>,
@@ -52,6 +56,8 @@ struct Prefix {
     keep: bool,
     blank: bool,
     require: Option<Regex>,
+    unless: Option<Regex>,
+    max_indent: Option<usize>,
     after: Option<usize>,
     context: Option<EventKind>,
 }
@@ -81,7 +87,9 @@ fn exception_first(t: &[u8]) -> bool {
         .position(|b| !(b.is_ascii_alphanumeric() || *b == b'.' || *b == b'_'))
         .map_or(t, |n| &t[..n]);
     t.get(word.len()) == Some(&b':')
-        && (word.ends_with(b"Error") || word.ends_with(b"Exception") || word.ends_with(b"SystemExit"))
+        && (word.ends_with(b"Error")
+            || word.ends_with(b"Exception")
+            || word.ends_with(b"SystemExit"))
 }
 
 /// Whether the line holds an SGR sequence that lost its ESC byte (`[31m`).
@@ -110,6 +118,8 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
             keep: p.keep,
             blank: p.blank,
             require: p.require.as_deref().map(anchored),
+            unless: p.unless.as_deref().map(anchored),
+            max_indent: p.max_indent,
             context: p.context.as_deref().map(EventKind::new),
             after: p.after.as_deref().map(|a| {
                 names
@@ -183,6 +193,13 @@ impl Peel {
                     if !req.is_match(&rest[m.end()..]) {
                         continue;
                     }
+                }
+                if p.unless
+                    .as_ref()
+                    .is_some_and(|u| u.is_match(&rest[m.end()..]))
+                    || p.max_indent.is_some_and(|n| at > n)
+                {
+                    continue;
                 }
                 let from = pos + at;
                 let to = from + m.end();
@@ -318,16 +335,15 @@ impl Peel {
         orig
     }
 
-    /// [`original`](Self::original) relative to what [`apply`](Self::apply)
-    /// slices off the front: positions in a text that already starts
-    /// [`lead`](Self::lead) bytes into the line.
-    pub fn from_lead(&self, pos: usize) -> usize {
-        self.original(pos + self.lead()) - self.lead()
+    /// [`original`](Self::original) counted from [`lead`](Self::lead) bytes
+    /// into the line, where the peeled text starts.
+    pub fn past_lead(&self, pos: usize) -> usize {
+        self.original(pos) - self.lead()
     }
 
     /// [`original_end`](Self::original_end) relative to [`lead`](Self::lead).
-    pub fn from_lead_end(&self, pos: usize) -> usize {
-        self.original_end(pos + self.lead()) - self.lead()
+    pub fn past_lead_end(&self, pos: usize) -> usize {
+        self.original_end(pos) - self.lead()
     }
 }
 
@@ -386,10 +402,7 @@ mod tests {
             peeled("2025-07-10T13:04:11.4050080Z ##[error]ERROR: (QuotaExceeded) Quota exceeded."),
             "2025-07-10T13:04:11.4050080Z ERROR: (QuotaExceeded) Quota exceeded."
         );
-        assert_eq!(
-            peeled("##[error]Deployment failed."),
-            "Deployment failed."
-        );
+        assert_eq!(peeled("##[error]Deployment failed."), "Deployment failed.");
         assert_eq!(
             peeled("2024-03-05T10:00:01.123456Z 01E ERROR: (Conflict) x"),
             "2024-03-05T10:00:01.123456Z ERROR: (Conflict) x"
@@ -415,7 +428,13 @@ mod tests {
     fn quotes_gutters_and_fences() {
         assert_eq!(peeled("> > ERROR: (X) y"), "ERROR: (X) y");
         assert_eq!(peeled(">"), "");
-        assert_eq!(peeled("│   with azurerm_subnet.hsm,"), "  with azurerm_subnet.hsm,");
+        // A Luna shell's password echo is no quote.
+        assert_eq!(peeled("  > ********"), "  > ********");
+        assert_eq!(peeled("          > proceed"), "          > proceed");
+        assert_eq!(
+            peeled("│   with azurerm_subnet.hsm,"),
+            "  with azurerm_subnet.hsm,"
+        );
         assert!(Peel::of("╷").is_blank());
         assert!(Peel::of("```json").is_blank());
         assert!(Peel::of("> ```").is_blank());
@@ -431,20 +450,31 @@ mod tests {
     #[test]
     fn exception_prefixes() {
         assert_eq!(
-            peeled("SystemExit: ERROR: (InvalidResourceType) The resource type could not be found."),
+            peeled(
+                "SystemExit: ERROR: (InvalidResourceType) The resource type could not be found."
+            ),
             "ERROR: (InvalidResourceType) The resource type could not be found."
         );
         assert_eq!(
             peeled("azure.core.exceptions.HttpResponseError: (QuotaExceeded) x"),
             "(QuotaExceeded) x"
         );
-        assert_eq!(peeled("msrestazure.azure_exceptions.CloudError: Azure Error: X"), "Azure Error: X");
+        assert_eq!(
+            peeled("msrestazure.azure_exceptions.CloudError: Azure Error: X"),
+            "Azure Error: X"
+        );
     }
 
     #[test]
     fn comments_only_when_they_quote_an_error() {
         assert_eq!(peeled("# ERROR: (X) y"), "ERROR: (X) y");
-        assert_eq!(peeled("# The error: MissingSubscriptionRegistration"), "# The error: MissingSubscriptionRegistration");
-        assert_eq!(peeled("# Error: MissingSubscriptionRegistration, as quoted"), "Error: MissingSubscriptionRegistration, as quoted");
+        assert_eq!(
+            peeled("# The error: MissingSubscriptionRegistration"),
+            "# The error: MissingSubscriptionRegistration"
+        );
+        assert_eq!(
+            peeled("# Error: MissingSubscriptionRegistration, as quoted"),
+            "Error: MissingSubscriptionRegistration, as quoted"
+        );
     }
 }

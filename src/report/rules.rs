@@ -95,6 +95,30 @@ pub fn rule_detection(r: &Rule) -> Vec<String> {
                 ),
             }
         })
+        .chain(rule_codes(r))
+        .collect()
+}
+
+/// The Azure error codes and message phrases that map to the rule
+/// (`grammars/azure_codes.toml`), each with its public source.
+pub fn rule_codes(r: &Rule) -> Vec<String> {
+    crate::parse::codes::rows_for(&r.id)
+        .map(|row| {
+            let what = match (&row.code, &row.phrase) {
+                (Some(c), Some(p)) => {
+                    format!("Azure error code `{c}` with a message matching `{p}`")
+                }
+                (Some(c), None) => format!("Azure error code `{c}`"),
+                (None, Some(p)) => format!("an Azure error message matching `{p}`"),
+                (None, None) => String::new(),
+            };
+            let prose = if row.prose {
+                ", also quoted in prose"
+            } else {
+                ""
+            };
+            format!("{what}{prose} (source: {})", row.source)
+        })
         .collect()
 }
 
