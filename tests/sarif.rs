@@ -46,7 +46,7 @@ fn results_point_at_rules_files_and_lines() {
         );
     }
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 3);
+    assert_eq!(results.len(), 4);
     for res in results {
         let i = res["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[i]["id"], res["ruleId"]);

@@ -958,7 +958,7 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
         severity: match a.streak {
             Some(s) if s.reset => Severity::Info,
             Some(s) => s.severity.unwrap_or(rule.severity),
-            None => rule.severity,
+            None => spec.severity.unwrap_or(rule.severity),
         },
         title: rule.title.clone(),
         subject: a.subject,

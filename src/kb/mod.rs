@@ -279,6 +279,9 @@ pub struct MatchSpec {
     /// rule found anything in the input (a tool's error line without a code
     /// gives way to the coded error beside it).
     pub fallback: bool,
+    /// This matcher's own severity, instead of the rule's (a gateway not yet
+    /// Succeeded is a warning on its own, an error once an HSM failed on it).
+    pub severity: Option<Severity>,
 }
 
 /// A known issue.
@@ -482,6 +485,8 @@ struct MatchDef {
     at_limit: bool,
     #[serde(default)]
     fallback: bool,
+    #[serde(default)]
+    severity: Option<Severity>,
 }
 
 /// `{ left = 1, severity = "critical" }` in a streak's `escalate` list.
@@ -828,6 +833,7 @@ impl Loader<'_> {
             subject,
             message,
             fallback: m.fallback,
+            severity: m.severity,
         };
         Ok((spec, captured))
     }

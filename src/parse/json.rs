@@ -101,6 +101,14 @@ const MAX_LINES: usize = 50_000;
 /// The most bytes one document may hold before it is taken as cut off.
 const MAX_BYTES: usize = 16 << 20;
 
+/// Whether the line holds an error's `"code": "X"` pair, plain or escaped.
+pub(crate) fn has_code_pair(line: &str) -> bool {
+    static PAIR: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"\\?"[Cc]ode\\?"\s*:\s*\\?"[A-Za-z]"#).expect("static regex is valid")
+    });
+    memchr::memmem::find(line.as_bytes(), b"ode").is_some() && PAIR.is_match(line)
+}
+
 /// Where a JSON document starts on this line, if it opens one.
 pub(crate) fn json_start(line: &str) -> Option<usize> {
     let trimmed = line.trim_start();
@@ -254,6 +262,23 @@ impl JsonFrame {
         f
     }
 
+    /// A piece of a document on one line, pasted from the middle of an object
+    /// (`...","details":[{"code":"SkuNotAvailable","message":"..."`): it
+    /// cannot parse, so its code and message pairs are mined.
+    pub(crate) fn fragment(line: &str, no: u32, offset: u64) -> Self {
+        JsonFrame {
+            lines: vec![FrameLine {
+                no,
+                offset,
+                text: line.to_owned(),
+            }],
+            start: 0,
+            end: Some(line.len()),
+            bytes: line.len(),
+            scanner: Scanner::default(),
+        }
+    }
+
     /// Adds a line; true once the document is closed (or too large to go on).
     pub(crate) fn push(&mut self, line: &str, no: u32, offset: u64) -> bool {
         self.lines.push(FrameLine {
@@ -310,7 +335,8 @@ impl JsonFrame {
             cursor: 0,
             out,
         };
-        match serde_json::from_str::<Json>(&doc) {
+        let parsed = serde_json::from_str::<Json>(&doc).or_else(|e| repaired(&doc).ok_or(e));
+        match parsed {
             Ok(v) => {
                 w.walk(&v, &Ctx::default());
                 // A document with nothing we know is still a recognised JSON document.
@@ -326,6 +352,120 @@ impl JsonFrame {
             }
         }
     }
+}
+
+/// A document as people paste it, mended so it parses: cut off at the end
+/// (open strings, a key without its value, a dangling comma and every open
+/// bracket closed), with Python's literals (`True`, `False`, `None`, as a
+/// dict printed by the Azure CLI's Python shows them) and a comma missing
+/// between two members. `None` when even the mended text does not parse.
+pub(crate) fn repaired(doc: &str) -> Option<Json> {
+    #[derive(PartialEq, Clone, Copy)]
+    enum Last {
+        Open,
+        Comma,
+        Colon,
+        Key,
+        Value,
+    }
+    let mut out = String::with_capacity(doc.len() + 16);
+    let mut stack: Vec<u8> = Vec::new();
+    let mut last = Last::Open;
+    let mut in_str = false;
+    let mut esc = false;
+    let mut word = String::new();
+    let flush_word = |word: &mut String, out: &mut String, last: &mut Last| {
+        if word.is_empty() {
+            return;
+        }
+        out.push_str(match word.as_str() {
+            "True" => "true",
+            "False" => "false",
+            "None" => "null",
+            w => w,
+        });
+        word.clear();
+        *last = Last::Value;
+    };
+    for c in doc.chars() {
+        if in_str {
+            out.push(c);
+            match (esc, c) {
+                (true, _) => esc = false,
+                (false, '\\') => esc = true,
+                (false, '"') => {
+                    in_str = false;
+                    // A string in an object where a key is due is a key.
+                    last = if stack.last() == Some(&b'{')
+                        && matches!(last, Last::Open | Last::Comma)
+                    {
+                        Last::Key
+                    } else {
+                        Last::Value
+                    };
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '+' {
+            if word.is_empty() && last == Last::Value {
+                out.push(',');
+            }
+            word.push(c);
+            continue;
+        }
+        flush_word(&mut word, &mut out, &mut last);
+        match c {
+            '"' | '{' | '[' if last == Last::Value => out.push(','),
+            _ => {}
+        }
+        match c {
+            '"' => {
+                in_str = true;
+                out.push(c);
+                continue;
+            }
+            '{' | '[' => {
+                stack.push(c as u8);
+                last = Last::Open;
+            }
+            '}' | ']' => {
+                stack.pop();
+                last = Last::Value;
+            }
+            ',' => last = Last::Comma,
+            ':' => last = Last::Colon,
+            _ => {}
+        }
+        out.push(c);
+    }
+    flush_word(&mut word, &mut out, &mut last);
+    if in_str {
+        if esc {
+            out.pop();
+        }
+        out.push('"');
+        last = if stack.last() == Some(&b'{') && last != Last::Colon {
+            Last::Key
+        } else {
+            Last::Value
+        };
+    }
+    let trimmed = out.trim_end().len();
+    out.truncate(trimmed);
+    match last {
+        Last::Comma => {
+            out.pop();
+        }
+        Last::Colon => out.push_str("null"),
+        Last::Key => out.push_str(":null"),
+        _ => {}
+    }
+    while let Some(b) = stack.pop() {
+        out.push(if b == b'{' { '}' } else { ']' });
+    }
+    serde_json::from_str(&out).ok()
 }
 
 /// What an object inherits from those around it.
@@ -683,10 +823,13 @@ impl Walker<'_, '_> {
         // An error object; inside an error's details, a message without a
         // code is an error too (`"details":[{"message":"Subnet ... is missing a
         // delegation ..."}]`).
-        let detail = ctx.parent.is_some() && s(m, "code").is_none() && s(m, "message").is_some();
-        if let Some(code) = s(m, "code").or(detail.then_some("")) {
-            if get(m, "message").is_some() || get(m, "details").is_some() {
-                let message = s(m, "message").unwrap_or_default();
+        // App Service's errors spell them `Code` and `Message`.
+        let code_of = s(m, "code").or_else(|| s(m, "Code"));
+        let message_of = s(m, "message").or_else(|| s(m, "Message"));
+        let detail = ctx.parent.is_some() && code_of.is_none() && message_of.is_some();
+        if let Some(code) = code_of.or(detail.then_some("")) {
+            if message_of.is_some() || get(m, "details").is_some() {
+                let message = message_of.unwrap_or_default();
                 let mut fields = vec![
                     ("code", text(code)),
                     ("message", text(message)),
@@ -744,7 +887,7 @@ impl Walker<'_, '_> {
     /// Mines a document that does not parse for its code and message pairs.
     fn mine(&mut self, doc: &str) {
         static PAIR: LazyLock<Regex> = LazyLock::new(|| {
-            Regex::new(r#"\\?"code\\?"\s*:\s*\\?"(?P<code>[A-Za-z0-9_.\-]+)\\?"(?:[^{}]*?\\?"message\\?"\s*:\s*\\?"(?P<message>(?:[^"\\]|\\[^"]|\\"(?:[^,}\]]))*))?"#)
+            Regex::new(r#"\\?"[Cc]ode\\?"\s*:\s*\\?"(?P<code>[A-Za-z0-9_.\-]+)\\?"(?:[^{}]*?\\?"[Mm]essage\\?"\s*:\s*\\?"(?P<message>(?:[^"\\]|\\[^"]|\\"(?:[^,}\]]))*))?"#)
                 .expect("static regex is valid")
         });
         let caps: Vec<_> = PAIR.captures_iter(doc).collect();
@@ -846,6 +989,26 @@ pub(crate) fn add_ids(e: &mut Event) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pasted_documents_are_mended() {
+        let cut = "{\n  \"name\": \"GWVPN\",\n  \"properties\": {\n    \"provisioningState\": \"Updating\",\n    \"sku\": {\n      \"name\": \"VpnGw1\",";
+        let v = repaired(cut).expect("a cut-off document is mended");
+        assert_eq!(v["properties"]["provisioningState"], "Updating");
+        let cut_in_string =
+            "{\"error\": {\"code\": \"QuotaExceeded\", \"message\": \"Operation could not be compl";
+        let v = repaired(cut_in_string).unwrap();
+        assert_eq!(v["error"]["code"], "QuotaExceeded");
+        let cut_key = "{\"error\": {\"code\": \"X\", \"mess";
+        assert_eq!(repaired(cut_key).unwrap()["error"]["code"], "X");
+        let python = "{\"complete\": True, \"active\": False, \"last_success_end_time\": None}";
+        let v = repaired(python).unwrap();
+        assert_eq!(v["complete"], true);
+        assert!(v["last_success_end_time"].is_null());
+        let missing_comma = "{\n  \"code\": \"Conflict\"\n  \"message\": \"x\"\n}";
+        assert_eq!(repaired(missing_comma).unwrap()["message"], "x");
+        assert!(repaired("Deployment failed: {nothing here").is_none());
+    }
 
     fn events(text: &str) -> Vec<Event> {
         let mut lines = text.lines();

@@ -496,6 +496,16 @@ impl<'g> LineParser<'g> {
             if frame.is_done() {
                 frame.into_events(self.ctx.source, out);
             }
+        } else if !typed_error && !line.trim_start().starts_with('#') && json::has_code_pair(line) {
+            // An error object pasted from its middle: its code and message
+            // pairs are mined, and the line is recognised for them.
+            if json::JsonFrame::fragment(line, line_no, offset).into_events(self.ctx.source, out)
+                && counts.unrecognized == 1
+            {
+                out.retain(|e| !(e.kind.is_unrecognized() && e.span.line == line_no));
+                counts.unrecognized = 0;
+                counts.recognized = 1;
+            }
         }
         if line.trim().is_empty() {
             self.flush_record(out);
