@@ -180,7 +180,8 @@ fn opens_document(t: &str) -> bool {
     let first = chars.next();
     let next = chars.as_str().trim_start().chars().next();
     match first {
-        Some('{') => matches!(next, None | Some('"') | Some('}')),
+        // `{'code': ...}` is a dict as Python prints it.
+        Some('{') => matches!(next, None | Some('"') | Some('}') | Some('\'')),
         Some('[') => matches!(next, None | Some('{') | Some(']') | Some('"')),
         _ => false,
     }
@@ -335,10 +336,25 @@ impl JsonFrame {
             cursor: 0,
             out,
         };
-        let parsed = serde_json::from_str::<Json>(&doc).or_else(|e| repaired(&doc).ok_or(e));
+        let (parsed, mended) = match serde_json::from_str::<Json>(&doc) {
+            Ok(v) => (Some(v), false),
+            Err(_) => (repaired(&doc), true),
+        };
         match parsed {
-            Ok(v) => {
+            Some(v) => {
                 w.walk(&v, &Ctx::default());
+                // A mended document may have lost inner errors: say so.
+                if mended {
+                    for e in &mut w.out[before..] {
+                        if e.kind.as_str() == "arm.error" && e.field("truncated").is_none() {
+                            e.fields.push(Field {
+                                name: Arc::from("truncated"),
+                                value: text("true"),
+                                range: 0..0,
+                            });
+                        }
+                    }
+                }
                 // A document with nothing we know is still a recognised JSON document.
                 if w.out.len() == before {
                     let e = w.event("json.document", 0, 0..0, Vec::new(), None);
@@ -346,7 +362,7 @@ impl JsonFrame {
                 }
                 true
             }
-            Err(_) => {
+            None => {
                 w.mine(&doc);
                 w.out.len() > before
             }
@@ -371,59 +387,80 @@ pub(crate) fn repaired(doc: &str) -> Option<Json> {
     let mut out = String::with_capacity(doc.len() + 16);
     let mut stack: Vec<u8> = Vec::new();
     let mut last = Last::Open;
-    let mut in_str = false;
+    // The quote of the string being read: `"`, or `'` for Python's strings.
+    let mut quote: Option<char> = None;
     let mut esc = false;
     let mut word = String::new();
+    // A bare word (a number, a literal, Python's `True`/`None`, or something
+    // no JSON has, like `<ErrorResponse object at 0x10>`) ends at a
+    // structural character; what is not JSON becomes `null`.
     let flush_word = |word: &mut String, out: &mut String, last: &mut Last| {
-        if word.is_empty() {
+        let w = word.trim();
+        if w.is_empty() {
+            word.clear();
             return;
         }
-        out.push_str(match word.as_str() {
-            "True" => "true",
-            "False" => "false",
-            "None" => "null",
-            w => w,
-        });
+        if *last == Last::Value {
+            out.push(',');
+        }
+        let literal = match w {
+            "True" | "true" => "true",
+            "False" | "false" => "false",
+            "None" | "null" => "null",
+            _ if serde_json::from_str::<serde_json::Number>(w).is_ok() => w,
+            _ => "null",
+        };
+        out.push_str(literal);
         word.clear();
         *last = Last::Value;
     };
+    let key_or_value = |stack: &[u8], last: Last| {
+        if stack.last() == Some(&b'{') && matches!(last, Last::Open | Last::Comma) {
+            Last::Key
+        } else {
+            Last::Value
+        }
+    };
     for c in doc.chars() {
-        if in_str {
-            out.push(c);
+        if let Some(q) = quote {
             match (esc, c) {
-                (true, _) => esc = false,
-                (false, '\\') => esc = true,
-                (false, '"') => {
-                    in_str = false;
-                    // A string in an object where a key is due is a key.
-                    last = if stack.last() == Some(&b'{')
-                        && matches!(last, Last::Open | Last::Comma)
-                    {
-                        Last::Key
-                    } else {
-                        Last::Value
-                    };
+                (true, _) => {
+                    esc = false;
+                    // `\'` means a quote only in Python's strings.
+                    if c == '\'' {
+                        out.pop();
+                    }
+                    out.push(c);
                 }
-                _ => {}
+                (false, '\\') => {
+                    esc = true;
+                    out.push(c);
+                }
+                (false, c) if c == q => {
+                    quote = None;
+                    out.push('"');
+                    last = key_or_value(&stack, last);
+                }
+                (false, '"') => out.push_str("\\\""),
+                (false, c) => out.push(c),
             }
             continue;
         }
-        if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '+' {
-            if word.is_empty() && last == Last::Value {
-                out.push(',');
+        if !matches!(c, '{' | '}' | '[' | ']' | ',' | ':' | '"' | '\'') {
+            if !(word.is_empty() && c.is_whitespace()) {
+                word.push(c);
             }
-            word.push(c);
             continue;
         }
         flush_word(&mut word, &mut out, &mut last);
         match c {
-            '"' | '{' | '[' if last == Last::Value => out.push(','),
+            '"' | '\'' | '{' | '[' if last == Last::Value => out.push(','),
             _ => {}
         }
         match c {
-            '"' => {
-                in_str = true;
-                out.push(c);
+            '"' | '\'' => {
+                quote = Some(c);
+                out.push('"');
                 continue;
             }
             '{' | '[' => {
@@ -441,15 +478,15 @@ pub(crate) fn repaired(doc: &str) -> Option<Json> {
         out.push(c);
     }
     flush_word(&mut word, &mut out, &mut last);
-    if in_str {
+    if quote.is_some() {
         if esc {
             out.pop();
         }
         out.push('"');
-        last = if stack.last() == Some(&b'{') && last != Last::Colon {
-            Last::Key
-        } else {
+        last = if last == Last::Colon {
             Last::Value
+        } else {
+            key_or_value(&stack, last)
         };
     }
     let trimmed = out.trim_end().len();
@@ -1007,7 +1044,19 @@ mod tests {
         assert!(v["last_success_end_time"].is_null());
         let missing_comma = "{\n  \"code\": \"Conflict\"\n  \"message\": \"x\"\n}";
         assert_eq!(repaired(missing_comma).unwrap()["message"], "x");
-        assert!(repaired("Deployment failed: {nothing here").is_none());
+        let dict = "{'additional_properties': {}, 'code': 'InvalidTemplateDeployment', 'message': \"The template deployment 'addstorage' is not valid.\", 'target': None, 'details': [&lt;azure.mgmt.resource.models.ErrorResponse object at 0x1083bfe80&gt;], 'complete': True}";
+        let v = repaired(dict).expect("a Python dict is read");
+        assert_eq!(v["code"], "InvalidTemplateDeployment");
+        assert_eq!(
+            v["message"],
+            "The template deployment 'addstorage' is not valid."
+        );
+        assert!(v["target"].is_null());
+        assert_eq!(v["complete"], true);
+        assert_eq!(
+            repaired("{'msg': 'it\\'s \"quoted\"'}").unwrap()["msg"],
+            "it's \"quoted\""
+        );
     }
 
     fn events(text: &str) -> Vec<Event> {

@@ -11,6 +11,7 @@ pub(crate) mod json;
 pub mod peel;
 mod powershell;
 pub mod syslog;
+mod yaml;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
@@ -141,6 +142,8 @@ pub struct LineParser<'g> {
     year: Option<i32>,
     last_month: Option<u32>,
     frame: Option<json::JsonFrame>,
+    /// A quoted YAML scalar holding a JSON document being gathered.
+    yaml: Option<yaml::Scalar>,
     /// `Code:` / `Message:` / `Target:` lines (az CLI, Azure PowerShell) being
     /// joined into one error.
     record: Option<PendingRecord>,
@@ -332,6 +335,7 @@ impl<'g> LineParser<'g> {
             year: ctx.year,
             last_month: None,
             frame: None,
+            yaml: None,
             record: None,
             recent: std::collections::VecDeque::new(),
             ps7: None,
@@ -424,7 +428,8 @@ impl<'g> LineParser<'g> {
     /// value` lines still gathered become their error.
     pub fn finish(&mut self, out: &mut Vec<Event>) -> LineCounts {
         let from = out.len();
-        let counts = self.close_frame(out);
+        let mut counts = self.close_frame(out);
+        counts.add(self.close_yaml(out));
         self.flush_ps7(out);
         self.flush_record(out);
         self.post(out, from, u32::MAX);
@@ -440,6 +445,29 @@ impl<'g> LineParser<'g> {
         out: &mut Vec<Event>,
     ) -> LineCounts {
         let mut counts = LineCounts::default();
+        // A YAML scalar's lines after its first are indented: a line that is
+        // not ends a scalar whose closing quote never came.
+        if self.yaml.is_some() && !line.is_empty() && !line.starts_with([' ', '\t']) {
+            counts.add(self.close_yaml(out));
+        }
+        if let Some(scalar) = self.yaml.as_mut() {
+            if scalar.push(line) {
+                counts.add(self.close_yaml(out));
+            }
+            return counts;
+        }
+        if self.frame.is_none() {
+            if let Some((at, quote)) = yaml::scalar_start(line) {
+                self.flush_record(out);
+                let scalar = yaml::Scalar::start(line, line_no, offset, at, quote);
+                let done = scalar.is_done();
+                self.yaml = Some(scalar);
+                if done {
+                    counts.add(self.close_yaml(out));
+                }
+                return counts;
+            }
+        }
         if let Some(frame) = self.frame.as_mut() {
             if !breaks_document(line) {
                 if frame.push(line, line_no, offset) {
@@ -711,6 +739,41 @@ impl<'g> LineParser<'g> {
                 e.kind = EventKind::new("arm.error_repeat");
             } else {
                 self.recent.push_back((sig, e.span.line));
+            }
+        }
+    }
+
+    /// Reads a gathered YAML scalar's value as a JSON document. Its events
+    /// point at the scalar's first line: the value's bytes are not the file's.
+    fn close_yaml(&mut self, out: &mut Vec<Event>) -> LineCounts {
+        let Some(scalar) = self.yaml.take() else {
+            return LineCounts::default();
+        };
+        let lines = scalar.len() as u64;
+        let (no, offset) = scalar.first;
+        let from = out.len();
+        let doc = scalar.value();
+        let typed = json::JsonFrame::fragment(&doc, no, offset).into_events(self.ctx.source, out);
+        for e in &mut out[from..] {
+            e.span.line = no;
+            e.span.start = offset;
+            e.span.column = 0;
+            e.span.end = offset + scalar.first_len as u64;
+            for f in &mut e.fields {
+                f.range = 0..0;
+            }
+        }
+        if typed {
+            LineCounts {
+                recognized: lines,
+                ..Default::default()
+            }
+        } else {
+            out.truncate(from);
+            out.push(Event::unrecognized_at(self.ctx.source));
+            LineCounts {
+                unrecognized: lines,
+                ..Default::default()
             }
         }
     }
