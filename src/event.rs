@@ -232,10 +232,12 @@ impl Event {
 /// command named; after `hagroup listgroups` shows them, `ha_group`,
 /// `auto_recovery` and `max_retry` (the group label and its auto-recovery settings).
 /// `cause` is the known issue an Azure error's code or message maps to
-/// (`grammars/azure_codes.toml`), `quoted` marks an error found quoted in prose.
+/// (`grammars/azure_codes.toml`), `quoted` marks an error found quoted in prose,
+/// `service` the service a missing subnet delegation is for (read by that table).
 pub const META_FIELDS: &[&str] = &[
     "cause",
     "quoted",
+    "service",
     "host",
     "program",
     "pid",

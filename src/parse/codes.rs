@@ -39,6 +39,8 @@ struct RowSpec {
     rule: String,
     #[serde(default)]
     prose: bool,
+    #[serde(default)]
+    capture: Option<String>,
     source: String,
 }
 
@@ -55,6 +57,9 @@ pub struct CodeRow {
     pub rule: String,
     /// Whether the row is also looked for in untyped lines.
     pub prose: bool,
+    /// Named groups read from the message into the event's fields (the
+    /// service a missing delegation is for).
+    capture: Option<Regex>,
     /// The public source of the row.
     pub source: String,
 }
@@ -90,6 +95,7 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
                 phrase: r.phrase,
                 rule: r.rule,
                 prose: r.prose,
+                capture: r.capture.as_deref().map(re),
                 source: r.source,
             }
         })
@@ -145,6 +151,22 @@ pub(crate) fn classify(e: &mut Event) {
     });
     if let Some(row) = row {
         e.fields.push(text_field("cause", &row.rule));
+        captured(row, &message, &mut e.fields);
+    }
+}
+
+/// Adds the row's named captures from `message` to `fields`.
+fn captured(row: &CodeRow, message: &str, fields: &mut Vec<Field>) {
+    let Some(re) = &row.capture else { return };
+    let Some(caps) = re.captures(message) else {
+        return;
+    };
+    for name in re.capture_names().flatten() {
+        if let Some(m) = caps.name(name) {
+            if !fields.iter().any(|f| &*f.name == name) {
+                fields.push(text_field(name, m.as_str()));
+            }
+        }
     }
 }
 
@@ -170,6 +192,7 @@ pub(crate) fn prose(message: &str) -> Option<(EventKind, Vec<Field>)> {
     fields.push(text_field("message", message.trim()));
     fields.push(text_field("quoted", "true"));
     fields.push(text_field("cause", &row.rule));
+    captured(row, message, &mut fields);
     Some((EventKind::new("arm.error"), fields))
 }
 
