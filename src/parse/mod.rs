@@ -159,6 +159,9 @@ pub struct LineParser<'g> {
     session: Option<Session>,
     /// How much of each message to capture.
     typing: Typing,
+    /// How many bytes of the line being read its wrappers took off the front:
+    /// columns count from the original line's start.
+    column_base: usize,
 }
 
 /// The last Luna shell prompt: which shell, which appliance, which command.
@@ -342,6 +345,7 @@ impl<'g> LineParser<'g> {
             cmdlet: None,
             session: None,
             typing: Typing::Full,
+            column_base: 0,
         }
     }
 
@@ -397,7 +401,9 @@ impl<'g> LineParser<'g> {
             let text = peel.apply(line);
             let lead = peel.lead();
             let base = offset + lead as u64;
+            self.column_base = lead;
             let mut counts = self.frame_line(&text, line_no, base, pre, out);
+            self.column_base = 0;
             let context = peel
                 .context()
                 .filter(|_| counts.unrecognized == 1 && counts.lines() == 1);
@@ -416,7 +422,8 @@ impl<'g> LineParser<'g> {
                 let end = (e.span.end - base) as usize;
                 e.span.start = base + peel.past_lead(start) as u64;
                 e.span.end = base + peel.past_lead_end(end) as u64;
-                e.span.column = (lead + peel.past_lead(e.span.column as usize)) as u32;
+                let col = (e.span.column as usize).saturating_sub(lead);
+                e.span.column = (lead + peel.past_lead(col)) as u32;
             }
             counts
         };
@@ -843,7 +850,7 @@ impl<'g> LineParser<'g> {
                     source: self.ctx.source,
                     line: line_no,
                     start: offset + range.start as u64,
-                    column: range.start as u32,
+                    column: (self.column_base + range.start) as u32,
                     end: offset + range.end as u64,
                 },
                 time,
