@@ -69,6 +69,9 @@ struct Table {
     /// Every code of a `prose` row as a whole word, to find one quoted in a
     /// line or a message.
     prose_codes: Regex,
+    /// The phrases of the `prose` rows without a code, tried in one pass over
+    /// a line, with the index of each one's row.
+    prose_phrases: (regex::RegexSet, Vec<usize>),
 }
 
 static TABLE: LazyLock<Table> = LazyLock::new(|| {
@@ -106,7 +109,21 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
         .filter_map(|r| r.code.as_deref().map(regex::escape))
         .collect();
     let prose_codes = re(&format!(r"\b(?:{})\b", codes.join("|")));
-    Table { rows, prose_codes }
+    let (patterns, index): (Vec<&str>, Vec<usize>) = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.prose && r.code.is_none())
+        .filter_map(|(i, r)| r.phrase.as_deref().map(|p| (p, i)))
+        .unzip();
+    let set = regex::RegexSetBuilder::new(patterns)
+        .size_limit(16 << 20)
+        .build()
+        .expect("code table phrases compile");
+    Table {
+        rows,
+        prose_codes,
+        prose_phrases: (set, index),
+    }
 });
 
 /// The codes and phrases that map to `rule`.
@@ -178,12 +195,13 @@ pub(crate) fn prose(message: &str) -> Option<(EventKind, Vec<Field>)> {
     let found = table.prose_codes.find(message);
     let row = match found {
         Some(c) => lookup(c.as_str(), message),
-        None => table.rows.iter().find(|r| {
-            r.prose
-                && r.code.is_none()
-                && r.phrase_re.as_ref().is_some_and(|p| p.is_match(message))
-                && !r.unless.as_ref().is_some_and(|u| u.is_match(message))
-        }),
+        None => {
+            let (set, index) = &table.prose_phrases;
+            set.matches(message)
+                .iter()
+                .map(|k| &table.rows[index[k]])
+                .find(|r| !r.unless.as_ref().is_some_and(|u| u.is_match(message)))
+        }
     }?;
     let mut fields = Vec::with_capacity(4);
     if let Some(c) = found {
