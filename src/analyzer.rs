@@ -97,6 +97,9 @@ pub struct Summary {
     pub findings: FindingCounts,
     /// Inputs that could not be read (or not to the end), with the reason.
     pub unreadable: Vec<String>,
+    /// Archive members not read, because they are not text (binary files of
+    /// a log export), with the reason.
+    pub skipped: Vec<String>,
     /// Per input.
     pub sources: Vec<SourceSummary>,
 }
@@ -826,8 +829,18 @@ impl Analyzer {
     }
 
     fn report(&self, parts: Vec<Part>, inputs: &[Input]) -> (Report, Vec<Event>) {
+        let skipped: Vec<String> = inputs
+            .iter()
+            .filter_map(|i| match &i.kind {
+                crate::source::InputKind::Skipped { reason } => {
+                    Some(format!("{} ({reason})", i.name))
+                }
+                _ => None,
+            })
+            .collect();
         let mut summary = Summary {
-            inputs: parts.len(),
+            inputs: parts.len() - skipped.len().min(parts.len()),
+            skipped,
             ..Default::default()
         };
         let mut all = Vec::new();
@@ -835,7 +848,15 @@ impl Analyzer {
         let mut coverage = Coverage::default();
         let mut kept = Vec::new();
         let mut anchors = Vec::new();
-        for p in parts {
+        for (p, skip) in parts.into_iter().zip(
+            inputs
+                .iter()
+                .map(Input::is_skipped)
+                .chain(std::iter::repeat(false)),
+        ) {
+            if skip {
+                continue;
+            }
             all.extend(p.findings);
             total.add(&p.summary);
             summary.sources.push(p.summary);

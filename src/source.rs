@@ -17,6 +17,23 @@ pub enum InputKind {
     Stdin,
     /// A file on disk.
     File(PathBuf),
+    /// A file inside a tar archive (compressed or not): its data starts
+    /// `offset` bytes into the archive's decompressed stream and is `size`
+    /// bytes long. It may be compressed itself (`messages.2.gz`).
+    Member {
+        /// The archive file.
+        archive: PathBuf,
+        /// Where the member's data starts in the decompressed archive.
+        offset: u64,
+        /// The member's size.
+        size: u64,
+    },
+    /// An archive member that is not text (a binary file of a log export):
+    /// listed in the summary, never read.
+    Skipped {
+        /// Why it is not read.
+        reason: String,
+    },
 }
 
 /// One input of an analysis.
@@ -50,8 +67,9 @@ impl Input {
     /// else does.
     pub fn modified_year(&self) -> Option<i32> {
         use chrono::Datelike;
-        let InputKind::File(p) = &self.kind else {
-            return None;
+        let p = match &self.kind {
+            InputKind::File(p) | InputKind::Member { archive: p, .. } => p,
+            _ => return None,
         };
         let t = std::fs::metadata(p).ok()?.modified().ok()?;
         Some(chrono::DateTime::<chrono::Utc>::from(t).year())
@@ -68,8 +86,26 @@ impl Input {
             InputKind::File(p) => {
                 Box::new(File::open(p).map_err(|e| InputError::open(&self.name, e))?)
             }
+            InputKind::Member {
+                archive,
+                offset,
+                size,
+            } => {
+                let mut stream =
+                    open_decompressed(archive).map_err(|e| InputError::open(&self.name, e))?;
+                // The members before this one are read through, not kept.
+                io::copy(&mut (&mut stream).take(*offset), &mut io::sink())
+                    .map_err(|e| InputError::open(&self.name, e))?;
+                Box::new(stream.take(*size))
+            }
+            InputKind::Skipped { .. } => Box::new(io::empty()),
         };
         decode_stream(raw).map_err(|e| InputError::open(&self.name, e))
+    }
+
+    /// Whether this is an archive member that is not read (binary).
+    pub fn is_skipped(&self) -> bool {
+        matches!(self.kind, InputKind::Skipped { .. })
     }
 }
 
@@ -436,8 +472,98 @@ impl InputError {
     }
 }
 
+/// A file's bytes, decompressed as its magic bytes say.
+fn open_decompressed(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
+    let f: Box<dyn Read + Send> = Box::new(File::open(path)?);
+    let mut buf = BufReader::with_capacity(64 * 1024, f);
+    let magic = buf.fill_buf()?;
+    decompress(Compression::sniff(magic), buf)
+}
+
+/// The members of a tar archive (plain, gzip, zstd, xz or bzip2), each as its
+/// own input named `archive!member`, in archive order; `None` when the file is
+/// no tar archive. A member that is not text is listed as skipped. An archive
+/// cut off part-way gives the members before the cut.
+fn archive_members(path: &Path, name: &str) -> Option<Vec<Input>> {
+    let mut stream = open_decompressed(path).ok()?;
+    let head = stream.fill_buf().ok()?;
+    if head.get(257..262) != Some(b"ustar".as_slice()) {
+        return None;
+    }
+    let mut archive = tar::Archive::new(stream);
+    let mut out = Vec::new();
+    for entry in archive.entries().ok()? {
+        let Ok(mut entry) = entry else { break };
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let member = entry.path().map_or_else(
+            |_| String::from_utf8_lossy(&entry.path_bytes()).into_owned(),
+            |p| p.display().to_string(),
+        );
+        let (offset, size) = (entry.raw_file_position(), entry.size());
+        let mut head = vec![0u8; 8192];
+        let mut n = 0;
+        while n < head.len() {
+            match entry.read(&mut head[n..]) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => n += k,
+            }
+        }
+        let kind = if looks_binary(&head[..n]) {
+            InputKind::Skipped {
+                reason: "binary, not a log".into(),
+            }
+        } else {
+            InputKind::Member {
+                archive: path.to_path_buf(),
+                offset,
+                size,
+            }
+        };
+        out.push(Input {
+            name: format!("{name}!{member}"),
+            kind,
+        });
+    }
+    Some(out)
+}
+
+/// Whether the first bytes of a file (decompressed when they are compressed)
+/// hold a NUL outside UTF-16 text: a binary file, not a log.
+fn looks_binary(head: &[u8]) -> bool {
+    let format = Compression::sniff(head);
+    let mut text = Vec::new();
+    if format == Compression::None {
+        text.extend_from_slice(head);
+    } else {
+        let raw: Box<dyn Read + Send> = Box::new(io::Cursor::new(head.to_vec()));
+        if let Ok(mut r) = decompress(format, BufReader::new(raw)) {
+            let mut chunk = [0u8; 4096];
+            while text.len() < 4096 {
+                match r.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => text.extend_from_slice(&chunk[..k]),
+                }
+            }
+        }
+    }
+    let utf16 = text.starts_with(&[0xFF, 0xFE]) || text.starts_with(&[0xFE, 0xFF]);
+    !utf16 && text.contains(&0)
+}
+
+/// A file input, or the members of the tar archive it is.
+fn file_inputs(path: &Path, inputs: &mut Vec<Input>) {
+    let input = Input::file(path);
+    match archive_members(path, &input.name) {
+        Some(members) => inputs.extend(members),
+        None => inputs.push(input),
+    }
+}
+
 /// Turns command-line arguments into inputs: `-` is stdin, a directory gives
-/// its files (recursively, sorted by path), and no argument means stdin.
+/// its files (recursively, sorted by path), a tar archive its members (`logs.tgz!var/log/messages`;
+/// compressed members are decompressed, binary ones skipped), and no argument means stdin.
 /// Paths that cannot be read are returned as errors beside the inputs that can.
 pub fn expand(args: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
     let mut inputs = Vec::new();
@@ -455,7 +581,7 @@ pub fn expand(args: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
                 let mut seen = std::collections::HashSet::new();
                 walk(a, &mut inputs, &mut errors, &mut seen);
             }
-            Ok(_) => inputs.push(Input::file(a)),
+            Ok(_) => file_inputs(a, &mut inputs),
             Err(e) => errors.push(InputError::open(&a.display().to_string(), e)),
         }
     }
@@ -492,7 +618,7 @@ fn walk(
     for p in paths {
         match std::fs::metadata(&p) {
             Ok(m) if m.is_dir() => walk(&p, inputs, errors, seen),
-            Ok(_) => inputs.push(Input::file(p)),
+            Ok(_) => file_inputs(&p, inputs),
             Err(e) => errors.push(InputError::open(&p.display().to_string(), e)),
         }
     }

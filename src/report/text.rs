@@ -191,6 +191,16 @@ pub fn write_text(
             )?;
         }
     }
+    if !s.skipped.is_empty() {
+        writeln!(
+            w,
+            "Skipped {} archive member{} that {} not text: {}.",
+            s.skipped.len(),
+            if s.skipped.len() == 1 { "" } else { "s" },
+            if s.skipped.len() == 1 { "is" } else { "are" },
+            s.skipped.join("; ")
+        )?;
+    }
     if !s.unreadable.is_empty() {
         writeln!(w, "Not read: {}.", s.unreadable.join("; "))?;
     }
