@@ -555,6 +555,12 @@ fn looks_binary(head: &[u8]) -> bool {
 /// A file input, or the members of the tar archive it is.
 fn file_inputs(path: &Path, inputs: &mut Vec<Input>) {
     let input = Input::file(path);
+    // Only a regular file is looked into: a FIFO or a process substitution
+    // is read once, by the analysis.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        inputs.push(input);
+        return;
+    }
     match archive_members(path, &input.name) {
         Some(members) => inputs.extend(members),
         None => inputs.push(input),

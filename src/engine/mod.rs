@@ -1004,36 +1004,74 @@ pub(crate) fn humanize(secs: u64) -> String {
 
 /// Merges findings of the same rule and subject from several inputs.
 pub fn merge(findings: impl IntoIterator<Item = Finding>) -> Vec<Finding> {
-    let mut out: Vec<Finding> = Vec::new();
+    // Gathered per rule and subject first, so that what the merged finding
+    // says cannot depend on the order the inputs were given in.
+    let mut groups: Vec<Vec<Finding>> = Vec::new();
     let mut index: HashMap<(String, String), usize> = HashMap::new();
     for f in findings {
-        match index.get(&(f.id.clone(), f.subject.clone())) {
-            Some(&i) => {
-                let g = &mut out[i];
-                g.count += f.count;
-                g.first_seen = min_opt(g.first_seen, f.first_seen);
-                g.last_seen = max_opt(g.last_seen, f.last_seen);
-                for e in f.evidence {
-                    if g.evidence.len() < MAX_EVIDENCE {
-                        g.evidence.push(e);
-                    }
-                }
-            }
+        let key = (f.id.clone(), f.subject.clone());
+        match index.get(&key) {
+            Some(&i) => groups[i].push(f),
             None => {
-                index.insert((f.id.clone(), f.subject.clone()), out.len());
-                out.push(f);
+                index.insert(key, groups.len());
+                groups.push(vec![f]);
             }
         }
     }
+    let mut out: Vec<Finding> = groups.into_iter().map(merge_group).collect();
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then_with(|| {
-                let pos = |f: &Finding| f.evidence.first().map(|e| (e.source_id, e.offset));
+                let pos = |f: &Finding| {
+                    f.evidence
+                        .first()
+                        .map(|e| (e.source.clone(), e.line, e.column))
+                };
                 pos(a).cmp(&pos(b))
             })
             .then_with(|| a.code.cmp(&b.code))
             .then_with(|| a.subject.cmp(&b.subject))
     });
     out
+}
+
+/// One finding from those of one rule and subject in several inputs: the most
+/// severe (then the latest) speaks for them, counts add up, and the evidence
+/// is taken in time order (then input name and line), whatever the order of
+/// the inputs.
+fn merge_group(mut group: Vec<Finding>) -> Finding {
+    if group.len() == 1 {
+        return group.pop().expect("one finding");
+    }
+    group.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| b.last_seen.cmp(&a.last_seen))
+            .then_with(|| a.message.cmp(&b.message))
+            .then_with(|| {
+                let src = |f: &Finding| f.evidence.first().map(|e| (e.source.clone(), e.line));
+                src(a).cmp(&src(b))
+            })
+    });
+    let mut rest = group.split_off(1);
+    let mut g = group.pop().expect("the first of the group");
+    let mut evidence = std::mem::take(&mut g.evidence);
+    for f in &mut rest {
+        g.count += f.count;
+        g.first_seen = min_opt(g.first_seen, f.first_seen);
+        g.last_seen = max_opt(g.last_seen, f.last_seen);
+        evidence.append(&mut f.evidence);
+    }
+    evidence.sort_by(|a, b| {
+        a.time
+            .cmp(&b.time)
+            .then_with(|| a.source.cmp(&b.source))
+            .then_with(|| a.line.cmp(&b.line))
+            .then_with(|| a.column.cmp(&b.column))
+    });
+    evidence.dedup_by(|a, b| a.source == b.source && a.line == b.line && a.column == b.column);
+    evidence.truncate(MAX_EVIDENCE);
+    g.evidence = evidence;
+    g
 }
