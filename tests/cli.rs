@@ -398,6 +398,56 @@ fn follow_prints_findings_as_the_log_grows_and_the_summary_at_ctrl_c() {
 }
 
 #[test]
+fn follow_prints_a_finding_again_when_its_severity_rises() {
+    use std::io::Write;
+    let dir = scratch("follow-rise");
+    let log = dir.join("lunacm.txt");
+    let out = dir.join("findings.jsonl");
+    std::fs::write(&log, "").unwrap();
+    let sample = std::fs::read_to_string("samples/luna/lunacm-co-nine-failures.txt").unwrap();
+    let lines: Vec<&str> = sample.lines().collect();
+    // Up to the fifth failed Crypto Officer login; the ninth is on line 47.
+    let fifth = lines
+        .iter()
+        .position(|l| l.starts_with("Command Result : 0xa0"))
+        .unwrap()
+        + 16;
+    let mut child = hsmdiag()
+        .args(["--follow", "--format=jsonl", "-o"])
+        .arg(&out)
+        .arg(&log)
+        .spawn()
+        .unwrap();
+    let append = |part: &[&str]| {
+        let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        for l in part {
+            writeln!(f, "{l}").unwrap();
+        }
+    };
+    append(&lines[..=fifth]);
+    let first = std::panic::catch_unwind(|| wait_for_lines(&out, 1));
+    // The seventh failure makes it an error, the ninth (one try left) critical:
+    // each rise is printed before the end of the input.
+    append(&lines[fifth + 1..]);
+    let all = std::panic::catch_unwind(|| wait_for_lines(&out, 3));
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let first = first.expect("the first finding while the file is open");
+    let f: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+    assert_eq!(f["id"], "auth.login_failed");
+    assert_eq!(f["severity"], "warning", "{f}");
+    let all = all.expect("the rises while the file is open");
+    let severities: Vec<String> = all
+        .lines()
+        .take(3)
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["severity"].to_string())
+        .collect();
+    assert_eq!(severities, ["\"warning\"", "\"error\"", "\"critical\""]);
+}
+
+#[test]
 fn follow_refuses_several_inputs_and_formats_it_cannot_stream() {
     let out = hsmdiag()
         .args(["--follow", "samples/ntls", "--format=jsonl"])

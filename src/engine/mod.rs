@@ -179,6 +179,9 @@ pub struct Engine<'kb> {
     source_name: Option<String>,
     /// Findings that appeared since [`Engine::take_new`] last ran.
     fresh: Vec<(usize, String)>,
+    /// The severity each finding had when [`take_new`](Self::take_new) last
+    /// handed it out: a finding whose severity rises is handed out again.
+    announced: HashMap<(usize, String), Severity>,
     /// The (rule, matcher) pairs that wait for an absence.
     absences: Vec<(usize, usize)>,
 }
@@ -264,6 +267,7 @@ impl<'kb> Engine<'kb> {
             last_time: None,
             source_name: None,
             fresh: Vec::new(),
+            announced: HashMap::new(),
             absences,
         }
     }
@@ -373,7 +377,7 @@ impl<'kb> Engine<'kb> {
         if !self.aggs.contains_key(&key) {
             self.fresh.push(key.clone());
         }
-        let agg = self.aggs.entry(key).or_insert_with(|| Agg {
+        let agg = self.aggs.entry(key.clone()).or_insert_with(|| Agg {
             rule: hit.rule,
             spec: hit.spec,
             subject,
@@ -402,6 +406,12 @@ impl<'kb> Engine<'kb> {
         }
         agg.first_seen = min_opt(agg.first_seen, lo);
         agg.last_seen = max_opt(agg.last_seen, hi);
+        // Handed out already at a lower severity (one try left now): again.
+        if let Some(&was) = self.announced.get(&key) {
+            if severity_of(rule, agg) > was && !self.fresh.contains(&key) {
+                self.fresh.push(key.clone());
+            }
+        }
         // The first hit's events in full, then the last line of later hits.
         let add: Vec<Matched> = if agg.evidence.is_empty() {
             hit.events
@@ -419,10 +429,12 @@ impl<'kb> Engine<'kb> {
     }
 
     /// The findings that appeared since the last call, as they stand now (for
-    /// following a growing log). A finding is handed out once, when its rule
-    /// first fires for its subject; later occurrences only raise the count
-    /// [`finish`](Self::finish) reports. A rule that defers to more specific
-    /// ones is held back until `finish`, since a specific finding may still come.
+    /// following a growing log). A finding is handed out when its rule first
+    /// fires for its subject, and again when its severity rises (a streak
+    /// reaching its last try); other later occurrences only raise the count
+    /// [`finish`](Self::finish) reports. An info finding of a rule that defers
+    /// to more specific ones is held back until `finish`, since a specific
+    /// finding may still come; a warning or worse is handed out at once.
     pub fn take_new(&mut self, names: &dyn SourceNames) -> Vec<Finding> {
         if self.fresh.is_empty() {
             return Vec::new();
@@ -430,11 +442,17 @@ impl<'kb> Engine<'kb> {
         let rules = self.kb.rules();
         let mut out = Vec::new();
         for key in std::mem::take(&mut self.fresh) {
-            if !rules[key.0].defers_to.is_empty() {
-                continue;
-            }
             if let Some(a) = self.aggs.get(&key) {
-                out.push(build_finding(&rules[a.rule], a.clone(), names));
+                // A rule that defers to more specific ones waits for `finish`
+                // (a specific finding may still come), unless it needs
+                // attention now: tries running out cannot wait for the end.
+                let deferring = !rules[key.0].defers_to.is_empty();
+                if deferring && severity_of(&rules[key.0], a) < Severity::Warning {
+                    continue;
+                }
+                let f = build_finding(&rules[a.rule], a.clone(), names);
+                self.announced.insert(key, f.severity);
+                out.push(f);
             }
         }
         out
@@ -499,6 +517,16 @@ impl<'kb> Engine<'kb> {
         aggs.into_iter()
             .map(|a| build_finding(&self.kb.rules()[a.rule], a, names))
             .collect()
+    }
+}
+
+/// The severity a finding has as its aggregate stands: a streak's, once reset
+/// info; else its matcher's, else its rule's.
+fn severity_of(rule: &Rule, a: &Agg) -> Severity {
+    match a.streak {
+        Some(s) if s.reset => Severity::Info,
+        Some(s) => s.severity.unwrap_or(rule.severity),
+        None => rule.matches[a.spec].severity.unwrap_or(rule.severity),
     }
 }
 
@@ -955,11 +983,7 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
     Finding {
         id: rule.id.clone(),
         code: rule.code.clone(),
-        severity: match a.streak {
-            Some(s) if s.reset => Severity::Info,
-            Some(s) => s.severity.unwrap_or(rule.severity),
-            None => spec.severity.unwrap_or(rule.severity),
-        },
+        severity: severity_of(rule, &a),
         title: rule.title.clone(),
         subject: a.subject,
         message: spec
