@@ -349,27 +349,35 @@ fn wait_for_lines(path: &std::path::Path, n: usize) -> String {
     panic!("{} never reached {n} lines", path.display());
 }
 
+/// `hsmdiag --follow --format=jsonl -o OUT LOG`, running.
+fn spawn_follow(log: &std::path::Path, out: &std::path::Path) -> std::process::Child {
+    hsmdiag()
+        .args(["--follow", "--format=jsonl", "-o"])
+        .arg(out)
+        .arg(log)
+        .spawn()
+        .unwrap()
+}
+
+/// Appends lines to a followed log.
+fn append_lines(log: &std::path::Path, part: &[&str]) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).open(log).unwrap();
+    for l in part {
+        writeln!(f, "{l}").unwrap();
+    }
+}
+
 #[test]
 fn follow_prints_findings_as_the_log_grows_and_the_summary_at_ctrl_c() {
-    use std::io::Write;
     let dir = scratch("follow");
     let log = dir.join("lunalogs");
     let out = dir.join("findings.jsonl");
     std::fs::write(&log, "").unwrap();
     let sample = std::fs::read_to_string("samples/ntls/unknown-ca-appliance.log").unwrap();
     let lines: Vec<&str> = sample.lines().collect();
-    let mut child = hsmdiag()
-        .args(["--follow", "--format=jsonl", "-o"])
-        .arg(&out)
-        .arg(&log)
-        .spawn()
-        .unwrap();
-    let append = |part: &[&str]| {
-        let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
-        for l in part {
-            writeln!(f, "{l}").unwrap();
-        }
-    };
+    let mut child = spawn_follow(&log, &out);
+    let append = |part: &[&str]| append_lines(&log, part);
     // The first client's failures: one finding, printed while the file is open.
     append(&lines[..20]);
     let first = wait_for_lines(&out, 1);
@@ -399,7 +407,6 @@ fn follow_prints_findings_as_the_log_grows_and_the_summary_at_ctrl_c() {
 
 #[test]
 fn follow_prints_a_finding_again_when_its_severity_rises() {
-    use std::io::Write;
     let dir = scratch("follow-rise");
     let log = dir.join("lunacm.txt");
     let out = dir.join("findings.jsonl");
@@ -412,18 +419,8 @@ fn follow_prints_a_finding_again_when_its_severity_rises() {
         .position(|l| l.starts_with("Command Result : 0xa0"))
         .unwrap()
         + 16;
-    let mut child = hsmdiag()
-        .args(["--follow", "--format=jsonl", "-o"])
-        .arg(&out)
-        .arg(&log)
-        .spawn()
-        .unwrap();
-    let append = |part: &[&str]| {
-        let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
-        for l in part {
-            writeln!(f, "{l}").unwrap();
-        }
-    };
+    let mut child = spawn_follow(&log, &out);
+    let append = |part: &[&str]| append_lines(&log, part);
     append(&lines[..=fifth]);
     let first = std::panic::catch_unwind(|| wait_for_lines(&out, 1));
     // The seventh failure makes it an error, the ninth (one try left) critical:
