@@ -234,7 +234,14 @@ impl Event {
 /// `cause` is the known issue an Azure error's code or message maps to
 /// (`grammars/azure_codes.toml`), `quoted` marks an error found quoted in prose,
 /// `service` the service a missing subnet delegation is for (read by that table).
+/// `ret`, `ret_value`, `ret_meaning` and `ret_ckr` are the return code a line
+/// names or gives by value (`grammars/return_codes.toml`): its name, value,
+/// meaning and the PKCS#11 code it amounts to.
 pub const META_FIELDS: &[&str] = &[
+    "ret",
+    "ret_value",
+    "ret_meaning",
+    "ret_ckr",
     "cause",
     "quoted",
     "service",

@@ -104,6 +104,7 @@ pub use kb::{
 pub use parse::grammar::{
     Catalogue, FieldType, Grammar, GrammarError, MessagePattern, SampleDef, Typing,
 };
+pub use parse::retcodes::{ReturnCode, all as return_codes, lookup as return_code};
 pub use parse::syslog::{Header, Stamp, parse_header, segments};
 pub use parse::{LineCounts, LineOutcome, LineParser, ParseCtx, Pretyped};
 pub use report::{

@@ -59,7 +59,7 @@ fn ids_and_codes_are_unique_and_in_their_family_block() {
         assert!(codes.insert(r.code.clone()), "duplicate code {}", r.code);
         let family = r.id.split('.').next().unwrap_or_default();
         let block = match family {
-            "ntls" | "net" => 1,
+            "ntls" | "net" | "client" => 1,
             "deploy" => 2,
             "auth" => 3,
             "ha" => 4,

@@ -10,7 +10,8 @@ use super::{EXIT_CLEAN, EXIT_ERROR};
 
 #[derive(Debug, Args)]
 pub(super) struct ExplainArgs {
-    /// A rule id (ntls.unknown_ca) or code (HSM101, hsm101, 101).
+    /// A rule id (ntls.unknown_ca) or code (HSM101, hsm101, 101), or a return
+    /// code (CKR_PIN_INCORRECT, LUNA_RET_UM_PIN_INCORRECT, RC_SSL_ERROR, 0xa0).
     #[arg(value_name = "ID|CODE")]
     rule: String,
     /// Output format.
@@ -59,6 +60,9 @@ pub(super) fn run(args: &ExplainArgs) -> u8 {
         Err(code) => return code,
     };
     let kb = analyzer.knowledge_base();
+    if let Some(code) = hsmdiag::return_code(&args.rule) {
+        return explain_code(code, kb, args.format);
+    }
     let Some(rule) = kb.find(&args.rule) else {
         let hint = match kb.suggest(&args.rule) {
             Some(r) => format!("; did you mean {} ({})?", r.code, r.id),
@@ -105,4 +109,79 @@ fn doc(r: &Rule) -> RuleDoc<'_> {
         detection: rule_detection(r),
         references: &r.references,
     }
+}
+
+#[derive(Serialize)]
+struct CodeDoc<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<String>,
+    what: &'a str,
+    meaning: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pkcs11: Option<&'a str>,
+    source: &'a str,
+    rules: Vec<String>,
+}
+
+/// A return code's page: its value, meaning, source and the rules that read it.
+fn explain_code(
+    code: &hsmdiag::ReturnCode,
+    kb: &hsmdiag::KnowledgeBase,
+    format: ExplainFormat,
+) -> u8 {
+    let ckr = code
+        .ckr
+        .as_deref()
+        .or_else(|| code.name.starts_with("CKR_").then_some(code.name.as_str()));
+    let doc = CodeDoc {
+        name: &code.name,
+        value: code.value.map(|v| format!("0x{v:08x}")),
+        what: code.what,
+        meaning: &code.meaning,
+        pkcs11: ckr.filter(|k| *k != code.name),
+        source: code.source,
+        rules: kb
+            .rules()
+            .iter()
+            .filter(|r| r.reads_code(&code.name, ckr))
+            .map(|r| format!("{} ({})", r.code, r.id))
+            .collect(),
+    };
+    let text = match format {
+        ExplainFormat::Json => match serde_json::to_string_pretty(&doc) {
+            Ok(s) => s + "\n",
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_ERROR;
+            }
+        },
+        ExplainFormat::Text => {
+            let mut t = format!("# {}\n\n", doc.name);
+            if let Some(v) = &doc.value {
+                t += &format!("Value: {v}  \n");
+            }
+            t += &format!("Kind: {}  \n", doc.what);
+            if let Some(k) = doc.pkcs11 {
+                t += &format!("Amounts to: {k}  \n");
+            }
+            t += &format!("\n{}\n\n", capitalised(doc.meaning));
+            if doc.rules.is_empty() {
+                t += "No rule reads this code: hsmdiag lists it under \"Return codes no rule explains\" when a log reports it.\n\n";
+            } else {
+                t += &format!("Read by: {}\n\n", doc.rules.join(", "));
+            }
+            t += &format!("Source: {}\n", doc.source);
+            t
+        }
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    EXIT_CLEAN
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str() + ".")
+        .unwrap_or_default()
 }

@@ -548,7 +548,7 @@ pub(crate) fn kinds_read(kb: &KnowledgeBase) -> std::collections::HashSet<String
     out
 }
 
-fn conditions(m: &Matcher) -> Vec<&Cond> {
+pub(crate) fn conditions(m: &Matcher) -> Vec<&Cond> {
     match m {
         Matcher::Single { cond } | Matcher::Count { cond, .. } => vec![cond],
         Matcher::Streak {

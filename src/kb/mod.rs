@@ -334,6 +334,30 @@ pub struct Rule {
     pub file: String,
 }
 
+/// The fields a rule keys on when it reads a return code.
+const CODE_FIELDS: &[&str] = &["ret", "ret_ckr", "code", "result", "reason", "rc"];
+
+impl Rule {
+    /// Whether one of the rule's conditions reads this return code (by its name
+    /// or the PKCS#11 code it amounts to): `hsmdiag explain CKR_PIN_INCORRECT`
+    /// lists these rules.
+    pub fn reads_code(&self, name: &str, ckr: Option<&str>) -> bool {
+        let conds = self
+            .matches
+            .iter()
+            .flat_map(|m| crate::engine::conditions(&m.matcher))
+            .chain(self.related.iter().map(|r| &r.cond));
+        conds.into_iter().any(|c| {
+            c.where_.iter().any(|(field, re)| {
+                // A pattern that takes any code (`.`) reads none in particular.
+                CODE_FIELDS.contains(&field.as_str())
+                    && !re.is_match("ZZ_ANY_CODE")
+                    && (re.is_match(name) || ckr.is_some_and(|k| re.is_match(k)))
+            })
+        })
+    }
+}
+
 /// An error in a knowledge-base file.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 #[error("{file}: {message}")]

@@ -672,6 +672,9 @@ impl Grammar {
             e.extend(fields.iter().map(|f| (*f).to_owned()));
             e.extend(super::json::ID_FIELDS.iter().map(|f| (*f).to_owned()));
         }
+        out.entry(super::retcodes::EVENT.to_owned())
+            .or_default()
+            .push("message".to_owned());
         for c in &self.catalogues {
             for m in &c.messages {
                 let e = out.entry(m.event.as_str().to_owned()).or_default();

@@ -10,6 +10,7 @@ pub mod grammar;
 pub(crate) mod json;
 pub mod peel;
 mod powershell;
+pub mod retcodes;
 pub mod syslog;
 mod yaml;
 
@@ -834,8 +835,11 @@ impl<'g> LineParser<'g> {
             }
             let (kind, fields) = match seg.typed {
                 Some((kind, fields)) => (kind.clone(), fields),
-                None => match codes::prose(&text[header.msg_start..]) {
-                    // A known Azure error quoted in prose, without its wrapper.
+                None => match codes::prose(&text[header.msg_start..])
+                    .or_else(|| retcodes::prose(&text[header.msg_start..]))
+                {
+                    // A known Azure error quoted in prose, without its wrapper,
+                    // or a line that reports a failing return code.
                     Some(typed) => typed,
                     None => {
                         outcome = LineOutcome::Unrecognized;
@@ -863,6 +867,7 @@ impl<'g> LineParser<'g> {
             };
             if !event.kind.is_unrecognized() {
                 json::add_ids(&mut event);
+                retcodes::annotate(&mut event);
             }
             out.push(event);
         }

@@ -194,7 +194,9 @@ fn program_tag(i: &str) -> IResult<&str, (&str, Option<u32>)> {
     .parse(i)?;
     let (i, pid) = opt(delimited((space0, char('[')), num::<u32>(1, 10), char(']'))).parse(i)?;
     let (i, _) = char(':').parse(i)?;
-    if !(i.is_empty() || i.starts_with(' ') || i.starts_with('\t')) {
+    // `TAG:` needs a blank after it; `TAG[pid]:` is distinctive enough without
+    // one (a log collapsed onto one line loses it: `NTLS[8508]:Error ...`).
+    if pid.is_none() && !(i.is_empty() || i.starts_with(' ') || i.starts_with('\t')) {
         return Err(nom::Err::Error(nom::error::Error::new(
             i,
             nom::error::ErrorKind::Tag,
@@ -375,7 +377,7 @@ pub fn parse_header(line: &str) -> Header<'_> {
 /// A further `TAG[pid]:` inside a message: where a run-together copy-paste put
 /// the next message.
 static NEXT_TAG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\s[A-Za-z][\w.\-/]* ?\[\d{1,10}\]: ").expect("static regex is valid")
+    Regex::new(r"\s[A-Za-z][\w.\-/]* ?\[\d{1,10}\]: ?").expect("static regex is valid")
 });
 
 /// The next `(Code) Message` that the Azure CLI's error layout starts on the
@@ -419,9 +421,10 @@ pub fn segments(line: &str, header: &Header<'_>) -> Vec<std::ops::Range<usize>> 
         out.push(start..line.len());
         return out;
     }
-    // A further tag always ends in `]: `; most lines have none, and the check is a
-    // plain substring search.
-    if header.program.is_none() || header.pid.is_none() || !line[header.msg_start..].contains("]: ")
+    // A further tag always ends in `]:` (a line collapsed from several may lose
+    // the space after it); most lines have none, and the check is a plain
+    // substring search.
+    if header.program.is_none() || header.pid.is_none() || !line[header.msg_start..].contains("]:")
     {
         out.push(0..line.len());
         return out;
