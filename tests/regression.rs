@@ -693,3 +693,23 @@ fn issue_5_failed_logins_on_one_host_explain_a_lockout_on_another() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Text copied from a web page keeps its hard line breaks: the sentence is
+/// joined back before it is typed, and Luna's count words are counts.
+#[test]
+fn issue_15_hard_wrapped_warning_and_count_words() {
+    let wrapped = "One bad login\nCaution: You\nhave only TWO HSM Admin logins attempts left. If\nyou\nfail two more consecutive login attempts\n";
+    let got = findings(wrapped);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "auth.login_failed");
+    assert_eq!(got[0].1, Severity::Error);
+    assert!(got[0].2.contains("1 of 3"), "{got:?}");
+    // LAST is one try left.
+    let last = findings(
+        "lunash:>hsm login\nCaution:  This is your LAST available HSM Admin login attempt.\n",
+    );
+    assert_eq!(last.len(), 1, "{last:?}");
+    assert_eq!(last[0].1, Severity::Critical);
+    // A blank line ends the sentence: nothing is joined across it.
+    assert!(findings("Caution: You\n\nhave only TWO HSM Admin logins attempts left.\n").is_empty());
+}

@@ -25,7 +25,9 @@ use crate::event::{EventKind, Field, Value};
 pub enum FieldType {
     /// Kept as text.
     Text,
-    /// A decimal integer.
+    /// A decimal integer, or a count word as Luna's warnings spell it: one to
+    /// ten ("You have only TWO HSM Admin logins attempts left"), and `LAST`
+    /// for one try left ("This is your LAST available ... login attempt").
     Int,
     /// A hexadecimal number, with or without `0x`.
     Hex,
@@ -43,7 +45,7 @@ impl FieldType {
     pub fn convert(self, s: &str) -> Value {
         let typed = match self {
             FieldType::Text => None,
-            FieldType::Int => s.parse().ok().map(Value::Int),
+            FieldType::Int => s.parse().ok().or_else(|| number_word(s)).map(Value::Int),
             FieldType::Hex => {
                 let digits = s
                     .strip_prefix("0x")
@@ -59,6 +61,20 @@ impl FieldType {
         };
         typed.unwrap_or_else(|| Value::Text(s.to_owned()))
     }
+}
+
+/// `one` .. `ten`, and `last` (one left), in any letter case.
+fn number_word(s: &str) -> Option<i64> {
+    if s.eq_ignore_ascii_case("last") {
+        return Some(1);
+    }
+    const WORDS: [&str; 10] = [
+        "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    ];
+    WORDS
+        .iter()
+        .position(|w| w.eq_ignore_ascii_case(s))
+        .map(|i| i as i64 + 1)
 }
 
 /// Parses `ip/port` (Luna's form), `ip:port` and `[v6]:port`.

@@ -163,6 +163,54 @@ pub struct LineParser<'g> {
     /// How many bytes of the line being read its wrappers took off the front:
     /// columns count from the original line's start.
     column_base: usize,
+    /// The untyped lines just before this one, joined: prose copied from a web
+    /// page with hard line breaks ("Caution: You" / "have only TWO HSM Admin
+    /// logins attempts left."), typed again with each further line.
+    wrapped: Wrapped,
+}
+
+/// Hard-wrapped text being joined back into its sentence: the untyped lines
+/// just read, most recent last.
+#[derive(Debug, Default)]
+struct Wrapped {
+    lines: std::collections::VecDeque<String>,
+}
+
+impl Wrapped {
+    /// The most lines joined, and the longest line kept.
+    const MAX_LINES: usize = 4;
+    const MAX_LEN: usize = 160;
+
+    fn clear(&mut self) {
+        self.lines.clear();
+    }
+
+    /// `msg` joined to the last one, two ... lines before it, shortest first:
+    /// the sentence may start on any of them.
+    fn joins<'a>(&'a self, msg: &'a str) -> impl Iterator<Item = String> + 'a {
+        (1..=self.lines.len()).map(move |k| {
+            let mut t = String::with_capacity(Self::MAX_LEN * (k + 1));
+            for l in self.lines.iter().skip(self.lines.len() - k) {
+                t.push_str(l);
+                t.push(' ');
+            }
+            t.push_str(msg.trim());
+            t
+        })
+    }
+
+    /// Keeps `msg` as a line a sentence may continue from.
+    fn keep(&mut self, msg: &str) {
+        let msg = msg.trim();
+        if msg.len() > Self::MAX_LEN {
+            self.clear();
+            return;
+        }
+        if self.lines.len() == Self::MAX_LINES {
+            self.lines.pop_front();
+        }
+        self.lines.push_back(msg.to_owned());
+    }
 }
 
 /// The last Luna shell prompt: which shell, which appliance, which command.
@@ -347,6 +395,7 @@ impl<'g> LineParser<'g> {
             session: None,
             typing: Typing::Full,
             column_base: 0,
+            wrapped: Wrapped::default(),
         }
     }
 
@@ -817,6 +866,7 @@ impl<'g> LineParser<'g> {
         out: &mut Vec<Event>,
     ) -> LineOutcome {
         if line.trim().is_empty() {
+            self.wrapped.clear();
             return LineOutcome::Blank;
         }
         let pre = pre.unwrap_or_else(|| Pretyped::typed(self.grammar, line, self.typing));
@@ -837,16 +887,24 @@ impl<'g> LineParser<'g> {
                 Some((kind, fields)) => (kind.clone(), fields),
                 None => match codes::prose(&text[header.msg_start..])
                     .or_else(|| retcodes::prose(&text[header.msg_start..]))
+                    .or_else(|| self.rewrapped(&header, &text[header.msg_start..]))
                 {
                     // A known Azure error quoted in prose, without its wrapper,
-                    // or a line that reports a failing return code.
+                    // a line that reports a failing return code, or the end of a
+                    // hard-wrapped sentence.
                     Some(typed) => typed,
                     None => {
                         outcome = LineOutcome::Unrecognized;
+                        if header.program.is_none() && header.stamp.is_none() {
+                            self.wrapped.keep(&text[header.msg_start..]);
+                        }
                         (EventKind::new(EventKind::UNRECOGNIZED), Vec::new())
                     }
                 },
             };
+            if !matches!(outcome, LineOutcome::Unrecognized) {
+                self.wrapped.clear();
+            }
             inherited = (time, host.clone());
             let mut event = Event {
                 kind,
@@ -872,6 +930,29 @@ impl<'g> LineParser<'g> {
             out.push(event);
         }
         outcome
+    }
+
+    /// Types the untyped lines before this one joined with it, as one
+    /// sentence a web page's line breaks cut apart; the event stands on this
+    /// line (its fields carry no byte range: they span several lines).
+    fn rewrapped(
+        &mut self,
+        header: &syslog::Header<'_>,
+        msg: &str,
+    ) -> Option<(EventKind, Vec<Field>)> {
+        if header.program.is_some() || header.stamp.is_some() {
+            return None;
+        }
+        let (kind, mut fields) = self.wrapped.joins(msg).find_map(|joined| {
+            self.grammar
+                .type_ref(None, &joined, 0, grammar::Typing::Full)
+                .map(|(k, f)| (k.clone(), f))
+        })?;
+        for f in &mut fields {
+            f.range = 0..0;
+        }
+        self.wrapped.clear();
+        Some((kind, fields))
     }
 
     fn resolve(&mut self, stamp: Stamp) -> Option<DateTime<Utc>> {
