@@ -874,7 +874,10 @@ impl Analyzer {
         summary.long_lines = total.long_lines;
         summary.first_time = total.first_time;
         summary.last_time = total.last_time;
-        let mut findings = engine::merge(all);
+        // Per rule and subject across inputs, then one finding per cause where
+        // many subjects (clients of one HSM) fail the same way together.
+        let mut findings =
+            engine::merge(engine::group_by_cause(engine::merge(all), self.kb.rules()));
         let names = |s: SourceId| {
             inputs
                 .get(s.0 as usize)

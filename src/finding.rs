@@ -100,8 +100,15 @@ pub struct Finding {
     pub severity: Severity,
     /// The rule's title.
     pub title: String,
-    /// What it is about: a client address, a certificate, a host.
+    /// What it is about: a client address, a certificate, a host; for a finding
+    /// that speaks for many subjects with one cause, how many and where
+    /// (`30 clients on hsm1`).
     pub subject: String,
+    /// The subjects of a finding that speaks for many with one cause (thirty
+    /// clients failing after one certificate regeneration), first seen first;
+    /// empty when it is about one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub affected: Vec<String>,
     /// One line about this occurrence, filled from the log.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,

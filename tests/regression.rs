@@ -713,3 +713,76 @@ fn issue_15_hard_wrapped_warning_and_count_words() {
     // A blank line ends the sentence: nothing is joined across it.
     assert!(findings("Caution: You\n\nhave only TWO HSM Admin logins attempts left.\n").is_empty());
 }
+
+/// One HSM client failing the NTLS handshake after `sysconf regenCert`, in
+/// the appliance's lunalogs layout.
+fn unknown_ca(host: &str, time: &str, ip: &str, port: u32) -> String {
+    format!(
+        "2026 Mar 01 {time} {host}  local5 info  NTLS [2490]: info : 0 : Incoming connection request... : {ip}/{port}\n\
+         2026 Mar 01 {time} {host}  local5 info  NTLS [2490]: Error message from SSLAccept is : error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca\n\
+         2026 Mar 01 {time} {host}  local5 info  NTLS [2490]: Error during SSL accept ( RC_SSL_ERROR )\n\
+         2026 Mar 01 {time} {host}  local5 info  NTLS [2490]: info : 0xc0000711 : Fail to establish a secure channel with client : {ip}/{port} : RC_SSL_FAILED_HANDSHAKE\n"
+    )
+}
+
+/// Issue 15: thirty clients failing one way on one HSM are one finding that
+/// lists them all (the text names the first few); another HSM, or the same
+/// failure hours later, is another finding.
+#[test]
+fn issue_15_one_finding_per_cause() {
+    let path = format!(
+        "{}/samples/ntls/unknown-ca-thirty-clients.log",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let report = Analyzer::new().analyze_str("lunalogs", &text);
+    assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+    let f = &report.findings[0];
+    assert_eq!(f.id, "ntls.unknown_ca");
+    assert_eq!(f.subject, "30 clients on hsm1");
+    assert_eq!(f.count, 30);
+    assert_eq!(f.affected.len(), 30);
+    assert_eq!(f.affected[0], "10.3.2.1");
+    assert_eq!(f.affected[29], "10.3.2.30");
+    let m = f.message.as_deref().unwrap();
+    // The first client speaks; the others are named, the first three in text.
+    assert!(m.starts_with("client 10.3.2.1 failed"), "{m}");
+    assert!(
+        m.contains("29 other clients: 10.3.2.2, 10.3.2.3, 10.3.2.4 and 26 more"),
+        "{m}"
+    );
+    // One set of steps, for no one client in particular, then who to do them for.
+    let rule_steps = Analyzer::new()
+        .knowledge_base()
+        .find("HSM101")
+        .unwrap()
+        .remediation
+        .len();
+    assert_eq!(f.remediation_steps.len(), rule_steps + 1);
+    assert!(
+        f.remediation.iter().all(|s| !s.contains("10.3.2.1 ")),
+        "{:?}",
+        f.remediation
+    );
+    assert!(f.remediation[0].contains("<client>"), "{:?}", f.remediation);
+    assert!(
+        f.remediation[rule_steps]
+            .contains("each of the 30 clients: 10.3.2.1, 10.3.2.2, 10.3.2.3 and 27 more")
+    );
+
+    // Two HSMs: one finding each.
+    let two = unknown_ca("hsm1", "10:05:00", "10.3.2.1", 40001)
+        + &unknown_ca("hsm1", "10:05:10", "10.3.2.2", 40002)
+        + &unknown_ca("hsm2", "10:05:20", "10.3.2.3", 40003);
+    let got = Analyzer::new().analyze_str("lunalogs", &two).findings;
+    let mut subjects: Vec<&str> = got.iter().map(|f| f.subject.as_str()).collect();
+    subjects.sort();
+    assert_eq!(subjects, ["10.3.2.3", "2 clients on hsm1"]);
+
+    // The same failure three hours later is not the same incident.
+    let apart = unknown_ca("hsm1", "10:05:00", "10.3.2.1", 40001)
+        + &unknown_ca("hsm1", "13:05:00", "10.3.2.2", 40002);
+    let got = Analyzer::new().analyze_str("lunalogs", &apart).findings;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().all(|f| f.affected.is_empty()));
+}

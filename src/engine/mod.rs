@@ -986,6 +986,7 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
         severity: severity_of(rule, &a),
         title: rule.title.clone(),
         subject: a.subject,
+        affected: Vec::new(),
         message: spec
             .message
             .as_ref()
@@ -1010,6 +1011,7 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
             .related
             .iter()
             .flat_map(|r| r.same.iter().map(|(_, mine)| mine))
+            .chain(rule.group.iter().flat_map(|g| g.by.iter()))
             .filter_map(|f| Some((f.clone(), lookup(&a.binding, f)?)))
             .collect(),
     }
@@ -1058,6 +1060,156 @@ pub fn merge(findings: impl IntoIterator<Item = Finding>) -> Vec<Finding> {
             .then_with(|| a.subject.cmp(&b.subject))
     });
     out
+}
+
+/// How many of a grouped finding's subjects its message names; the JSON
+/// report's `affected` lists them all.
+pub const AFFECTED_IN_TEXT: usize = 3;
+
+/// Merges the findings of a rule with a [`Group`](crate::kb::Group) that
+/// share one cause: those about different subjects (clients) that agree on
+/// the group's fields (the same HSM) and follow each other within its window
+/// become one, which lists the subjects in `affected` (first seen first), says
+/// how many in its subject and names the first few in its message. The most
+/// severe (then the latest) speaks for the group, as when merging inputs.
+pub fn group_by_cause(findings: Vec<Finding>, rules: &[Rule]) -> Vec<Finding> {
+    let mut out = Vec::with_capacity(findings.len());
+    let mut grouped: Vec<(usize, Vec<Finding>)> = Vec::new();
+    for f in findings {
+        match rules.iter().position(|r| r.id == f.id && r.group.is_some()) {
+            Some(ri) => match grouped.iter_mut().find(|(r, _)| *r == ri) {
+                Some((_, v)) => v.push(f),
+                None => grouped.push((ri, vec![f])),
+            },
+            None => out.push(f),
+        }
+    }
+    for (ri, mut fs) in grouped {
+        let g = rules[ri]
+            .group
+            .as_ref()
+            .expect("grouped rules have a group");
+        let by = |f: &Finding| -> Vec<Option<String>> {
+            g.by.iter().map(|k| f.context.get(k).cloned()).collect()
+        };
+        fs.sort_by(|a, b| {
+            by(a)
+                .cmp(&by(b))
+                .then_with(|| a.first_seen.cmp(&b.first_seen))
+                .then_with(|| a.subject.cmp(&b.subject))
+        });
+        let window = chrono::Duration::from_std(g.within).unwrap_or(chrono::Duration::MAX);
+        let mut cluster: Vec<Finding> = Vec::new();
+        for f in fs {
+            let joins = cluster.last().is_some_and(|last| {
+                by(last) == by(&f)
+                    && match (
+                        cluster.iter().filter_map(|c| c.last_seen).max(),
+                        f.first_seen,
+                    ) {
+                        (Some(end), Some(start)) => start - end <= window,
+                        _ => true,
+                    }
+            });
+            if !joins && !cluster.is_empty() {
+                out.push(one_for_many(std::mem::take(&mut cluster), g));
+            }
+            cluster.push(f);
+        }
+        if !cluster.is_empty() {
+            out.push(one_for_many(cluster, g));
+        }
+    }
+    out
+}
+
+/// One finding for a cluster of a grouped rule's findings: the most severe,
+/// then the first seen, speaks (its message and steps); counts, times and
+/// evidence are the cluster's. Its steps name no single subject: the
+/// subject's value becomes `<client>` and a last step lists who to do them for.
+fn one_for_many(cluster: Vec<Finding>, g: &crate::kb::Group) -> Finding {
+    if cluster.len() == 1 {
+        return cluster.into_iter().next().expect("one finding");
+    }
+    let lead = cluster
+        .iter()
+        .min_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.first_seen.cmp(&b.first_seen))
+                .then_with(|| a.subject.cmp(&b.subject))
+        })
+        .cloned()
+        .expect("a cluster is not empty");
+    let mut order: Vec<(Option<DateTime<Utc>>, String)> = cluster
+        .iter()
+        .map(|f| (f.first_seen, f.subject.clone()))
+        .collect();
+    order.sort();
+    let mut affected: Vec<String> = Vec::with_capacity(order.len());
+    for (_, s) in order {
+        if !affected.contains(&s) {
+            affected.push(s);
+        }
+    }
+    let place =
+        g.by.iter()
+            .filter_map(|k| lead.context.get(k).cloned())
+            .collect::<Vec<_>>()
+            .join(" ");
+    let mut f = merge_group(cluster);
+    let n = affected.len();
+    f.subject = if place.is_empty() {
+        format!("{n} {}", g.noun)
+    } else {
+        format!("{n} {} on {place}", g.noun)
+    };
+    let list = |skip: Option<&str>| {
+        let names: Vec<&str> = affected
+            .iter()
+            .map(String::as_str)
+            .filter(|s| Some(*s) != skip)
+            .collect();
+        let shown = names
+            .iter()
+            .take(AFFECTED_IN_TEXT)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        match names.len().saturating_sub(AFFECTED_IN_TEXT) {
+            0 => (names.len(), shown),
+            more => (names.len(), format!("{shown} and {more} more")),
+        }
+    };
+    let one = g.noun.strip_suffix('s').unwrap_or(&g.noun);
+    let (others, named) = list(Some(&lead.subject));
+    f.message = Some(format!(
+        "{} (the same for {others} other {}: {named})",
+        lead.message.as_deref().unwrap_or(&lead.title),
+        if others == 1 { one } else { g.noun.as_str() }
+    ));
+    let placeholder = format!("<{one}>");
+    let general = |s: &str| s.replace(&lead.subject, &placeholder);
+    let mut steps: Vec<Step> = lead
+        .remediation_steps
+        .iter()
+        .map(|s| Step {
+            step: general(&s.step),
+            command: s.command.as_deref().map(general),
+            destructive: s.destructive,
+        })
+        .collect();
+    let (_, all) = list(None);
+    steps.push(Step {
+        step: format!("Do this for each of the {n} {}: {all}", g.noun),
+        command: None,
+        destructive: false,
+    });
+    f.remediation = steps.iter().map(Step::to_line).collect();
+    f.remediation_steps = steps;
+    f.context = lead.context;
+    f.affected = affected;
+    f
 }
 
 /// One finding from those of one rule and subject in several inputs: the most

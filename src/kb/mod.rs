@@ -284,6 +284,20 @@ pub struct MatchSpec {
     pub severity: Option<Severity>,
 }
 
+/// How a rule's findings about many subjects with one cause become one
+/// finding: those that agree on `by` (the same HSM) and follow each other
+/// within `within` are merged, listing their subjects (`Finding::affected`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Group {
+    /// The fields the merged findings agree on (`host`: the same HSM).
+    pub by: Vec<String>,
+    /// The most time between one finding and the next of the same group.
+    pub within: Duration,
+    /// What the subjects are, in the plural (`clients`).
+    pub noun: String,
+}
+
 /// A known issue.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -330,6 +344,8 @@ pub struct Rule {
     /// generic finding that a specific one explains, a warning that the damage
     /// it warned of overtook).
     pub defers_to: Vec<String>,
+    /// How findings about many subjects with one cause are merged, if they are.
+    pub group: Option<Group>,
     /// The file it was loaded from.
     pub file: String,
 }
@@ -406,6 +422,8 @@ struct RuleFile {
     yields_to: Vec<Spanned<String>>,
     #[serde(default)]
     defers_to: Vec<Spanned<String>>,
+    #[serde(default)]
+    group: Option<GroupDef>,
     remediation: Vec<StepDef>,
     #[serde(default)]
     references: Vec<String>,
@@ -1000,6 +1018,14 @@ impl Loader<'_> {
                 ));
             }
         }
+        let group = match f.group {
+            Some(g) => Some(Group {
+                by: g.by,
+                within: self.within(Some(&g.within))?.unwrap_or_default(),
+                noun: g.noun,
+            }),
+            None => None,
+        };
         Ok(Rule {
             id: f.id.into_inner(),
             code,
@@ -1020,9 +1046,18 @@ impl Loader<'_> {
             matches,
             yields_to: f.yields_to.into_iter().map(Spanned::into_inner).collect(),
             defers_to: f.defers_to.into_iter().map(Spanned::into_inner).collect(),
+            group,
             file: self.file.to_owned(),
         })
     }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupDef {
+    by: Vec<String>,
+    within: Spanned<String>,
+    noun: String,
 }
 
 /// The candidate closest to `word` by edit distance, if any is close.
