@@ -1,6 +1,6 @@
 //! The whole pipeline for a set of inputs: read, parse, match, aggregate.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, FixedOffset, Utc};
 use rayon::prelude::*;
@@ -340,6 +340,9 @@ pub struct Analyzer {
 /// What one input gave.
 struct Part {
     findings: Vec<Finding>,
+    /// Per rule, how many events its streaks would have counted that are
+    /// earlier than `--since`.
+    hidden: HashMap<String, u64>,
     summary: SourceSummary,
     coverage: Coverage,
     /// Events kept for the cross-input phase.
@@ -355,6 +358,7 @@ impl Part {
     fn new(name: &str, want_anchors: bool) -> Self {
         Part {
             findings: Vec::new(),
+            hidden: HashMap::new(),
             summary: SourceSummary {
                 name: name.to_owned(),
                 ..Default::default()
@@ -802,6 +806,11 @@ impl Analyzer {
             summary.events += 1;
             if outside {
                 summary.outside_window += 1;
+                if self.since.is_some_and(|s| ev.time.is_some_and(|t| t < s)) {
+                    for id in engine.streaks_counting(ev) {
+                        *part.hidden.entry(id.to_owned()).or_default() += 1;
+                    }
+                }
                 continue;
             }
             engine.feed(ev);
@@ -844,6 +853,7 @@ impl Analyzer {
             ..Default::default()
         };
         let mut all = Vec::new();
+        let mut hidden: HashMap<String, u64> = HashMap::new();
         let mut total = SourceSummary::default();
         let mut coverage = Coverage::default();
         let mut kept = Vec::new();
@@ -856,6 +866,9 @@ impl Analyzer {
         ) {
             if skip {
                 continue;
+            }
+            for (id, n) in p.hidden {
+                *hidden.entry(id).or_default() += n;
             }
             all.extend(p.findings);
             total.add(&p.summary);
@@ -889,6 +902,17 @@ impl Analyzer {
             Vec::new()
         };
         correlate::relate(&mut findings, self.kb.rules(), &kept, &clock_skew, &names);
+        // A streak counted from `--since` on may have started before it.
+        for f in &mut findings {
+            if let Some(&n) = hidden.get(&f.id) {
+                let note = format!(
+                    "; {n} matching failure{} before --since {} not counted: the real count may be higher and fewer tries left",
+                    if n == 1 { " was" } else { "s were" },
+                    self.since.map(|t| t.to_rfc3339()).unwrap_or_default()
+                );
+                f.message = Some(f.message.take().unwrap_or_else(|| f.title.clone()) + &note);
+            }
+        }
         for f in &findings {
             match f.severity {
                 crate::Severity::Critical => summary.findings.critical += 1,

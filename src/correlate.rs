@@ -230,12 +230,24 @@ pub fn relate(
                         }
                         gap.num_milliseconds()
                     }
+                    (Relation::During, Some(t), Some(start), Some(end)) => {
+                        if t < start || t > end {
+                            continue;
+                        }
+                        (t - start).num_milliseconds()
+                    }
                     // No times to compare: in the same input the line order
                     // decides; across inputs only a join can vouch for it.
                     _ if ev.span.source == first.source_id => {
                         let (a, b) = match r.relation {
                             Relation::Cause => (ev.span.line, first.line),
                             Relation::Effect => (last.line, ev.span.line),
+                            Relation::During => {
+                                if ev.span.line < first.line || ev.span.line > last.line {
+                                    continue;
+                                }
+                                (first.line, ev.span.line + 1)
+                            }
                         };
                         if a >= b {
                             continue;
@@ -285,6 +297,13 @@ pub fn relate(
             f.message.as_deref().unwrap_or(&f.title),
             at(&first.source, first.source_id, first.line, first.time)
         ));
+        if let Some(d) = f.related.iter().find(|r| r.relation == Relation::During) {
+            parts.push(format!(
+                "{} ({})",
+                d.note,
+                at(&d.source, d.source_id, d.line, d.time)
+            ));
+        }
         if let Some(e) = f.related.iter().find(|r| r.relation == Relation::Effect) {
             parts.push(format!(
                 "{} ({})",

@@ -380,20 +380,23 @@ fn follow_prints_findings_as_the_log_grows_and_the_summary_at_ctrl_c() {
     let lines: Vec<&str> = sample.lines().collect();
     let mut child = spawn_follow(&log, &out);
     let append = |part: &[&str]| append_lines(&log, part);
-    // The first client's failures: one finding, printed while the file is open.
+    let records = |text: &str| -> Vec<serde_json::Value> {
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    };
+    // The certificate regeneration (a warning at once), then the first
+    // client's failures: printed while the file is open.
     append(&lines[..20]);
-    let first = wait_for_lines(&out, 1);
-    let f: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
-    assert_eq!(f["id"], "ntls.unknown_ca");
-    assert_eq!(f["subject"], "10.3.1.4");
+    let first = records(&wait_for_lines(&out, 2));
+    assert_eq!(first[0]["id"], "ntls.server_cert_regenerated");
+    assert_eq!(first[1]["id"], "ntls.unknown_ca");
+    assert_eq!(first[1]["subject"], "10.3.1.4");
     // The log is truncated in place (copytruncate rotation) and starts again:
     // the second client's failure in the new content is found too.
     std::fs::write(&log, "").unwrap();
     std::thread::sleep(std::time::Duration::from_millis(600));
     append(&lines[30..]);
-    let second = wait_for_lines(&out, 2);
-    let f: serde_json::Value = serde_json::from_str(second.lines().nth(1).unwrap()).unwrap();
-    assert_eq!(f["subject"], "10.3.1.5");
+    let second = records(&wait_for_lines(&out, 3));
+    assert_eq!(second[2]["subject"], "10.3.1.5");
     // Ctrl-C: the summary line accounts for every line read, then exit 1.
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])

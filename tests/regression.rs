@@ -786,3 +786,65 @@ fn issue_15_one_finding_per_cause() {
     assert_eq!(got.len(), 2, "{got:?}");
     assert!(got.iter().all(|f| f.affected.is_empty()));
 }
+
+/// Issue 15: the remediation fits the role and the log: a partition role's
+/// counter is read with `role show` (an HSM SO's with `hsm show`), a service
+/// restarting between failed logins is called out, and `--since` says when it
+/// hid earlier failures of a streak.
+#[test]
+fn issue_15_remediation_that_is_right() {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let read = |p: &str| std::fs::read_to_string(format!("{dir}/samples/{p}")).unwrap();
+    let co = Analyzer::new().analyze_str("s", &read("luna/lunacm-co-nine-failures.txt"));
+    let steps = &co.findings[0].remediation;
+    assert!(
+        steps.iter().any(|s| s.contains("role show -name co")),
+        "{steps:?}"
+    );
+    assert!(
+        !steps.iter().any(|s| s.contains("lunash:> hsm show")),
+        "{steps:?}"
+    );
+    let so = Analyzer::new().analyze_str("s", &read("luna/syslog-hsm-admin-login-failures.log"));
+    let steps = &so.findings[0].remediation;
+    assert!(
+        steps.iter().any(|s| s.contains("lunash:> hsm show")),
+        "{steps:?}"
+    );
+    assert!(!steps.iter().any(|s| s.contains("role show")), "{steps:?}");
+
+    let mut b = hsmdiag::AnalyzerBuilder::new();
+    b.year(Some(2026));
+    let looped = b
+        .build()
+        .unwrap()
+        .analyze_str("s", &read("luna/client-service-restart-loop.log"));
+    let f = &looped.findings[0];
+    assert_eq!(f.id, "auth.login_failed");
+    assert!(
+        f.related
+            .iter()
+            .any(|r| r.relation == hsmdiag::Relation::During
+                && r.note.contains("restarts in a loop")),
+        "{:?}",
+        f.related
+    );
+    assert!(
+        f.remediation.iter().any(|s| s.contains("systemctl stop")),
+        "{:?}",
+        f.remediation
+    );
+
+    let since = chrono::DateTime::parse_from_rfc3339("2026-10-14T09:13:10Z")
+        .unwrap()
+        .to_utc();
+    let mut b = hsmdiag::AnalyzerBuilder::new();
+    b.window(Some(since), None);
+    let cut = b
+        .build()
+        .unwrap()
+        .analyze_str("s", &read("luna/syslog-hsm-admin-login-failures.log"));
+    let m = cut.findings[0].message.as_deref().unwrap();
+    assert!(m.contains("1 of 3"), "{m}");
+    assert!(m.contains("1 matching failure was before --since"), "{m}");
+}

@@ -272,6 +272,22 @@ impl<'kb> Engine<'kb> {
         }
     }
 
+    /// The rules with a streak that would count this event (one left out by
+    /// `--since`): their findings may be missing earlier failures.
+    pub fn streaks_counting(&self, ev: &Event) -> Vec<&str> {
+        self.kb
+            .rules()
+            .iter()
+            .filter(|r| {
+                r.matches.iter().any(|m| match &m.matcher {
+                    Matcher::Streak { cond, .. } => cond.matches(ev),
+                    _ => false,
+                })
+            })
+            .map(|r| r.id.as_str())
+            .collect()
+    }
+
     /// Feeds one event.
     pub fn feed(&mut self, ev: &Event) {
         if ev.kind.is_unrecognized() {
@@ -939,9 +955,11 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
             _ => lookup(&a.binding, n),
         }
     };
+    let tag = spec.remedy.as_deref();
     let steps: Vec<Step> = rule
         .remediation
         .iter()
+        .filter(|s| s.applies(tag))
         .map(|s| Step {
             step: s.step.render(engine_value),
             command: s.command.as_ref().map(|c| c.render(engine_value)),

@@ -110,6 +110,16 @@ pub struct RemedyStep {
     pub command: Option<Template>,
     /// Whether the step destroys configuration or key material.
     pub destructive: bool,
+    /// The matchers the step is for, by their `remedy` tag (`partition`: a
+    /// partition role's counter, read with `role show`); empty: every matcher.
+    pub only: Vec<String>,
+}
+
+impl RemedyStep {
+    /// Whether the step applies to a finding of a matcher with this tag.
+    pub fn applies(&self, tag: Option<&str>) -> bool {
+        self.only.is_empty() || tag.is_some_and(|t| self.only.iter().any(|o| o == t))
+    }
 }
 
 /// A rule's example input: a sample file that must (or must not) fire it.
@@ -155,12 +165,16 @@ pub enum Relation {
     Cause,
     /// It came after the finding and follows from it.
     Effect,
+    /// It came between the finding's first and last event and keeps it going
+    /// (a service restarting between failed logins).
+    During,
 }
 
 impl std::fmt::Display for Relation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Relation::Cause => "cause",
+            Relation::During => "during",
             Relation::Effect => "effect",
         })
     }
@@ -282,6 +296,9 @@ pub struct MatchSpec {
     /// This matcher's own severity, instead of the rule's (a gateway not yet
     /// Succeeded is a warning on its own, an error once an HSM failed on it).
     pub severity: Option<Severity>,
+    /// The tag of the remediation steps meant for this matcher's findings
+    /// alone (a step's `only`).
+    pub remedy: Option<String>,
 }
 
 /// How a rule's findings about many subjects with one cause become one
@@ -458,6 +475,8 @@ struct StepDef {
     command: Option<Spanned<String>>,
     #[serde(default)]
     destructive: bool,
+    #[serde(default)]
+    only: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -529,6 +548,8 @@ struct MatchDef {
     fallback: bool,
     #[serde(default)]
     severity: Option<Severity>,
+    #[serde(default)]
+    remedy: Option<String>,
 }
 
 /// `{ left = 1, severity = "critical" }` in a streak's `escalate` list.
@@ -876,6 +897,7 @@ impl Loader<'_> {
             message,
             fallback: m.fallback,
             severity: m.severity,
+            remedy: m.remedy,
         };
         Ok((spec, captured))
     }
@@ -965,10 +987,26 @@ impl Loader<'_> {
                 }
                 None => None,
             };
+            for tag in &s.only {
+                if !matches
+                    .iter()
+                    .any(|m: &MatchSpec| m.remedy.as_deref() == Some(tag.as_str()))
+                {
+                    return Err(self.err(
+                        Some(s.step.span()),
+                        format!("no matcher of this rule has `remedy = \"{tag}\"`"),
+                        Some(
+                            "a step's `only` names the `remedy` tag of the matchers it is for"
+                                .into(),
+                        ),
+                    ));
+                }
+            }
             remediation.push(RemedyStep {
                 step,
                 command,
                 destructive: s.destructive,
+                only: s.only.clone(),
             });
         }
         let mut related = Vec::new();
@@ -976,11 +1014,12 @@ impl Loader<'_> {
             let relation = match r.relation.get_ref().as_str() {
                 "cause" => Relation::Cause,
                 "effect" => Relation::Effect,
+                "during" => Relation::During,
                 other => {
                     return Err(self.err(
                         Some(r.relation.span()),
                         format!("`{other}` is not a relation"),
-                        Some("write relation = \"cause\" or relation = \"effect\"".into()),
+                        Some("write relation = \"cause\", \"during\" or \"effect\"".into()),
                     ));
                 }
             };

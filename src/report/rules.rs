@@ -196,6 +196,9 @@ pub fn rule_markdown(r: &Rule, level: usize) -> String {
                     )
                 }
                 (crate::Relation::Effect, None) => "after the finding".to_owned(),
+                (crate::Relation::During, _) => {
+                    "between the finding's first and last event".to_owned()
+                }
             };
             if !rel.same.is_empty() {
                 let joins: Vec<String> = rel
