@@ -28,6 +28,19 @@ pub enum InputKind {
         /// The member's size.
         size: u64,
     },
+    /// A file inside a zip archive: its stored (or deflated) data starts
+    /// `offset` bytes into the archive file and is `size` bytes long. It may be
+    /// compressed itself (`messages.2.gz`).
+    ZipMember {
+        /// The archive file.
+        archive: PathBuf,
+        /// Where the member's data starts in the archive file.
+        offset: u64,
+        /// The size of the member's data as stored.
+        size: u64,
+        /// Whether the data is deflated (else stored as it is).
+        deflated: bool,
+    },
     /// An archive member that is not text (a binary file of a log export):
     /// listed in the summary, never read.
     Skipped {
@@ -68,7 +81,9 @@ impl Input {
     pub fn modified_year(&self) -> Option<i32> {
         use chrono::Datelike;
         let p = match &self.kind {
-            InputKind::File(p) | InputKind::Member { archive: p, .. } => p,
+            InputKind::File(p)
+            | InputKind::Member { archive: p, .. }
+            | InputKind::ZipMember { archive: p, .. } => p,
             _ => return None,
         };
         let t = std::fs::metadata(p).ok()?.modified().ok()?;
@@ -97,6 +112,23 @@ impl Input {
                 io::copy(&mut (&mut stream).take(*offset), &mut io::sink())
                     .map_err(|e| InputError::open(&self.name, e))?;
                 Box::new(stream.take(*size))
+            }
+            InputKind::ZipMember {
+                archive,
+                offset,
+                size,
+                deflated,
+            } => {
+                use std::io::Seek;
+                let mut f = File::open(archive).map_err(|e| InputError::open(&self.name, e))?;
+                f.seek(io::SeekFrom::Start(*offset))
+                    .map_err(|e| InputError::open(&self.name, e))?;
+                let data = f.take(*size);
+                if *deflated {
+                    Box::new(flate2::read::DeflateDecoder::new(data))
+                } else {
+                    Box::new(data)
+                }
             }
             InputKind::Skipped { .. } => Box::new(io::empty()),
         };
@@ -529,6 +561,67 @@ fn archive_members(path: &Path, name: &str) -> Option<Vec<Input>> {
     Some(out)
 }
 
+/// The members of a zip archive (a log export downloaded from a browser or
+/// zipped on Windows), each as its own input named `archive!member`, in the
+/// archive's order; `None` when the file is no zip archive. Members stored or
+/// deflated are read; others (another method, encrypted) and those that are
+/// not text are listed as skipped.
+fn zip_members(path: &Path, name: &str) -> Option<Vec<Input>> {
+    let mut f = File::open(path).ok()?;
+    let mut magic = [0u8; 4];
+    f.read_exact(&mut magic).ok()?;
+    if magic != *b"PK\x03\x04" {
+        return None;
+    }
+    let mut archive = zip::ZipArchive::new(File::open(path).ok()?).ok()?;
+    let mut out = Vec::new();
+    for i in 0..archive.len() {
+        let Ok(mut entry) = archive.by_index(i) else {
+            continue;
+        };
+        if !entry.is_file() {
+            continue;
+        }
+        let member = entry.name().to_owned();
+        let method = entry.compression();
+        let readable = matches!(
+            method,
+            zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated
+        ) && !entry.encrypted();
+        let kind = if !readable {
+            InputKind::Skipped {
+                reason: format!("zip member compressed with {method} or encrypted, not read"),
+            }
+        } else {
+            let mut head = vec![0u8; 8192];
+            let mut n = 0;
+            while n < head.len() {
+                match entry.read(&mut head[n..]) {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => n += k,
+                }
+            }
+            if looks_binary(&head[..n]) {
+                InputKind::Skipped {
+                    reason: "binary, not a log".into(),
+                }
+            } else {
+                InputKind::ZipMember {
+                    archive: path.to_path_buf(),
+                    offset: entry.data_start().unwrap_or_default(),
+                    size: entry.compressed_size(),
+                    deflated: method == zip::CompressionMethod::Deflated,
+                }
+            }
+        };
+        out.push(Input {
+            name: format!("{name}!{member}"),
+            kind,
+        });
+    }
+    Some(out)
+}
+
 /// Whether the first bytes of a file (decompressed when they are compressed)
 /// hold a NUL outside UTF-16 text: a binary file, not a log.
 fn looks_binary(head: &[u8]) -> bool {
@@ -561,7 +654,7 @@ fn file_inputs(path: &Path, inputs: &mut Vec<Input>) {
         inputs.push(input);
         return;
     }
-    match archive_members(path, &input.name) {
+    match archive_members(path, &input.name).or_else(|| zip_members(path, &input.name)) {
         Some(members) => inputs.extend(members),
         None => inputs.push(input),
     }

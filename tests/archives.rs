@@ -171,3 +171,52 @@ fn a_cut_off_archive_gives_the_members_before_the_cut() {
     assert!(report.findings.iter().any(|f| f.id == "ntls.unknown_ca"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The same export as a zip (downloaded through a browser, zipped on
+/// Windows): members deflated or stored, the rotated file gzipped inside, the
+/// binary files skipped; the same findings as the members read one by one.
+#[test]
+fn a_zipped_export_gives_the_findings_of_its_members() {
+    let dir = std::env::temp_dir().join(format!("hsmdiag-zip-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("hsm1-logs.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    for (i, (name, data)) in members().into_iter().enumerate() {
+        let method = if i % 2 == 0 {
+            zip::CompressionMethod::Deflated
+        } else {
+            zip::CompressionMethod::Stored
+        };
+        let opts = zip::write::SimpleFileOptions::default().compression_method(method);
+        zip.start_file(name, opts).unwrap();
+        zip.write_all(&data).unwrap();
+    }
+    zip.add_directory("var/log/empty/", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zip.finish().unwrap();
+
+    let (inputs, errors) = hsmdiag::expand(std::slice::from_ref(&path));
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(inputs.len(), members().len(), "{inputs:?}");
+    let analyzer = Analyzer::new();
+    let (report, errors) = analyzer.analyze(&inputs);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(
+        report.summary.skipped.len(),
+        2,
+        "{:?}",
+        report.summary.skipped
+    );
+    assert_eq!(report.summary.inputs, 3);
+
+    let mut one_by_one = Vec::new();
+    for (i, (name, data)) in members().into_iter().enumerate().take(3) {
+        let f = dir.join(format!("{i}-{}", name.replace('/', "_")));
+        std::fs::write(&f, data).unwrap();
+        one_by_one.push(hsmdiag::Input::file(f));
+    }
+    let (alone, _) = analyzer.analyze(&one_by_one);
+    assert_eq!(gist(&report), gist(&alone));
+    assert_eq!(report.summary.lines, alone.summary.lines);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -381,7 +381,9 @@ fn follow_prints_findings_as_the_log_grows_and_the_summary_at_ctrl_c() {
     let mut child = spawn_follow(&log, &out);
     let append = |part: &[&str]| append_lines(&log, part);
     let records = |text: &str| -> Vec<serde_json::Value> {
-        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     };
     // The certificate regeneration (a warning at once), then the first
     // client's failures: printed while the file is open.

@@ -104,7 +104,8 @@ pub enum ColorChoice {
 #[derive(Debug, Args)]
 struct AnalyzeArgs {
     /// Log files or directories to analyse; `-` or nothing reads stdin. Compressed files
-    /// (gzip, zstd, xz, bzip2) are recognised by content and read transparently.
+    /// (gzip, zstd, xz, bzip2) are recognised by content and read transparently; tar and
+    /// zip archives are read as their members.
     #[arg(value_name = "FILE|DIR|-")]
     inputs: Vec<PathBuf>,
     /// Output format.
