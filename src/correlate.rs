@@ -269,11 +269,27 @@ pub fn relate(
                     line: ev.span.line,
                     text: ev.text.clone(),
                     time: ev.time,
+                    tag: r.tag.clone(),
                 });
             }
         }
         if f.related.is_empty() {
             continue;
+        }
+        // Steps the log shows done already (a certificate regenerated since).
+        let before = f.remediation_steps.len();
+        let related = &f.related;
+        f.remediation_steps.retain(|s| {
+            !s.skip_if
+                .as_deref()
+                .is_some_and(|t| related.iter().any(|r| r.tag.as_deref() == Some(t)))
+        });
+        if f.remediation_steps.len() != before {
+            f.remediation = f
+                .remediation_steps
+                .iter()
+                .map(crate::finding::Step::to_line)
+                .collect();
         }
         // Times on the reference clock, so that the order reads true.
         let at = |source: &str, id: SourceId, line: u32, time: Option<DateTime<Utc>>| match time {

@@ -57,6 +57,9 @@ pub struct RelatedEvidence {
     pub text: String,
     /// When it happened, on its own input's clock.
     pub time: Option<DateTime<Utc>>,
+    /// The rule's name for this kind of related evidence (`skip_if` of steps).
+    #[serde(skip)]
+    pub tag: Option<String>,
 }
 
 /// One remediation step, filled with values from the log.
@@ -70,6 +73,10 @@ pub struct Step {
     pub command: Option<String>,
     /// Whether it destroys configuration or key material.
     pub destructive: bool,
+    /// Left out when related evidence with this tag is found (the log shows
+    /// the step already done).
+    #[serde(skip)]
+    pub skip_if: Option<String>,
 }
 
 impl Step {

@@ -351,14 +351,42 @@ fn wait_for_lines(path: &std::path::Path, n: usize) -> String {
     panic!("{} never reached {n} lines", path.display());
 }
 
+/// A running `hsmdiag --follow`, killed if the test ends before it exits (a
+/// failed assertion must not leave it holding the test's output open).
+struct Following(std::process::Child);
+
+impl std::ops::Deref for Following {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Following {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for Following {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// `hsmdiag --follow --format=jsonl -o OUT LOG`, running.
-fn spawn_follow(log: &std::path::Path, out: &std::path::Path) -> std::process::Child {
-    hsmdiag()
-        .args(["--follow", "--format=jsonl", "-o"])
-        .arg(out)
-        .arg(log)
-        .spawn()
-        .unwrap()
+fn spawn_follow(log: &std::path::Path, out: &std::path::Path) -> Following {
+    Following(
+        hsmdiag()
+            .args(["--follow", "--format=jsonl", "-o"])
+            .arg(out)
+            .arg(log)
+            .spawn()
+            .unwrap(),
+    )
 }
 
 /// Appends lines to a followed log.

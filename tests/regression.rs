@@ -848,3 +848,53 @@ fn issue_15_remediation_that_is_right() {
     assert!(m.contains("1 of 3"), "{m}");
     assert!(m.contains("1 matching failure was before --since"), "{m}");
 }
+
+/// Issue 15: a step the log shows done is not advised again: a certificate
+/// regenerated after the expiry warning leaves "give the clients the new one".
+#[test]
+fn issue_15_no_advice_to_redo_what_the_log_shows_done() {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let read = |p: &str| std::fs::read_to_string(format!("{dir}/samples/{p}")).unwrap();
+    let mut b = hsmdiag::AnalyzerBuilder::new();
+    b.year(Some(2026));
+    let a = b.build().unwrap();
+    let before = a.analyze_str("s", &read("ntls/cert-expiring.log"));
+    let f = before
+        .findings
+        .iter()
+        .find(|f| f.id == "ntls.cert_expiring")
+        .unwrap();
+    assert!(
+        f.remediation
+            .iter()
+            .any(|s| s.contains("sysconf regenCert")),
+        "{:?}",
+        f.remediation
+    );
+    let after = a.analyze_str("s", &read("ntls/cert-expiring-then-regenerated.log"));
+    let f = after
+        .findings
+        .iter()
+        .find(|f| f.id == "ntls.cert_expiring")
+        .unwrap();
+    assert!(
+        !f.remediation
+            .iter()
+            .any(|s| s.contains("sysconf regenCert")),
+        "{:?}",
+        f.remediation
+    );
+    assert!(f.remediation[0].contains("Give every client the new server certificate"));
+    assert!(
+        f.related
+            .iter()
+            .any(|r| r.note.contains("regenerated since"))
+    );
+    // The regeneration is a finding of its own.
+    assert!(
+        after
+            .findings
+            .iter()
+            .any(|f| f.id == "ntls.server_cert_regenerated")
+    );
+}

@@ -964,6 +964,7 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
             step: s.step.render(engine_value),
             command: s.command.as_ref().map(|c| c.render(engine_value)),
             destructive: s.destructive,
+            skip_if: s.skip_if.clone(),
         })
         .collect();
     let evidence = a
@@ -1215,6 +1216,7 @@ fn one_for_many(cluster: Vec<Finding>, g: &crate::kb::Group) -> Finding {
             step: general(&s.step),
             command: s.command.as_deref().map(general),
             destructive: s.destructive,
+            skip_if: s.skip_if.clone(),
         })
         .collect();
     let (_, all) = list(None);
@@ -1222,6 +1224,7 @@ fn one_for_many(cluster: Vec<Finding>, g: &crate::kb::Group) -> Finding {
         step: format!("Do this for each of the {n} {}: {all}", g.noun),
         command: None,
         destructive: false,
+        skip_if: None,
     });
     f.remediation = steps.iter().map(Step::to_line).collect();
     f.remediation_steps = steps;

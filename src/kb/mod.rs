@@ -113,6 +113,9 @@ pub struct RemedyStep {
     /// The matchers the step is for, by their `remedy` tag (`partition`: a
     /// partition role's counter, read with `role show`); empty: every matcher.
     pub only: Vec<String>,
+    /// The tag of related evidence that makes the step moot (the log shows it
+    /// done: a certificate already regenerated): with it found, the step is left out.
+    pub skip_if: Option<String>,
 }
 
 impl RemedyStep {
@@ -198,6 +201,8 @@ pub struct Related {
     pub same: Vec<(String, String)>,
     /// What the related event means, for the report.
     pub note: String,
+    /// A name for it that remediation steps refer to (`skip_if`).
+    pub tag: Option<String>,
 }
 
 /// Which way an absence looks for the expected event.
@@ -465,6 +470,8 @@ struct RelatedDef {
     #[serde(default)]
     same: BTreeMap<String, Spanned<String>>,
     note: String,
+    #[serde(default)]
+    tag: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -477,6 +484,8 @@ struct StepDef {
     destructive: bool,
     #[serde(default)]
     only: Vec<String>,
+    #[serde(default)]
+    skip_if: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1002,11 +1011,25 @@ impl Loader<'_> {
                     ));
                 }
             }
+            if let Some(tag) = &s.skip_if {
+                if !f
+                    .related
+                    .iter()
+                    .any(|r| r.tag.as_deref() == Some(tag.as_str()))
+                {
+                    return Err(self.err(
+                        Some(s.step.span()),
+                        format!("no [[related]] of this rule has `tag = \"{tag}\"`"),
+                        Some("a step's `skip_if` names the `tag` of related evidence".into()),
+                    ));
+                }
+            }
             remediation.push(RemedyStep {
                 step,
                 command,
                 destructive: s.destructive,
                 only: s.only.clone(),
+                skip_if: s.skip_if.clone(),
             });
         }
         let mut related = Vec::new();
@@ -1043,6 +1066,7 @@ impl Loader<'_> {
                 within,
                 same,
                 note: r.note,
+                tag: r.tag,
             });
         }
         for (i, ex) in f.examples.iter().enumerate() {
