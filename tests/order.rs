@@ -62,3 +62,23 @@ fn a_finding_seen_in_two_inputs_takes_the_worst_severity_either_way() {
     let (ba, _) = analyzer.analyze(&[b, a]);
     assert_eq!(gist(&ab), gist(&ba));
 }
+
+/// Each sample folder read as one multi-input analysis, forward and reversed:
+/// the same report (grouping by cause and merging across inputs included).
+#[test]
+fn every_sample_folder_reads_the_same_in_reverse() {
+    let analyzer = Analyzer::new();
+    for dir in [
+        "samples/ntls",
+        "samples/luna",
+        "samples/azure",
+        "samples/incident",
+    ] {
+        let forward = inputs(dir);
+        let backward: Vec<Input> = forward.iter().rev().cloned().collect();
+        let (a, _) = analyzer.analyze(&forward);
+        let (b, _) = analyzer.analyze(&backward);
+        assert!(!a.findings.is_empty(), "{dir}");
+        assert_eq!(gist(&a), gist(&b), "{dir}");
+    }
+}

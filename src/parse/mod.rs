@@ -178,7 +178,7 @@ struct Wrapped {
 
 impl Wrapped {
     /// The most lines joined, and the longest line kept.
-    const MAX_LINES: usize = 4;
+    const MAX_LINES: usize = 3;
     const MAX_LEN: usize = 160;
 
     fn clear(&mut self) {
@@ -199,10 +199,12 @@ impl Wrapped {
         })
     }
 
-    /// Keeps `msg` as a line a sentence may continue from.
+    /// Keeps `msg` as a line a sentence may continue from: one cut after a
+    /// word (a line ending in a letter or digit); a line ending in punctuation
+    /// or a bracket (a sentence's end, JSON, a table) ends the run.
     fn keep(&mut self, msg: &str) {
         let msg = msg.trim();
-        if msg.len() > Self::MAX_LEN {
+        if msg.len() > Self::MAX_LEN || !msg.ends_with(|c: char| c.is_alphanumeric()) {
             self.clear();
             return;
         }
