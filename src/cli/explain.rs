@@ -167,7 +167,7 @@ fn explain_code(
             }
             t += &format!("\n{}\n\n", capitalised(doc.meaning));
             if doc.rules.is_empty() {
-                t += "No rule reads this code: hsmdiag lists it under \"Return codes no rule explains\" when a log reports it.\n\n";
+                t += "No specific rule reads this code: when a log reports it failing, HSM108 (client.operation_failed) names it with this meaning.\n\n";
             } else {
                 t += &format!("Read by: {}\n\n", doc.rules.join(", "));
             }
