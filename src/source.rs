@@ -534,15 +534,7 @@ fn archive_members(path: &Path, name: &str) -> Option<Vec<Input>> {
             |p| p.display().to_string(),
         );
         let (offset, size) = (entry.raw_file_position(), entry.size());
-        let mut head = vec![0u8; 8192];
-        let mut n = 0;
-        while n < head.len() {
-            match entry.read(&mut head[n..]) {
-                Ok(0) | Err(_) => break,
-                Ok(k) => n += k,
-            }
-        }
-        let kind = if looks_binary(&head[..n]) {
+        let kind = if looks_binary(&first_bytes(&mut entry)) {
             InputKind::Skipped {
                 reason: "binary, not a log".into(),
             }
@@ -593,15 +585,7 @@ fn zip_members(path: &Path, name: &str) -> Option<Vec<Input>> {
                 reason: format!("zip member compressed with {method} or encrypted, not read"),
             }
         } else {
-            let mut head = vec![0u8; 8192];
-            let mut n = 0;
-            while n < head.len() {
-                match entry.read(&mut head[n..]) {
-                    Ok(0) | Err(_) => break,
-                    Ok(k) => n += k,
-                }
-            }
-            if looks_binary(&head[..n]) {
+            if looks_binary(&first_bytes(&mut entry)) {
                 InputKind::Skipped {
                     reason: "binary, not a log".into(),
                 }
@@ -620,6 +604,20 @@ fn zip_members(path: &Path, name: &str) -> Option<Vec<Input>> {
         });
     }
     Some(out)
+}
+
+/// Up to the first 8 KiB of an archive member, to tell text from binary.
+fn first_bytes(r: &mut impl Read) -> Vec<u8> {
+    let mut head = vec![0u8; 8192];
+    let mut n = 0;
+    while n < head.len() {
+        match r.read(&mut head[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    head.truncate(n);
+    head
 }
 
 /// Whether the first bytes of a file (decompressed when they are compressed)

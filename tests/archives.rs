@@ -78,6 +78,31 @@ fn gist(r: &Report) -> Vec<String> {
     v
 }
 
+/// The archive's inputs analysed, and its text members written out and read
+/// one by one: both reports, once checked that the binary members were listed
+/// (not read) and that they give the same findings.
+fn read_as_members(inputs: &[hsmdiag::Input], dir: &Path) -> (Report, Report) {
+    let analyzer = Analyzer::new();
+    let (report, errors) = analyzer.analyze(inputs);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(
+        report.summary.skipped.len(),
+        2,
+        "{:?}",
+        report.summary.skipped
+    );
+    assert_eq!(report.summary.inputs, 3);
+    let mut one_by_one = Vec::new();
+    for (i, (path, data)) in members().into_iter().enumerate().take(3) {
+        let f = dir.join(format!("{i}-{}", path.replace('/', "_")));
+        std::fs::write(&f, data).unwrap();
+        one_by_one.push(hsmdiag::Input::file(f));
+    }
+    let (alone, _) = analyzer.analyze(&one_by_one);
+    assert_eq!(gist(&report), gist(&alone));
+    (report, alone)
+}
+
 #[test]
 fn a_tarlogs_export_gives_the_findings_of_its_members() {
     let dir = std::env::temp_dir().join(format!("hsmdiag-archive-{}", std::process::id()));
@@ -94,27 +119,7 @@ fn a_tarlogs_export_gives_the_findings_of_its_members() {
             "{names:?}"
         );
     }
-    let analyzer = Analyzer::new();
-    let (report, errors) = analyzer.analyze(&inputs);
-    assert!(errors.is_empty(), "{errors:?}");
-    // The binary members are listed, not read.
-    assert_eq!(
-        report.summary.skipped.len(),
-        2,
-        "{:?}",
-        report.summary.skipped
-    );
-    assert_eq!(report.summary.inputs, 3);
-
-    // The same members written out and read one by one.
-    let mut one_by_one = Vec::new();
-    for (i, (path, data)) in members().into_iter().enumerate().take(3) {
-        let f = dir.join(format!("{i}-{}", path.replace('/', "_")));
-        std::fs::write(&f, data).unwrap();
-        one_by_one.push(hsmdiag::Input::file(f));
-    }
-    let (alone, _) = analyzer.analyze(&one_by_one);
-    assert_eq!(gist(&report), gist(&alone));
+    let (report, alone) = read_as_members(&inputs, &dir);
     assert!(
         report
             .findings
@@ -198,25 +203,7 @@ fn a_zipped_export_gives_the_findings_of_its_members() {
     let (inputs, errors) = hsmdiag::expand(std::slice::from_ref(&path));
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(inputs.len(), members().len(), "{inputs:?}");
-    let analyzer = Analyzer::new();
-    let (report, errors) = analyzer.analyze(&inputs);
-    assert!(errors.is_empty(), "{errors:?}");
-    assert_eq!(
-        report.summary.skipped.len(),
-        2,
-        "{:?}",
-        report.summary.skipped
-    );
-    assert_eq!(report.summary.inputs, 3);
-
-    let mut one_by_one = Vec::new();
-    for (i, (name, data)) in members().into_iter().enumerate().take(3) {
-        let f = dir.join(format!("{i}-{}", name.replace('/', "_")));
-        std::fs::write(&f, data).unwrap();
-        one_by_one.push(hsmdiag::Input::file(f));
-    }
-    let (alone, _) = analyzer.analyze(&one_by_one);
-    assert_eq!(gist(&report), gist(&alone));
+    let (report, alone) = read_as_members(&inputs, &dir);
     assert_eq!(report.summary.lines, alone.summary.lines);
     std::fs::remove_dir_all(&dir).ok();
 }
