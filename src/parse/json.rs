@@ -292,6 +292,42 @@ impl JsonFrame {
         self.is_done()
     }
 
+    /// Whether `line` can go on the document. A string never spans lines in
+    /// JSON (nor in a Python dict), so a line that ended inside one was cut;
+    /// and a line of a document starts with one of its tokens, a number only
+    /// as a whole token (`2026-11-20 09:41:07 ERROR ...` is a log record). A
+    /// line that cannot go on means the paste was cut before it: the document
+    /// ends there and the line is read on its own.
+    pub(crate) fn continues(&self, line: &str) -> bool {
+        if self.scanner.in_str {
+            return false;
+        }
+        let t = line.trim_start();
+        match t.chars().next() {
+            None => true,
+            Some('0'..='9' | '-') => {
+                let rest = t.trim_start_matches(|c: char| {
+                    c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-')
+                });
+                let rest = rest.trim();
+                rest.is_empty() || rest.starts_with([',', ']', '}', ')'])
+            }
+            Some(c) => {
+                matches!(
+                    c,
+                    '{' | '}' | '[' | ']' | '"' | '\'' | ',' | ':' | '(' | ')'
+                ) || ["true", "false", "null", "True", "False", "None"]
+                    .iter()
+                    .any(|w| t.starts_with(w))
+            }
+        }
+    }
+
+    /// The lines gathered: number, offset and text.
+    pub(crate) fn lines(&self) -> impl Iterator<Item = (u32, u64, &str)> {
+        self.lines.iter().map(|l| (l.no, l.offset, l.text.as_str()))
+    }
+
     /// Whether the document is closed or has grown past the limits.
     pub(crate) fn is_done(&self) -> bool {
         self.end.is_some() || self.lines.len() >= MAX_LINES || self.bytes >= MAX_BYTES
@@ -328,10 +364,16 @@ impl JsonFrame {
 
     /// Turns the document into events. Returns whether anything was typed.
     pub(crate) fn into_events(self, source: SourceId, out: &mut Vec<Event>) -> bool {
+        self.events(source, out)
+    }
+
+    /// [`into_events`](Self::into_events), keeping the frame (its lines go
+    /// back to the line parser when nothing in them was typed).
+    pub(crate) fn events(&self, source: SourceId, out: &mut Vec<Event>) -> bool {
         let doc = self.document();
         let before = out.len();
         let mut w = Walker {
-            frame: &self,
+            frame: self,
             source,
             cursor: 0,
             out,

@@ -167,6 +167,9 @@ pub struct LineParser<'g> {
     /// page with hard line breaks ("Caution: You" / "have only TWO HSM Admin
     /// logins attempts left."), typed again with each further line.
     wrapped: Wrapped,
+    /// Whether the lines being read are a failed document's, given back (a
+    /// document failing among them keeps its lines).
+    replaying: bool,
 }
 
 /// Hard-wrapped text being joined back into its sentence: the untyped lines
@@ -398,6 +401,7 @@ impl<'g> LineParser<'g> {
             typing: Typing::Full,
             column_base: 0,
             wrapped: Wrapped::default(),
+            replaying: false,
         }
     }
 
@@ -528,7 +532,7 @@ impl<'g> LineParser<'g> {
             }
         }
         if let Some(frame) = self.frame.as_mut() {
-            if !breaks_document(line) {
+            if !breaks_document(line) && frame.continues(line) {
                 if frame.push(line, line_no, offset) {
                     counts.add(self.close_frame(out));
                 }
@@ -843,17 +847,37 @@ impl<'g> LineParser<'g> {
         };
         let lines = frame.len() as u64;
         let blank = frame.blank_lines() as u64;
-        let typed = frame.into_events(self.ctx.source, out);
-        let mut c = LineCounts {
-            blank,
-            ..Default::default()
-        };
-        if typed {
-            c.recognized = lines - blank;
-        } else {
-            c.unrecognized = lines - blank;
-            out.push(Event::unrecognized_at(self.ctx.source));
+        if frame.events(self.ctx.source, out) {
+            return LineCounts {
+                blank,
+                recognized: lines - blank,
+                ..Default::default()
+            };
         }
+        // Nothing typed (a lone brace, a document too broken to mend): the
+        // lines are read again as lines, so no log record is lost in them. A
+        // document that opens among them and fails too is not read a third
+        // time: every line is read at most twice.
+        if self.replaying {
+            out.push(Event::unrecognized_at(self.ctx.source));
+            return LineCounts {
+                blank,
+                unrecognized: lines - blank,
+                ..Default::default()
+            };
+        }
+        let mut c = LineCounts::default();
+        let was = std::mem::replace(&mut self.replaying, true);
+        for (k, (no, offset, text)) in frame.lines().enumerate() {
+            if k == 0 {
+                c.add(LineCounts::one(
+                    self.parse_line(text, no, offset, None, out),
+                ));
+            } else {
+                c.add(self.frame_line(text, no, offset, None, out));
+            }
+        }
+        self.replaying = was;
         c
     }
 
