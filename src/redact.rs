@@ -49,6 +49,8 @@ pub enum Kind {
     Label,
     /// A certificate fingerprint.
     Fingerprint,
+    /// A name in a certificate subject (`CN=`, `O=`, `OU=`).
+    Name,
     /// An input's name (its path may hold host and customer names).
     Input,
 }
@@ -65,6 +67,7 @@ impl Kind {
             Kind::Serial => "serial",
             Kind::Label => "label",
             Kind::Fingerprint => "fp",
+            Kind::Name => "name",
             Kind::Input => "input",
         }
     }
@@ -190,14 +193,67 @@ static JSON_NAME: LazyLock<Regex> = LazyLock::new(|| {
 static PROMPT_HOST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\[([A-Za-z0-9._-]+)\]\s*lunash:>").expect("static regex is valid")
 });
+/// GUIDs without dashes (`72F988BF86F141AF91AB2D7CD011DB47`).
+static GUID32: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b[0-9A-Fa-f]{32}\b").expect("static regex is valid"));
+/// MAC addresses.
+static MAC: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}\b").expect("static regex is valid")
+});
+/// Names by what they are, wherever they stand: Windows and Unix home folders
+/// (`C:\Users\alice`, JSON-escaped `C:\\Users\\alice`, `/home/alice`), Azure
+/// service host names (`acct.blob.core.windows.net`, `kv.vault.azure.net`),
+/// certificate subjects, and the values of the name options of az, Azure
+/// PowerShell, vtl and LunaSH commands.
+static NAMES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?x)
+        (?i:\b[A-Z]:(?:\\){1,2}Users(?:\\){1,2})(?P<user>[^\\/\s"':*?<>|]+)
+      | (?:/home/|/Users/)(?P<user2>[A-Za-z0-9._-]+)
+      | \b(?P<account>[a-z0-9][a-z0-9-]{1,62})\.(?i:blob|file|queue|table|dfs|web|vault|azurecr|database|servicebus|documents|redis\.cache)\.(?i:core\.windows\.net|azure\.net|io|windows\.net|azure\.com)\b
+      | \b(?:CN|O|OU)=(?P<subject>[^,/=\n"'\\]+?)\s*(?:,|/|$|"|')
+      | (?:\s|^)(?:--(?:name|resource-group|vnet-name|subnet-name|subnet|vnet|gateway-name|hsm-name|workspace-name|vault-name|account-name|storage-account)|-(?:Name|ResourceGroupName|VirtualNetworkName|SubnetName|GatewayName|VaultName)|-[ng])\s+['"]?(?P<opt>[A-Za-z0-9][A-Za-z0-9._-]*)
+      | (?i:\bsubnet\s+)(?P<subnet>[A-Za-z0-9][A-Za-z0-9._-]*)(?i:\s+in\s+vnet\s+)(?P<vnet>[A-Za-z0-9][A-Za-z0-9._-]*)
+      | (?i:\b(?:subnet|virtual\ network|vnet|gateway|resource\ group)\s+)'(?P<quoted>[A-Za-z0-9][A-Za-z0-9._-]*)'"#,
+    )
+    .expect("static regex is valid")
+});
+/// Fully qualified host names; public documentation hosts (those of the
+/// report's references) are not the customer's.
+static FQDN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:com|net|org|local|internal|corp|lan|io|cloud|de|uk|fr|nl|home)\b")
+        .expect("static regex is valid")
+});
+/// Host names that are public and stay: documentation and service endpoints.
+const PUBLIC_HOSTS: &[&str] = &[
+    "microsoft.com",
+    "azure.com",
+    "azure.net",
+    "windows.net",
+    "microsoftonline.com",
+    "aka.ms",
+    "thalesdocs.com",
+    "thalesgroup.com",
+    "gemalto.com",
+    "github.com",
+    "oasis-open.org",
+    "freedesktop.org",
+    "openssl.org",
+    "terraform.io",
+    "hashicorp.com",
+];
+
 /// Secrets: the value after a password option, an auth code, or in an
 /// Authorization / bearer / secret header or setting.
 static SECRET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?ix)
+        r#"(?imx)
         (?P<k1>(?:-{1,2}(?:password|passwd|pwd|authcode|secret)|(?:password|passwd|pwd|secret|client_secret|token|api[_-]?key)\s*[=:])\s*)(?P<v1>"[^"]*"|'[^']*'|[^\s"',;]+)
       | (?P<k2>authorization\s*[:=]\s*"?(?:bearer|basic|sharedaccesssignature)?\s*)(?P<v2>[A-Za-z0-9._~+/=-]{8,})
-      | (?P<k3>\bbearer\s+)(?P<v3>[A-Za-z0-9._~+/=-]{8,})"#,
+      | (?P<k3>\bbearer\s+)(?P<v3>[A-Za-z0-9._~+/=-]{8,})
+      | (?P<k4>[?&]sig=|(?:AccountKey|SharedAccessKey|SharedAccessSignature|sv|SharedSecret)=)(?P<v4>[A-Za-z0-9%+/=._-]{8,})
+      | (?P<k5>)(?P<v5>\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*)
+      | (?P<k6>^\s*)(?P<v6>[A-Za-z0-9+/]{48,}={0,2})\s*$"#,
     )
     .expect("static regex is valid")
 });
@@ -206,6 +262,12 @@ static SECRET: LazyLock<Regex> = LazyLock::new(|| {
 /// output and in every report).
 const NOT_NAMES: &[&str] = &[
     "admin",
+    "tenantadmin",
+    "monitor",
+    "operator",
+    "root",
+    "Public",
+    "Default",
     "Console",
     "console",
     "the",
@@ -226,12 +288,43 @@ const NOT_NAMES: &[&str] = &[
     "------------",
 ];
 
-/// Every string in a JSON value.
-fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+/// The pseudonym of the `k`-th /24 network seen, host part `last`: the
+/// benchmarking range 198.18.0.0/15 for the first 512 networks, then the
+/// reserved 240.0.0.0/4 (a million more), so two networks never share one.
+fn pseudo_v4(k: u32, last: u8) -> String {
+    if k < 512 {
+        format!("198.{}.{}.{last}", 18 + k / 256, k % 256)
+    } else {
+        let k = k - 512;
+        format!(
+            "{}.{}.{}.{last}",
+            240 + (k >> 16) % 16,
+            (k >> 8) & 0xff,
+            k & 0xff
+        )
+    }
+}
+
+/// Members of a report that hold hsmdiag's own text (its steps, titles and
+/// links), filled with values of the logs: those values are found there, but
+/// not names by the options they follow (`Add-AzDelegation -Name delegation`
+/// is hsmdiag's own command).
+const OWN_TEXT: &[&str] = &[
+    "remediation",
+    "remediation_steps",
+    "references",
+    "title",
+    "channel",
+];
+
+/// Every string in a JSON value, each marked whether it is hsmdiag's own text.
+fn strings(v: &serde_json::Value, own: bool, out: &mut Vec<(String, bool)>) {
     match v {
-        serde_json::Value::String(s) => out.push(s.clone()),
-        serde_json::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
-        serde_json::Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+        serde_json::Value::String(s) => out.push((s.clone(), own)),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| strings(x, own, out)),
+        serde_json::Value::Object(o) => o
+            .iter()
+            .for_each(|(k, x)| strings(x, own || OWN_TEXT.contains(&k.as_str()), out)),
         _ => {}
     }
 }
@@ -245,9 +338,18 @@ fn mask(s: &str) -> String {
     }
 }
 
-fn word_pattern(value: &str) -> String {
-    // Word boundaries where the value itself starts or ends with a word character.
+/// The pattern of an original value: a word boundary where it starts with a
+/// word character; at its end too for addresses, numbers and ids (10.0.0.1 is
+/// not in 10.0.0.12), but not for names, which are hidden whatever follows
+/// them (`lunaclient07Key.pem`). JSON and other escapes of a backslash
+/// (`C:\\Users\\alice`) match as well.
+fn word_pattern(value: &str, kind: Kind) -> String {
     let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let exact_end = matches!(
+        kind,
+        Kind::Address | Kind::Guid | Kind::Serial | Kind::Fingerprint | Kind::Input
+    ) || value.chars().count() < 4;
+    let body = regex::escape(value).replace(r"\\", r"\\{1,2}");
     format!(
         "{}{}{}",
         if word(value.chars().next()) {
@@ -255,8 +357,8 @@ fn word_pattern(value: &str) -> String {
         } else {
             ""
         },
-        regex::escape(value),
-        if word(value.chars().last()) {
+        body,
+        if exact_end && word(value.chars().last()) {
             r"\b"
         } else {
             ""
@@ -277,14 +379,14 @@ impl Redactor {
         };
         // A JSON text (the report) is read string by string: each holds lines of
         // the logs as they were.
-        let mut lines: Vec<String> = Vec::new();
+        let mut lines: Vec<(String, bool)> = Vec::new();
         for text in texts {
             match serde_json::from_str::<serde_json::Value>(text) {
-                Ok(v) => strings(&v, &mut lines),
-                Err(_) => lines.extend(text.lines().map(str::to_owned)),
+                Ok(v) => strings(&v, false, &mut lines),
+                Err(_) => lines.extend(text.lines().map(|l| (l.to_owned(), false))),
             }
         }
-        for text in &lines {
+        for (text, own) in &lines {
             for line in text.lines() {
                 for m in IPV4.find_iter(line) {
                     add(Kind::Address, m.as_str());
@@ -346,6 +448,45 @@ impl Redactor {
                 for c in PROMPT_HOST.captures_iter(line) {
                     add(Kind::Host, &c[1]);
                 }
+                for m in GUID32.find_iter(line) {
+                    // Not a fingerprint or hash already taken, and not all digits.
+                    if !m.as_str().bytes().all(|b| b.is_ascii_digit()) {
+                        add(Kind::Guid, m.as_str());
+                    }
+                }
+                for m in MAC.find_iter(line) {
+                    add(Kind::Address, m.as_str());
+                }
+                for c in NAMES.captures_iter(line) {
+                    if *own && (c.name("opt").is_some() || c.name("quoted").is_some()) {
+                        continue;
+                    }
+                    for (group, kind) in [
+                        ("user", Kind::User),
+                        ("user2", Kind::User),
+                        ("account", Kind::Resource),
+                        ("subject", Kind::Name),
+                        ("opt", Kind::Resource),
+                        ("subnet", Kind::Resource),
+                        ("vnet", Kind::Resource),
+                        ("quoted", Kind::Resource),
+                    ] {
+                        if let Some(m) = c.name(group) {
+                            add(kind, m.as_str());
+                        }
+                    }
+                }
+                for m in FQDN.find_iter(line) {
+                    let h = m.as_str().to_ascii_lowercase();
+                    let public = PUBLIC_HOSTS
+                        .iter()
+                        .any(|p| h == *p || h.ends_with(&format!(".{p}")));
+                    // A file name (`server.pem`, `hsm.tf`) has no TLD of these;
+                    // a dotted Terraform address or a version is no host either.
+                    if !public && !h.starts_with("azurerm_") {
+                        add(Kind::Host, m.as_str());
+                    }
+                }
                 if let Some(h) = parse_header(line).host {
                     if !IPV4.is_match(h) {
                         add(Kind::Host, h);
@@ -353,29 +494,63 @@ impl Redactor {
                 }
             }
         }
-        // A value found as two kinds keeps the first kind in this order.
+        // A value found as two kinds keeps the first kind in this order; a
+        // value is one whatever its letter case.
+        let originals: BTreeSet<String> = found
+            .values()
+            .flatten()
+            .map(|v| v.to_ascii_lowercase())
+            .collect();
         let mut seen = BTreeSet::new();
         let mut map = Vec::new();
         let mut nets: BTreeMap<[u8; 3], u32> = BTreeMap::new();
+        let mut taken: BTreeSet<String> = BTreeSet::new();
         for (kind, values) in found {
-            let mut n = 0;
+            let mut n = 0u64;
             for v in values {
-                if !seen.insert(v.clone()) {
+                if !seen.insert(v.to_ascii_lowercase()) {
                     continue;
                 }
-                n += 1;
-                let pseudonym = match kind {
-                    Kind::Address => match v.parse::<Ipv4Addr>() {
-                        Ok(ip) => {
+                // The next pseudonym that is no real value and no other pseudonym.
+                let pseudonym = loop {
+                    n += 1;
+                    let p = match kind {
+                        Kind::Address => match v.parse::<Ipv4Addr>() {
+                            Ok(ip) => {
+                                let o = ip.octets();
+                                let next = nets.len() as u32;
+                                let k = *nets.entry([o[0], o[1], o[2]]).or_insert(next);
+                                pseudo_v4(k, o[3])
+                            }
+                            Err(_)
+                                if v.contains('-')
+                                    || v.matches(':').count() == 5 && v.len() == 17 =>
+                            {
+                                format!(
+                                    "02:00:5e:{:02x}:{:02x}:{:02x}",
+                                    (n >> 16) & 0xff,
+                                    (n >> 8) & 0xff,
+                                    n & 0xff
+                                )
+                            }
+                            Err(_) => format!("2001:db8::{n:x}"),
+                        },
+                        Kind::Guid => format!("00000000-0000-4000-8000-{n:012}"),
+                        _ => format!("{}-{n}", kind.prefix()),
+                    };
+                    let key = p.to_ascii_lowercase();
+                    if !originals.contains(&key) && taken.insert(key) {
+                        break p;
+                    }
+                    // An address's pseudonym is fixed by its network: take the
+                    // next network for it.
+                    if kind == Kind::Address {
+                        if let Ok(ip) = v.parse::<Ipv4Addr>() {
                             let o = ip.octets();
                             let next = nets.len() as u32;
-                            let k = *nets.entry([o[0], o[1], o[2]]).or_insert(next);
-                            format!("198.{}.{}.{}", 18 + (k / 256) % 2, k % 256, o[3])
+                            nets.insert([o[0], o[1], o[2]], next);
                         }
-                        Err(_) => format!("2001:db8::{n:x}"),
-                    },
-                    Kind::Guid => format!("00000000-0000-4000-8000-{n:012}"),
-                    _ => format!("{}-{n}", kind.prefix()),
+                    }
                 };
                 map.push(Mapping {
                     kind,
@@ -427,23 +602,28 @@ impl Redactor {
     pub fn apply(&self, text: &str) -> String {
         let mut out = SECRET
             .replace_all(text, |c: &regex::Captures<'_>| {
-                let key = c
-                    .name("k1")
-                    .or_else(|| c.name("k2"))
-                    .or_else(|| c.name("k3"))
+                let key = ["k1", "k2", "k3", "k4", "k5", "k6"]
+                    .iter()
+                    .find_map(|k| c.name(k))
                     .map_or("", |m| m.as_str());
                 format!("{key}[REDACTED]")
             })
             .into_owned();
         if let Some(re) = self.combined() {
-            let by: std::collections::HashMap<&str, &str> = self
+            // Matched in any letter case and with escaped backslashes: looked
+            // up folded the same way.
+            let fold = |v: &str| v.to_ascii_lowercase().replace("\\\\", "\\");
+            let by: std::collections::HashMap<String, &str> = self
                 .map
                 .iter()
-                .map(|m| (m.original.as_str(), m.pseudonym.as_str()))
+                .map(|m| (fold(&m.original), m.pseudonym.as_str()))
                 .collect();
             out = re
                 .replace_all(&out, |c: &regex::Captures<'_>| {
-                    by.get(&c[0]).copied().unwrap_or(&c[0]).to_owned()
+                    by.get(&fold(&c[0]))
+                        .copied()
+                        .unwrap_or("[REDACTED]")
+                        .to_owned()
                 })
                 .into_owned();
         }
@@ -459,11 +639,20 @@ impl Redactor {
                 if self.map.is_empty() {
                     return None;
                 }
-                let mut order: Vec<&str> = self.map.iter().map(|m| m.original.as_str()).collect();
-                order.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-                let alts: Vec<String> = order.iter().map(|v| word_pattern(v)).collect();
+                let mut order: Vec<&Mapping> = self.map.iter().collect();
+                order.sort_by(|a, b| {
+                    b.original
+                        .len()
+                        .cmp(&a.original.len())
+                        .then(a.original.cmp(&b.original))
+                });
+                let alts: Vec<String> = order
+                    .iter()
+                    .map(|m| word_pattern(&m.original, m.kind))
+                    .collect();
                 regex::RegexBuilder::new(&alts.join("|"))
-                    .size_limit(64 << 20)
+                    .case_insensitive(true)
+                    .size_limit(256 << 20)
                     .build()
                     .ok()
             })
@@ -488,10 +677,9 @@ impl Redactor {
             None => Vec::new(),
         };
         for c in SECRET.captures_iter(output) {
-            let v = c
-                .name("v1")
-                .or_else(|| c.name("v2"))
-                .or_else(|| c.name("v3"))
+            let v = ["v1", "v2", "v3", "v4", "v5", "v6"]
+                .iter()
+                .find_map(|k| c.name(k))
                 .map_or("", |m| m.as_str());
             if v != "[REDACTED]" && !v.starts_with("[REDACTED]") {
                 left.push(mask(v));
@@ -505,6 +693,54 @@ impl Redactor {
             }),
         }
     }
+}
+
+/// The redactor of a report, and the report made ready for it: the templates
+/// of unrecognised lines (`--unrecognized`) are made again from their examples
+/// once redacted, since masking a name's digits (`lunaclient<n>`) would hide
+/// the name from the replacement and the leak check alike.
+pub fn prepare(report: &crate::Report) -> (crate::Report, Redactor) {
+    let json = serde_json::to_string(report).unwrap_or_default();
+    let redactor = Redactor::discover([json.as_str()])
+        .with_inputs(report.summary.sources.iter().map(|s| s.name.as_str()));
+    let mut ready = report.clone();
+    for t in &mut ready.unrecognized {
+        t.template = crate::coverage::template(&redactor.apply(&t.example));
+    }
+    (ready, redactor)
+}
+
+/// Writes the private map (what each pseudonym stands for) readable by its
+/// owner alone (0600), and never through a symbolic link: a link at `path` is
+/// refused, not followed.
+///
+/// # Errors
+/// When the file cannot be created, or `path` is a symbolic link.
+pub fn write_map(redactor: &Redactor, path: &std::path::Path) -> std::io::Result<()> {
+    use std::io::Write;
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "is a symbolic link; the map is not written through one",
+        ));
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    let mut f = opts.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // An existing file keeps its mode on open: narrow it.
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    let map = serde_json::to_string_pretty(redactor.mapping()).unwrap_or_default();
+    f.write_all(map.as_bytes())?;
+    f.write_all(b"\n")
 }
 
 /// Redacts a report's rendered output (any format): the values are found in

@@ -2,7 +2,6 @@
 
 use std::io::Write;
 
-use hsmdiag::redact::redact_output;
 use hsmdiag::{
     TextOptions, write_finding_text, write_json, write_jsonl, write_markdown, write_sarif,
     write_text,
@@ -29,6 +28,12 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
     }
     // Rendered in memory first: redaction and its leak check see the whole
     // output before any of it is written.
+    let (report, redactor) = if args.redact {
+        let (ready, r) = hsmdiag::redact::prepare(&report);
+        (ready, Some(r))
+    } else {
+        (report, None)
+    };
     let mut buf: Vec<u8> = Vec::new();
     let rendered = match args.format {
         Format::Text => {
@@ -44,18 +49,15 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
         super::print_error(&e);
         return EXIT_ERROR;
     }
-    if args.redact {
+    if let Some(redactor) = &redactor {
         let text = String::from_utf8_lossy(&buf).into_owned();
-        let (redacted, redactor) = match redact_output(&report, &text) {
-            Ok(r) => r,
-            Err(leak) => {
-                super::print_error(&leak);
-                return EXIT_ERROR;
-            }
-        };
+        let redacted = redactor.apply(&text);
+        if let Err(leak) = redactor.check(&redacted) {
+            super::print_error(&leak);
+            return EXIT_ERROR;
+        }
         if let Some(path) = &args.redact_map {
-            let map = serde_json::to_string_pretty(redactor.mapping()).unwrap_or_default();
-            if let Err(e) = std::fs::write(path, map + "\n") {
+            if let Err(e) = hsmdiag::redact::write_map(redactor, path) {
                 eprintln!("error: cannot write {}: {e}", path.display());
                 return EXIT_ERROR;
             }

@@ -108,8 +108,7 @@ pub(super) fn run(args: &BundleArgs) -> u8 {
             }
         }
         if let (Some(path), Some(r)) = (&args.redact_map, &redactor) {
-            let map = serde_json::to_string_pretty(r.mapping()).unwrap_or_default();
-            if let Err(e) = std::fs::write(path, map + "\n") {
+            if let Err(e) = hsmdiag::redact::write_map(r, path) {
                 eprintln!("error: cannot write {}: {e}", path.display());
                 return EXIT_ERROR;
             }
