@@ -505,3 +505,89 @@ fn follow_refuses_several_inputs_and_formats_it_cannot_stream() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("compressed"));
 }
+
+#[test]
+fn bundle_refuses_to_overwrite_an_input_a_full_directory_or_a_link() {
+    let dir = scratch("bundle-refuse");
+    let log = dir.join("lunalogs.log");
+    std::fs::copy("samples/ntls/unknown-ca-appliance.log", &log).unwrap();
+    let before = std::fs::read(&log).unwrap();
+    // The input itself as the output file.
+    let out = hsmdiag()
+        .args(["bundle", "-o"])
+        .arg(&log)
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("would overwrite the input"));
+    assert_eq!(
+        std::fs::read(&log).unwrap(),
+        before,
+        "the input is untouched"
+    );
+    // A directory holding an earlier run's files.
+    let full = dir.join("full");
+    std::fs::create_dir(&full).unwrap();
+    std::fs::write(full.join("evidence-old.txt"), "10.3.1.4 unredacted").unwrap();
+    let out = hsmdiag()
+        .args(["bundle", "-o"])
+        .arg(&full)
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not empty"));
+    // A symbolic link, as a directory or as a .tar.gz.
+    #[cfg(unix)]
+    for name in ["link-dir", "link.tar.gz"] {
+        let target = dir.join(format!("target-{name}"));
+        let link = dir.join(name);
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let out = hsmdiag()
+            .args(["bundle", "-o"])
+            .arg(&link)
+            .arg(&log)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert!(!target.exists(), "{name}: written through the link");
+    }
+    // A fresh directory is written, every file in the manifest.
+    let fresh = dir.join("fresh");
+    let out = hsmdiag()
+        .args(["bundle", "-o"])
+        .arg(&fresh)
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fresh.join("manifest.json")).unwrap()).unwrap();
+    let listed = manifest["files"].as_array().unwrap().len();
+    let mut present = 0;
+    for e in walk(&fresh) {
+        if !e.ends_with("manifest.json") {
+            present += 1;
+        }
+    }
+    assert_eq!(listed, present);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -129,6 +129,10 @@ pub(super) fn run(args: &BundleArgs) -> u8 {
     files.push(("manifest.json".into(), manifest));
 
     let out = &args.output;
+    if let Err(why) = refuse_output(out, &args.inputs) {
+        eprintln!("error: {}: {why}", out.display());
+        return EXIT_ERROR;
+    }
     let name = out.to_string_lossy();
     let written = if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
         write_tar(out, &files)
@@ -152,19 +156,68 @@ pub(super) fn run(args: &BundleArgs) -> u8 {
     super::exit_status(all_read, &report)
 }
 
+/// Why the bundle may not be written at `out`: it is one of the inputs (it
+/// would be destroyed), a symbolic link (the bundle would land where the link
+/// points), or a directory that is not empty (stale evidence of an earlier run
+/// would sit beside the new files).
+fn refuse_output(out: &std::path::Path, inputs: &[PathBuf]) -> Result<(), String> {
+    let meta = std::fs::symlink_metadata(out);
+    if meta.as_ref().is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err("is a symbolic link; the bundle is not written through one".into());
+    }
+    if let Ok(target) = std::fs::canonicalize(out) {
+        for input in inputs {
+            let Ok(i) = std::fs::canonicalize(input) else {
+                continue;
+            };
+            if i == target || (target.is_dir() && i.starts_with(&target)) {
+                return Err(format!(
+                    "would overwrite the input {}; write the bundle elsewhere",
+                    input.display()
+                ));
+            }
+        }
+    }
+    if meta.as_ref().is_ok_and(std::fs::Metadata::is_dir)
+        && std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some())
+    {
+        return Err("is not empty; the bundle goes into a new or empty directory".into());
+    }
+    Ok(())
+}
+
+/// Creates a file that must not exist yet, never through a symbolic link.
+fn create_new(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
 fn write_dir(dir: &std::path::Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
     for (name, bytes) in files {
         let path = dir.join(name);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
+            if !parent.exists() {
+                std::fs::create_dir(parent)?;
+            }
         }
-        std::fs::write(path, bytes)?;
+        create_new(&path)?.write_all(bytes)?;
     }
     Ok(())
 }
 
 fn write_tar(path: &std::path::Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
-    let file = std::fs::File::create(path)?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NOFOLLOW);
+    }
+    let file = opts.open(path)?;
     let gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
     let mut tar = tar::Builder::new(gz);
     for (name, bytes) in files {
