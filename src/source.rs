@@ -621,7 +621,8 @@ fn first_bytes(r: &mut impl Read) -> Vec<u8> {
 }
 
 /// Whether the first bytes of a file (decompressed when they are compressed)
-/// hold a NUL outside UTF-16 text: a binary file, not a log.
+/// are mostly no text: a binary file (a core dump, wtmp, a journal, an image),
+/// not a log.
 fn looks_binary(head: &[u8]) -> bool {
     let format = Compression::sniff(head);
     let mut text = Vec::new();
@@ -640,7 +641,21 @@ fn looks_binary(head: &[u8]) -> bool {
         }
     }
     let utf16 = text.starts_with(&[0xFF, 0xFE]) || text.starts_with(&[0xFE, 0xFF]);
-    !utf16 && text.contains(&0)
+    if utf16 || text.is_empty() {
+        return false;
+    }
+    // Binary when over 30 % of the bytes are no text: control characters
+    // other than white space and ESC, and bytes that are no UTF-8. A log with
+    // a stray NUL or a few bad bytes (a crash, a bad copy) is still a log.
+    let controls = text
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1b))
+        .count();
+    let invalid = String::from_utf8_lossy(&text)
+        .chars()
+        .filter(|&c| c == char::REPLACEMENT_CHARACTER)
+        .count();
+    (controls + invalid) * 10 > text.len() * 3
 }
 
 /// A file input, or the members of the tar archive it is.
@@ -654,6 +669,16 @@ fn file_inputs(path: &Path, inputs: &mut Vec<Input>) {
     }
     match archive_members(path, &input.name).or_else(|| zip_members(path, &input.name)) {
         Some(members) => inputs.extend(members),
+        // A binary file (a core dump, an image, random bytes) is no log: it is
+        // listed as skipped with the reason, not read line by line.
+        None if File::open(path).is_ok_and(|mut f| looks_binary(&first_bytes(&mut f))) => {
+            inputs.push(Input {
+                name: input.name,
+                kind: InputKind::Skipped {
+                    reason: "binary, not a log".into(),
+                },
+            });
+        }
         None => inputs.push(input),
     }
 }

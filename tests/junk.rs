@@ -102,3 +102,31 @@ fn a_lone_brace_and_a_cut_paste_keep_the_lines_after_them() {
     assert!(ids.contains(&"deploy.failed"), "{ids:?}");
     assert_eq!(r.summary.lines, 4);
 }
+
+/// A binary input (random bytes, a core dump) is listed as skipped with the
+/// reason, not read line by line; the logs beside it are read as ever.
+#[test]
+fn a_binary_input_is_skipped_with_its_reason() {
+    let dir = std::env::temp_dir().join(format!("hsmdiag-binary-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bin = dir.join("core.1234");
+    // Deterministic bytes with NULs, as a core dump or an image has.
+    let bytes: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&bin, bytes).unwrap();
+    let log = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/ntls/unknown-ca-appliance.log");
+    let (inputs, errors) = hsmdiag::expand(&[bin.clone(), log]);
+    assert!(errors.is_empty(), "{errors:?}");
+    let (report, _) = Analyzer::new().analyze(&inputs);
+    assert_eq!(
+        report.summary.skipped.len(),
+        1,
+        "{:?}",
+        report.summary.skipped
+    );
+    assert!(report.summary.skipped[0].contains("binary, not a log"));
+    assert_eq!(report.summary.inputs, 1);
+    assert!(report.findings.iter().any(|f| f.id == "ntls.unknown_ca"));
+    std::fs::remove_dir_all(&dir).ok();
+}

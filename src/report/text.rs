@@ -194,7 +194,7 @@ pub fn write_text(
     if !s.skipped.is_empty() {
         writeln!(
             w,
-            "Skipped {} archive member{} that {} not text: {}.",
+            "Skipped {} file{} that {} not text: {}.",
             s.skipped.len(),
             if s.skipped.len() == 1 { "" } else { "s" },
             if s.skipped.len() == 1 { "is" } else { "are" },
