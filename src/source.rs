@@ -701,7 +701,8 @@ pub fn expand(args: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
         match std::fs::metadata(a) {
             Ok(m) if m.is_dir() => {
                 let mut seen = std::collections::HashSet::new();
-                walk(a, &mut inputs, &mut errors, &mut seen);
+                let root = std::fs::canonicalize(a).unwrap_or_else(|_| a.clone());
+                walk(a, &root, &mut inputs, &mut errors, &mut seen);
             }
             Ok(_) => file_inputs(a, &mut inputs),
             Err(e) => errors.push(InputError::open(&a.display().to_string(), e)),
@@ -711,9 +712,13 @@ pub fn expand(args: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
 }
 
 /// Adds a directory's files, recursively, in path order. A directory reached
-/// again through a symbolic link (a loop, or a second way in) is read once.
+/// again through a symbolic link (a loop, or a second way in) is read once. A
+/// link that leads out of the named folder is not followed, and what is no
+/// regular file (a FIFO, a socket, a device) is not read: both are listed as
+/// skipped, with the reason.
 fn walk(
     dir: &Path,
+    root: &Path,
     inputs: &mut Vec<Input>,
     errors: &mut Vec<InputError>,
     seen: &mut std::collections::HashSet<PathBuf>,
@@ -737,10 +742,24 @@ fn walk(
     };
     let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     paths.sort();
+    let skip = |p: &Path, reason: &str, inputs: &mut Vec<Input>| {
+        inputs.push(Input {
+            name: p.display().to_string(),
+            kind: InputKind::Skipped {
+                reason: reason.into(),
+            },
+        });
+    };
     for p in paths {
+        let is_link = std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
+        if is_link && !std::fs::canonicalize(&p).is_ok_and(|t| t.starts_with(root)) {
+            skip(&p, "a link out of the folder, not followed", inputs);
+            continue;
+        }
         match std::fs::metadata(&p) {
-            Ok(m) if m.is_dir() => walk(&p, inputs, errors, seen),
-            Ok(_) => file_inputs(&p, inputs),
+            Ok(m) if m.is_dir() => walk(&p, root, inputs, errors, seen),
+            Ok(m) if m.is_file() => file_inputs(&p, inputs),
+            Ok(_) => skip(&p, "not a regular file (a FIFO, socket or device)", inputs),
             Err(e) => errors.push(InputError::open(&p.display().to_string(), e)),
         }
     }

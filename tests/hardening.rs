@@ -425,3 +425,55 @@ fn bad_rule_and_grammar_files_are_refused_with_the_file_and_line() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Issue 16: a directory walk reads the folder's files only: a link out of
+/// the named folder is not followed, and a FIFO (or socket, or device) in it is
+/// not read; both are listed as skipped, with the reason. A link inside the
+/// folder is followed.
+#[cfg(unix)]
+#[test]
+fn a_directory_walk_skips_links_out_of_the_folder_and_fifos() {
+    let dir = scratch("walk-out");
+    let logs = dir.join("logs");
+    let outside = dir.join("outside");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(logs.join("hsm1.log"), format!("{ALERT}\n{FAILURE}\n")).unwrap();
+    std::fs::write(outside.join("secret.log"), format!("{ALERT}\n")).unwrap();
+    std::os::unix::fs::symlink(outside.join("secret.log"), logs.join("out.log")).unwrap();
+    std::os::unix::fs::symlink(logs.join("hsm1.log"), logs.join("same.log")).unwrap();
+    let fifo_made = Command::new("mkfifo")
+        .arg(logs.join("pipe"))
+        .status()
+        .is_ok_and(|s| s.success());
+    let (inputs, errors) = hsmdiag::expand(std::slice::from_ref(&logs));
+    assert!(errors.is_empty(), "{errors:?}");
+    let skipped: Vec<&str> = inputs
+        .iter()
+        .filter(|i| i.is_skipped())
+        .map(|i| i.name.as_str())
+        .collect();
+    let read: Vec<&str> = inputs
+        .iter()
+        .filter(|i| !i.is_skipped())
+        .map(|i| i.name.as_str())
+        .collect();
+    assert!(
+        skipped.iter().any(|n| n.ends_with("out.log")),
+        "{skipped:?}"
+    );
+    assert!(read.iter().any(|n| n.ends_with("same.log")), "{read:?}");
+    assert!(!read.iter().any(|n| n.ends_with("out.log")), "{read:?}");
+    if fifo_made {
+        assert!(skipped.iter().any(|n| n.ends_with("pipe")), "{skipped:?}");
+    }
+    let (report, _) = hsmdiag::Analyzer::new().analyze(&inputs);
+    assert_eq!(report.summary.skipped.len(), skipped.len());
+    assert!(
+        report
+            .summary
+            .skipped
+            .iter()
+            .any(|s| s.contains("a link out of the folder"))
+    );
+}
