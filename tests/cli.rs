@@ -506,6 +506,16 @@ fn follow_refuses_several_inputs_and_formats_it_cannot_stream() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("compressed"));
 }
 
+/// `hsmdiag bundle -o OUT INPUT`, run to its end.
+fn bundle(out: &std::path::Path, input: &std::path::Path) -> std::process::Output {
+    hsmdiag()
+        .args(["bundle", "-o"])
+        .arg(out)
+        .arg(input)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn bundle_refuses_to_overwrite_an_input_a_full_directory_or_a_link() {
     let dir = scratch("bundle-refuse");
@@ -513,12 +523,7 @@ fn bundle_refuses_to_overwrite_an_input_a_full_directory_or_a_link() {
     std::fs::copy("samples/ntls/unknown-ca-appliance.log", &log).unwrap();
     let before = std::fs::read(&log).unwrap();
     // The input itself as the output file.
-    let out = hsmdiag()
-        .args(["bundle", "-o"])
-        .arg(&log)
-        .arg(&log)
-        .output()
-        .unwrap();
+    let out = bundle(&log, &log);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("would overwrite the input"));
     assert_eq!(
@@ -530,12 +535,7 @@ fn bundle_refuses_to_overwrite_an_input_a_full_directory_or_a_link() {
     let full = dir.join("full");
     std::fs::create_dir(&full).unwrap();
     std::fs::write(full.join("evidence-old.txt"), "10.3.1.4 unredacted").unwrap();
-    let out = hsmdiag()
-        .args(["bundle", "-o"])
-        .arg(&full)
-        .arg(&log)
-        .output()
-        .unwrap();
+    let out = bundle(&full, &log);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not empty"));
     // A symbolic link, as a directory or as a .tar.gz.
@@ -544,23 +544,13 @@ fn bundle_refuses_to_overwrite_an_input_a_full_directory_or_a_link() {
         let target = dir.join(format!("target-{name}"));
         let link = dir.join(name);
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        let out = hsmdiag()
-            .args(["bundle", "-o"])
-            .arg(&link)
-            .arg(&log)
-            .output()
-            .unwrap();
+        let out = bundle(&link, &log);
         assert_eq!(out.status.code(), Some(2), "{name}");
         assert!(!target.exists(), "{name}: written through the link");
     }
     // A fresh directory is written, every file in the manifest.
     let fresh = dir.join("fresh");
-    let out = hsmdiag()
-        .args(["bundle", "-o"])
-        .arg(&fresh)
-        .arg(&log)
-        .output()
-        .unwrap();
+    let out = bundle(&fresh, &log);
     assert_eq!(
         out.status.code(),
         Some(1),

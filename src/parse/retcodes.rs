@@ -274,40 +274,44 @@ fn parse_hex(s: &str) -> Option<u32> {
     u32::from_str_radix(digits, 16).ok()
 }
 
-/// The first return code a message names or gives by value, and whether the
-/// value stood where a code does (`rv = 0x..`).
-fn find(message: &str) -> Option<(Resolved, bool)> {
+/// The first return code a message names or gives by value.
+fn find(message: &str) -> Option<Resolved> {
     let t = &*TABLE;
     if !t.prefilter.is_match(message) {
         return None;
     }
-    let value = t
-        .value
-        .captures(message)
-        .and_then(|c| parse_hex(c.get(1)?.as_str()));
-    if let Some(m) = t.name.find(message) {
+    let value = || {
+        t.value
+            .captures(message)
+            .and_then(|c| parse_hex(c.get(1)?.as_str()))
+    };
+    match t.name.find(message) {
         // A value printed beside the name (`CKR_PIN_INCORRECT (0xa0)`,
-        // `(A00000 : LUNA_RET_UM_PIN_INCORRECT)`) is the name's own.
-        let beside = value.or_else(|| beside_value(message, m.start(), m.end()));
-        return Some((resolve_name(m.as_str(), beside), true));
+        // `(A00000 : LUNA_RET_UM_PIN_INCORRECT)`) is the name's own; the value
+        // pattern runs only when there is none.
+        Some(m) => {
+            let beside = beside_value(message, m.start(), m.end()).or_else(value);
+            Some(resolve_name(m.as_str(), beside))
+        }
+        None => value().map(resolve_value),
     }
-    value.map(|v| (resolve_value(v), true))
 }
 
 /// A hex value in the parentheses around a code's name: `(A00000 : NAME)` or
 /// `NAME (0xa0)`.
 fn beside_value(message: &str, start: usize, end: usize) -> Option<u32> {
-    let before = message[..start].trim_end().strip_suffix(':')?.trim_end();
-    let open = before.rfind('(')?;
-    let hex = before[open + 1..].trim();
-    (!hex.is_empty() && hex.len() <= 8 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| u32::from_str_radix(hex, 16).ok())
-        .flatten()
-        .or_else(|| {
-            let after = message[end..].trim_start().strip_prefix('(')?;
-            let close = after.find(')')?;
-            parse_hex(after[..close].trim())
-        })
+    let before = || {
+        let before = message[..start].trim_end().strip_suffix(':')?.trim_end();
+        let hex = before[before.rfind('(')? + 1..].trim();
+        (!hex.is_empty() && hex.len() <= 8 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| u32::from_str_radix(hex, 16).ok())
+            .flatten()
+    };
+    let after = || {
+        let after = message[end..].trim_start().strip_prefix('(')?;
+        parse_hex(after[..after.find(')')?].trim())
+    };
+    before().or_else(after)
 }
 
 fn text_field(name: &str, value: String) -> Field {
@@ -335,7 +339,7 @@ pub(crate) fn annotate(e: &mut Event) {
     if e.kind.as_str() == "annotation" || e.field("ret").is_some() {
         return;
     }
-    let Some((r, _)) = find(e.message()) else {
+    let Some(r) = find(e.message()) else {
         return;
     };
     push_fields(r, &mut e.fields);
@@ -346,7 +350,7 @@ pub(crate) fn annotate(e: &mut Event) {
 /// the message and the code's fields. A code named in passing (a listing of
 /// codes, `CKR_OK`) is left alone: the line must say something failed.
 pub(crate) fn prose(message: &str) -> Option<(EventKind, Vec<Field>)> {
-    let (r, _) = find(message)?;
+    let r = find(message)?;
     if r.ok || !TABLE.failure.is_match(message) {
         return None;
     }
@@ -361,7 +365,7 @@ mod tests {
     use super::*;
 
     fn ret(message: &str) -> Option<(String, Option<String>, Option<u32>)> {
-        find(message).map(|(r, _)| (r.name, r.ckr, r.value))
+        find(message).map(|r| (r.name, r.ckr, r.value))
     }
 
     #[test]
@@ -406,6 +410,15 @@ mod tests {
         assert_eq!(
             ret("error: PKCS11 function C_GetTokenInfo failed: rv = 0x3").map(|r| r.0),
             Some("CKR_SLOT_ID_INVALID".into())
+        );
+        // A value in parentheses after a name the table does not list.
+        assert_eq!(
+            ret("failed: LUNA_RET_NOT_LISTED (0x00300099)"),
+            Some((
+                "LUNA_RET_NOT_LISTED".into(),
+                Some("CKR_DEVICE_ERROR".into()),
+                Some(0x30_0099)
+            ))
         );
         assert_eq!(ret("build 0x1f3 of the image"), None);
         assert_eq!(ret("nothing here"), None);
