@@ -898,3 +898,35 @@ fn issue_15_no_advice_to_redo_what_the_log_shows_done() {
             .any(|f| f.id == "ntls.server_cert_regenerated")
     );
 }
+
+/// One az CLI error line that two of a rule's matchers read (its code in the
+/// table of Azure codes, its words naming the delegation) is one finding, in
+/// the words of the matcher that names most of it (of equals, the one written
+/// first), not two with different subjects.
+#[test]
+fn issue_16_one_line_two_matchers_one_finding() {
+    let text = "ERROR: (SubnetMissingRequiredDelegation) Subnet hsmsubnet01 in VNET hsm-prod-vnet is missing a delegation to Microsoft.HardwareSecurityModules/dedicatedHSMs.\n\
+                Code: SubnetMissingRequiredDelegation\n\
+                Message: Subnet hsmsubnet01 in VNET hsm-prod-vnet is missing a delegation to Microsoft.HardwareSecurityModules/dedicatedHSMs.\n";
+    let report = Analyzer::new().analyze_str("az.txt", text);
+    let found: Vec<(&str, &str)> = report
+        .findings
+        .iter()
+        .map(|f| (f.code.as_str(), f.subject.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [("HSM201", "SubnetMissingRequiredDelegation on the subnet")]
+    );
+    // With the subnet's id, both matchers name it: the first written speaks.
+    let text = format!(
+        "{text}Target: /subscriptions/3f2c8a61-7d4e-4b9a-9c1e-5a0d2b7e4f19/resourceGroups/hsm-prod-rg/providers/Microsoft.Network/virtualNetworks/hsm-prod-vnet/subnets/hsmsubnet01\n"
+    );
+    let report = Analyzer::new().analyze_str("az.txt", &text);
+    let found: Vec<(&str, &str)> = report
+        .findings
+        .iter()
+        .map(|f| (f.code.as_str(), f.subject.as_str()))
+        .collect();
+    assert_eq!(found, [("HSM201", "hsmsubnet01 in hsm-prod-vnet")]);
+}

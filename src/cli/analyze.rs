@@ -28,7 +28,7 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
     }
     // Rendered in memory first: redaction and its leak check see the whole
     // output before any of it is written.
-    let (report, redactor) = if args.redact {
+    let (report, redactor) = if args.redact.redact {
         let (ready, r) = hsmdiag::redact::prepare(&report);
         (ready, Some(r))
     } else {
@@ -37,7 +37,7 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
     let mut buf: Vec<u8> = Vec::new();
     let rendered = match args.format {
         Format::Text => {
-            let color = !args.redact && super::use_color(args.color, args.output.is_some());
+            let color = !args.redact.redact && super::use_color(args.color, args.output.is_some());
             write_text(&report, &mut buf, TextOptions::new(color, super::width()))
         }
         Format::Json => write_json(&report, &mut buf),
@@ -50,19 +50,10 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
         return EXIT_ERROR;
     }
     if let Some(redactor) = &redactor {
-        let text = String::from_utf8_lossy(&buf).into_owned();
-        let redacted = redactor.apply(&text);
-        if let Err(leak) = redactor.check(&redacted) {
-            super::print_error(&leak);
-            return EXIT_ERROR;
-        }
-        if let Some(path) = &args.redact_map {
-            if let Err(e) = hsmdiag::redact::write_map(redactor, path) {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                return EXIT_ERROR;
-            }
-        }
-        buf = redacted.into_bytes();
+        buf = match super::redacted(redactor, &buf, args.redact.redact_map.as_ref()) {
+            Ok(b) => b,
+            Err(code) => return code,
+        };
     }
     let mut out = match super::open_output(args.output.as_ref()) {
         Ok(o) => o,

@@ -24,6 +24,8 @@ pub(super) struct DiffArgs {
     format: DiffFormat,
     #[command(flatten)]
     load: super::load::LoadArgs,
+    #[command(flatten)]
+    redact: super::RedactArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -54,8 +56,9 @@ struct Diff {
     resolved: Vec<Item>,
 }
 
-/// The findings of one side: a JSON report read as it is, or logs analysed.
-fn side(path: &PathBuf, load: &super::load::LoadArgs) -> Result<Vec<Item>, String> {
+/// The findings of one side (a JSON report read as it is, or logs analysed),
+/// and the report they come from.
+fn side(path: &PathBuf, load: &super::load::LoadArgs) -> Result<(Vec<Item>, Value), String> {
     let report: Value = match std::fs::read_to_string(path)
         .ok()
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
@@ -83,7 +86,7 @@ fn side(path: &PathBuf, load: &super::load::LoadArgs) -> Result<Vec<Item>, Strin
             .unwrap_or_default()
             .to_owned()
     };
-    Ok(report["findings"]
+    let items = report["findings"]
         .as_array()
         .into_iter()
         .flatten()
@@ -99,7 +102,8 @@ fn side(path: &PathBuf, load: &super::load::LoadArgs) -> Result<Vec<Item>, Strin
             count: f.get("count").and_then(Value::as_u64).unwrap_or(0),
             count_before: None,
         })
-        .collect())
+        .collect();
+    Ok((items, report))
 }
 
 fn diff(before: Vec<Item>, after: Vec<Item>) -> Diff {
@@ -135,10 +139,14 @@ pub(super) fn run(args: &DiffArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
-    let d = diff(before, after);
+    let d = diff(before.0, after.0);
+    let mut out = String::new();
     match args.format {
         DiffFormat::Json => match serde_json::to_string_pretty(&d) {
-            Ok(s) => outln!("{s}"),
+            Ok(s) => {
+                out.push_str(&s);
+                out.push('\n');
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 return EXIT_ERROR;
@@ -150,20 +158,43 @@ pub(super) fn run(args: &DiffArgs) -> u8 {
                 ("Still there", &d.unchanged, "="),
                 ("Resolved", &d.resolved, "-"),
             ] {
-                outln!("{title} ({}):", items.len());
+                out.push_str(&format!("{title} ({}):\n", items.len()));
                 for i in items {
                     let counts = match i.count_before {
                         Some(b) if b != i.count => format!(" (seen {b} → {} times)", i.count),
                         _ => String::new(),
                     };
-                    outln!(
-                        "  {mark} {} {} [{}] {}{counts}",
-                        i.code,
-                        i.id,
-                        i.severity,
-                        i.message
-                    );
+                    out.push_str(&format!(
+                        "  {mark} {} {} [{}] {}{counts}\n",
+                        i.code, i.id, i.severity, i.message
+                    ));
                 }
+            }
+        }
+    }
+    let mut bytes = out.into_bytes();
+    if args.redact.redact {
+        // One redactor for both sides: a value keeps its pseudonym across them.
+        let texts = [before.1.to_string(), after.1.to_string()];
+        let names: Vec<&str> = [&before.1, &after.1]
+            .iter()
+            .flat_map(|r| r["summary"]["sources"].as_array().into_iter().flatten())
+            .filter_map(|s| s["name"].as_str())
+            .collect();
+        let redactor = hsmdiag::redact::Redactor::discover(texts.iter().map(String::as_str))
+            .with_inputs(names);
+        bytes = match super::redacted(&redactor, &bytes, args.redact.redact_map.as_ref()) {
+            Ok(b) => b,
+            Err(code) => return code,
+        };
+    }
+    {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = stdout.write_all(&bytes).and_then(|()| stdout.flush()) {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                eprintln!("error: {e}");
+                return EXIT_ERROR;
             }
         }
     }

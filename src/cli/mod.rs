@@ -120,16 +120,8 @@ struct AnalyzeArgs {
     /// addresses, times and ids masked) with counts, most frequent first.
     #[arg(long)]
     unrecognized: bool,
-    /// Replace addresses, host and user names, subscription and tenant ids, resource
-    /// group and resource names, HSM serials and labels, certificate fingerprints with
-    /// consistent pseudonyms, and secrets with [REDACTED]; a leak check refuses output
-    /// that still holds any of them (exit 2, nothing written).
-    #[arg(long)]
-    redact: bool,
-    /// With --redact, write the private map from pseudonyms back to the real values
-    /// (JSON) to this file. Keep it to yourself.
-    #[arg(long, value_name = "FILE", requires = "redact")]
-    redact_map: Option<PathBuf>,
+    #[command(flatten)]
+    redact: RedactArgs,
     /// When to use colour in text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -243,6 +235,44 @@ fn width() -> usize {
 }
 
 /// Prints an error diagnostic on stderr.
+/// `--redact` and `--redact-map`, alike on every command that writes what the
+/// logs hold.
+#[derive(Debug, Args)]
+struct RedactArgs {
+    /// Replace addresses, host and user names, subscription and tenant ids, resource
+    /// group and resource names, HSM serials and labels, certificate fingerprints with
+    /// consistent pseudonyms, and secrets with [REDACTED]; a leak check refuses output
+    /// that still holds any of them (exit 2, nothing written).
+    #[arg(long)]
+    redact: bool,
+    /// With --redact, write the private map from pseudonyms back to the real values
+    /// (JSON) to this file. Keep it to yourself.
+    #[arg(long, value_name = "FILE", requires = "redact")]
+    redact_map: Option<PathBuf>,
+}
+
+/// Redacts output rendered in memory and checks exactly the bytes that will be
+/// written; writes the private map when asked. Nothing is written on a leak.
+fn redacted(
+    redactor: &hsmdiag::redact::Redactor,
+    buf: &[u8],
+    map: Option<&PathBuf>,
+) -> Result<Vec<u8>, u8> {
+    let text = String::from_utf8_lossy(buf);
+    let out = redactor.apply(&text);
+    if let Err(leak) = redactor.check(&out) {
+        print_error(&leak);
+        return Err(EXIT_ERROR);
+    }
+    if let Some(path) = map {
+        if let Err(e) = hsmdiag::redact::write_map(redactor, path) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return Err(EXIT_ERROR);
+        }
+    }
+    Ok(out.into_bytes())
+}
+
 fn print_error(d: &dyn miette::Diagnostic) {
     let color = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

@@ -21,6 +21,8 @@ pub(super) struct TimelineArgs {
     json: bool,
     #[command(flatten)]
     load: super::load::LoadArgs,
+    #[command(flatten)]
+    redact: super::RedactArgs,
 }
 
 pub(super) fn run(args: &TimelineArgs) -> u8 {
@@ -43,17 +45,44 @@ pub(super) fn run(args: &TimelineArgs) -> u8 {
     if args.findings_only {
         entries.retain(|e| !e.marks.is_empty());
     }
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let written = if args.json {
+    // Every line shown is a place values stand: they are found in the lines
+    // and the report alike, and the entries redacted before they are laid out
+    // (so the columns line up); the leak check then sees exactly what is
+    // written.
+    let redactor = args.redact.redact.then(|| {
+        let found = serde_json::to_string(&report).unwrap_or_default();
+        let lines = serde_json::to_string(&entries).unwrap_or_default();
+        hsmdiag::redact::Redactor::discover([found.as_str(), lines.as_str()])
+            .with_inputs(inputs.iter().map(|i| i.name.as_str()))
+    });
+    if let Some(r) = &redactor {
+        for e in &mut entries {
+            e.source = r.apply(&e.source);
+            e.text = r.apply(&e.text);
+        }
+    }
+    let mut buf: Vec<u8> = Vec::new();
+    let rendered = if args.json {
         entries.iter().try_for_each(|e| {
-            serde_json::to_writer(&mut out, e)
+            serde_json::to_writer(&mut buf, e)
                 .map_err(std::io::Error::from)
-                .and_then(|()| out.write_all(b"\n"))
+                .and_then(|()| buf.write_all(b"\n"))
         })
     } else {
-        timeline::write_text(&report, &entries, args.load.tz, &mut out)
+        timeline::write_text(&report, &entries, args.load.tz, &mut buf)
     };
-    if let Err(e) = written.and_then(|()| out.flush()) {
+    if let Err(e) = rendered {
+        eprintln!("error: {e}");
+        return EXIT_ERROR;
+    }
+    if let Some(r) = &redactor {
+        buf = match super::redacted(r, &buf, args.redact.redact_map.as_ref()) {
+            Ok(b) => b,
+            Err(code) => return code,
+        };
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if let Err(e) = out.write_all(&buf).and_then(|()| out.flush()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("error: {e}");
             return EXIT_ERROR;

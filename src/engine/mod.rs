@@ -326,6 +326,34 @@ impl<'kb> Engine<'kb> {
             });
             keyed.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
             hits = keyed.into_iter().map(|(_, _, h)| h).collect();
+            // Nor does one line that two of a rule's single-event matchers
+            // read make two findings because the matchers name their subject
+            // in other words: the matcher whose subject the line fills most
+            // speaks for it, of equals the one written first. (Counts and
+            // sequences on one event may be different occurrences: a region
+            // and a stamp over their quotas.)
+            let single = |h: &Hit| {
+                matches!(
+                    kb.rules()[h.rule].matches[h.spec].matcher,
+                    crate::kb::Matcher::Single { .. }
+                )
+            };
+            let said = |h: &Hit| {
+                kb.rules()[h.rule].matches[h.spec]
+                    .subject
+                    .filled(|n| lookup(&h.events, n))
+            };
+            // Per rule: (rule, filled, spec) of the best.
+            let mut best: Vec<(usize, usize, usize)> = Vec::new();
+            for h in hits.iter().filter(|h| single(h)) {
+                let (n, spec) = (said(h), h.spec);
+                match best.iter_mut().find(|b| b.0 == h.rule) {
+                    Some(b) if n > b.1 || (n == b.1 && spec < b.2) => *b = (h.rule, n, spec),
+                    Some(_) => {}
+                    None => best.push((h.rule, n, spec)),
+                }
+            }
+            hits.retain(|h| !single(h) || best.iter().any(|b| (b.0, b.2) == (h.rule, h.spec)));
         }
         for h in hits {
             self.record(h);

@@ -125,6 +125,15 @@ impl Template {
             .flatten()
     }
 
+    /// How many of the placeholders the lookup has a value for: of two
+    /// templates for one thing, the one that says more of it.
+    pub fn filled(&self, lookup: impl Fn(&str) -> Option<String>) -> usize {
+        self.parts
+            .iter()
+            .filter(|p| matches!(p, Part::Var { name, .. } if name.split(',').any(|n| lookup(n).is_some())))
+            .count()
+    }
+
     /// Fills the template; a value the lookup does not have becomes its
     /// default, or `<name>` so the reader sees what to put there.
     pub fn render(&self, lookup: impl Fn(&str) -> Option<String>) -> String {
