@@ -5,6 +5,11 @@
 //! multi-line ARM error document pasted by an operator.
 //!
 //! `cargo bench --bench genlog -- OUT.log MIB` (default 256 MiB).
+//!
+//! `cargo bench --bench genlog -- OUT.log clients N` writes instead N distinct
+//! clients (10.0.0.0/8 in order), each failing the NTLS handshake on an unknown
+//! CA and connecting once, on two HSMs: the input for the bound on memory with
+//! many subjects.
 
 use std::io::{BufWriter, Write};
 
@@ -34,6 +39,13 @@ fn main() -> std::io::Result<()> {
         .filter(|a| a != "--bench")
         .collect();
     let out = args.first().map_or("genlog.log", String::as_str);
+    if args.get(1).map(String::as_str) == Some("clients") {
+        let n: u64 = args
+            .get(2)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1_000_000);
+        return clients(out, n);
+    }
     let mib: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(256);
     let limit = mib << 20;
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(out)?);
@@ -101,5 +113,45 @@ fn main() -> std::io::Result<()> {
     }
     w.flush()?;
     eprintln!("wrote {out}: {written} bytes");
+    Ok(())
+}
+
+/// N distinct clients, each with one unknown-CA handshake failure and one
+/// successful connection.
+fn clients(out: &str, n: u64) -> std::io::Result<()> {
+    let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(out)?);
+    for i in 0..n {
+        let t = i / 20;
+        let (day, h, m, s) = (
+            1 + (t / 86_400) % 28,
+            (t / 3600) % 24,
+            (t / 60) % 60,
+            t % 60,
+        );
+        let ts = format!("2026 Mar {day:02} {h:02}:{m:02}:{s:02}");
+        let hsm = if i % 2 == 0 { "hsm1" } else { "hsm2" };
+        let client = format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        let port = 32768 + i % 28000;
+        writeln!(
+            w,
+            "{ts} {hsm} local5 info NTLS [2490]: info : 0 : Incoming connection request... : {client}/{port}"
+        )?;
+        writeln!(
+            w,
+            "{ts} {hsm} local5 info NTLS [2490]: Error message from SSLAccept is : error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca"
+        )?;
+        writeln!(
+            w,
+            "{ts} {hsm} local5 info NTLS [2490]: info : 0xc0000711 : Fail to establish a secure channel with client : {client}/{port} : RC_SSL_FAILED_HANDSHAKE"
+        )?;
+        writeln!(
+            w,
+            "{ts} {hsm} local5 info NTLS [2490]: info : 0 : NTLS Client \"app{}\" connected and authenticated : {client}/{}.",
+            i % 40,
+            port + 1
+        )?;
+    }
+    w.flush()?;
+    eprintln!("wrote {out}: {n} clients");
     Ok(())
 }

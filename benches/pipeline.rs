@@ -98,5 +98,52 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(pipeline, benches);
+/// `n` distinct clients, each failing the NTLS handshake on an unknown CA.
+fn many_clients(n: u32) -> String {
+    let mut s = String::with_capacity(n as usize * 420);
+    for i in 0..n {
+        let t = i / 20;
+        let ts = format!(
+            "2026 Mar 01 {:02}:{:02}:{:02}",
+            (t / 3600) % 24,
+            (t / 60) % 60,
+            t % 60
+        );
+        let hsm = if i % 2 == 0 { "hsm1" } else { "hsm2" };
+        let ip = format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        let port = 32768 + i % 28000;
+        s.push_str(&format!("{ts} {hsm} local5 info NTLS [2490]: info : 0 : Incoming connection request... : {ip}/{port}\n"));
+        s.push_str(&format!("{ts} {hsm} local5 info NTLS [2490]: Error message from SSLAccept is : error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca\n"));
+        s.push_str(&format!("{ts} {hsm} local5 info NTLS [2490]: info : 0xc0000711 : Fail to establish a secure channel with client : {ip}/{port} : RC_SSL_FAILED_HANDSHAKE\n"));
+    }
+    s
+}
+
+/// 100,000 distinct failing clients: the whole analysis, and the report
+/// redacted (`--redact`: values found, replaced, leak-checked).
+fn bounded(c: &mut Criterion) {
+    let log = many_clients(100_000);
+    let analyzer = AnalyzerBuilder::new().build().expect("built-in files load");
+    let report = analyzer.analyze_str("clients.log", &log);
+    let mut g = c.benchmark_group("clients_100k");
+    g.throughput(Throughput::Bytes(log.len() as u64));
+    g.sample_size(10);
+    g.bench_function("analyze", |b| {
+        b.iter(|| analyzer.analyze_str("clients.log", &log).findings.len())
+    });
+    g.bench_function("redact", |b| {
+        b.iter(|| {
+            let mut out = Vec::new();
+            hsmdiag::write_json(&report, &mut out).expect("renders");
+            let text = String::from_utf8(out).expect("UTF-8");
+            let (ready, r) = hsmdiag::redact::prepare(&report);
+            let redacted = r.apply(&text);
+            r.check(&redacted).expect("nothing left");
+            (ready.findings.len(), redacted.len())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(pipeline, benches, bounded);
 criterion_main!(pipeline);

@@ -102,6 +102,12 @@ pub struct Summary {
     pub skipped: Vec<String>,
     /// Per input.
     pub sources: Vec<SourceSummary>,
+    /// Findings left out by the bound on subjects per rule
+    /// ([`MAX_SUBJECTS_PER_RULE`](crate::MAX_SUBJECTS_PER_RULE)), with
+    /// how many subjects and occurrences they had; a grouped rule's are folded
+    /// into its finding (`affected_omitted`) instead.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub omitted: Vec<crate::engine::Omitted>,
 }
 
 /// How many findings of each severity.
@@ -340,6 +346,8 @@ pub struct Analyzer {
 /// What one input gave.
 struct Part {
     findings: Vec<Finding>,
+    /// Hits beyond the bound on subjects per rule.
+    omitted: Vec<crate::engine::Omitted>,
     /// Per rule, how many events its streaks would have counted that are
     /// earlier than `--since`.
     hidden: HashMap<String, u64>,
@@ -358,6 +366,7 @@ impl Part {
     fn new(name: &str, want_anchors: bool) -> Self {
         Part {
             findings: Vec::new(),
+            omitted: Vec::new(),
             hidden: HashMap::new(),
             summary: SourceSummary {
                 name: name.to_owned(),
@@ -627,6 +636,7 @@ impl Analyzer {
             }
         }
         part.summary.long_lines = lines.long_lines();
+        part.omitted = engine.take_omitted();
         part.findings = engine.finish(&names);
         let (report, _) = self.report(vec![part], inputs);
         for f in &report.findings {
@@ -768,6 +778,7 @@ impl Analyzer {
         step(None);
         part.summary.long_lines = lines.long_lines();
         let name = input.name.clone();
+        part.omitted = engine.take_omitted();
         part.findings = engine.finish(&move |_: SourceId| name.clone());
         (part, error)
     }
@@ -853,6 +864,7 @@ impl Analyzer {
             ..Default::default()
         };
         let mut all = Vec::new();
+        let mut omitted = Vec::new();
         let mut hidden: HashMap<String, u64> = HashMap::new();
         let mut total = SourceSummary::default();
         let mut coverage = Coverage::default();
@@ -871,6 +883,7 @@ impl Analyzer {
                 *hidden.entry(id).or_default() += n;
             }
             all.extend(p.findings);
+            omitted.extend(p.omitted);
             total.add(&p.summary);
             summary.sources.push(p.summary);
             coverage.merge(p.coverage);
@@ -889,8 +902,10 @@ impl Analyzer {
         summary.last_time = total.last_time;
         // Per rule and subject across inputs, then one finding per cause where
         // many subjects (clients of one HSM) fail the same way together.
-        let mut findings =
-            engine::merge(engine::group_by_cause(engine::merge(all), self.kb.rules()));
+        let (grouped, left) =
+            engine::group_by_cause_bounded(engine::merge(all), omitted, self.kb.rules());
+        summary.omitted = left;
+        let mut findings = engine::merge(grouped);
         let names = |s: SourceId| {
             inputs
                 .get(s.0 as usize)

@@ -116,6 +116,12 @@ pub struct Finding {
     /// empty when it is about one.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub affected: Vec<String>,
+    /// About how many further subjects share the cause beyond those listed in
+    /// `affected` (an engine holds at most
+    /// [`MAX_SUBJECTS_PER_RULE`](crate::MAX_SUBJECTS_PER_RULE) of a
+    /// rule in full; the rest are counted, within about 1 %).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub affected_omitted: u64,
     /// One line about this occurrence, filled from the log.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -148,4 +154,9 @@ pub struct Finding {
     /// Values of the finding's events that related evidence is joined on.
     #[serde(skip)]
     pub context: BTreeMap<String, String>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

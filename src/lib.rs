@@ -94,7 +94,10 @@ pub use analyzer::{
 pub use azure::{ResourceId, ids_in};
 pub use correlate::{Anchor, ClockSkew, corrected, estimate_skew};
 pub use coverage::{Coverage, UnrecognizedTemplate};
-pub use engine::{AFFECTED_IN_TEXT, Engine, SourceNames, group_by_cause, merge};
+pub use engine::{
+    AFFECTED_IN_TEXT, Engine, MAX_SUBJECTS_PER_RULE, Omitted, SourceNames, group_by_cause,
+    group_by_cause_bounded, merge,
+};
 pub use event::{Event, EventKind, Field, META_FIELDS, SourceId, Span, Value};
 pub use finding::{Evidence, Finding, MAX_EVIDENCE, RelatedEvidence, Step};
 pub use kb::{

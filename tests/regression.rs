@@ -930,3 +930,31 @@ fn issue_16_one_line_two_matchers_one_finding() {
         .collect();
     assert_eq!(found, [("HSM201", "hsmsubnet01 in hsm-prod-vnet")]);
 }
+
+/// Issue 16: memory stays bounded however many clients fail: a rule holds
+/// at most MAX_SUBJECTS_PER_RULE subjects in full; the rest are counted into
+/// their group's finding (`affected_omitted`, about) — nothing is lost.
+#[test]
+fn issue_16_subjects_beyond_the_bound_are_counted_not_lost() {
+    let cap = hsmdiag::MAX_SUBJECTS_PER_RULE;
+    let n = cap + 500;
+    let mut text = String::new();
+    for i in 0..n {
+        let ip = format!("10.9.{}.{}", i / 250, 1 + i % 250);
+        text.push_str(&unknown_ca("hsm1", "10:05:00", &ip, 40000 + i as u32));
+    }
+    let report = Analyzer::new().analyze_str("lunalogs", &text);
+    assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+    let f = &report.findings[0];
+    assert_eq!(f.count, n as u64, "every occurrence counted");
+    assert_eq!(f.affected.len(), cap, "the first ones listed");
+    let more = f.affected_omitted;
+    assert!((490..=510).contains(&more), "{more}");
+    assert_eq!(
+        f.subject,
+        format!("about {} clients on hsm1", cap as u64 + more)
+    );
+    let json = serde_json::to_value(f).unwrap();
+    assert_eq!(json["affected_omitted"], more);
+    assert!(report.summary.omitted.is_empty(), "folded into the finding");
+}

@@ -11,7 +11,10 @@ use chrono::{DateTime, Utc};
 
 use crate::event::{Event, SourceId, Value};
 use crate::finding::{Evidence, Finding, MAX_EVIDENCE, Step};
+
+mod overflow;
 use crate::kb::{Cond, Direction, KnowledgeBase, MatchSpec, Matcher, Rule, Severity};
+pub use overflow::{MAX_SUBJECTS_PER_RULE, Omitted};
 
 /// Names the inputs so evidence can say where it came from.
 pub trait SourceNames {
@@ -184,6 +187,10 @@ pub struct Engine<'kb> {
     announced: HashMap<(usize, String), Severity>,
     /// The (rule, matcher) pairs that wait for an absence.
     absences: Vec<(usize, usize)>,
+    /// How many subjects of each rule are held in full.
+    held: Vec<usize>,
+    /// Tallies of the hits about subjects beyond the bound.
+    omitted: Vec<Omitted>,
 }
 
 impl<'kb> Engine<'kb> {
@@ -269,6 +276,8 @@ impl<'kb> Engine<'kb> {
             fresh: Vec::new(),
             announced: HashMap::new(),
             absences,
+            held: vec![0; kb.rules().len()],
+            omitted: Vec::new(),
         }
     }
 
@@ -391,6 +400,42 @@ impl<'kb> Engine<'kb> {
         }
     }
 
+    /// Counts a hit about a subject beyond the bound: in the tally of its
+    /// rule (and, for a grouped rule, of its group and window).
+    fn tally(&mut self, hit: &Hit, subject: &str, time: Option<DateTime<Utc>>) {
+        let rule = &self.kb.rules()[hit.rule];
+        let (by, within) = match &rule.group {
+            Some(g) => (
+                g.by.iter().map(|k| lookup(&hit.events, k)).collect(),
+                chrono::Duration::from_std(g.within).ok(),
+            ),
+            None => (Vec::new(), None),
+        };
+        let open = self
+            .omitted
+            .iter()
+            .rposition(|o| o.rule == hit.rule && o.by == by);
+        let fits = open.is_some_and(|i| match (within, self.omitted[i].last_seen, time) {
+            (Some(w), Some(last), Some(t)) => t - last <= w,
+            _ => true,
+        });
+        let i = match open {
+            Some(i) if fits => i,
+            _ => {
+                self.omitted
+                    .push(Omitted::new(hit.rule, &rule.id, rule.code.as_str(), by));
+                self.omitted.len() - 1
+            }
+        };
+        self.omitted[i].add(subject, hit.weight, time);
+    }
+
+    /// The tallies of hits about subjects beyond [`MAX_SUBJECTS_PER_RULE`]
+    /// (call before [`finish`](Self::finish)).
+    pub fn take_omitted(&mut self) -> Vec<Omitted> {
+        std::mem::take(&mut self.omitted)
+    }
+
     fn record(&mut self, hit: Hit) {
         let rule = &self.kb.rules()[hit.rule];
         let spec = &rule.matches[hit.spec];
@@ -419,6 +464,11 @@ impl<'kb> Engine<'kb> {
         });
         let key = (hit.rule, subject.clone());
         if !self.aggs.contains_key(&key) {
+            if self.held[hit.rule] >= MAX_SUBJECTS_PER_RULE {
+                self.tally(&hit, &subject, lo.or(hi));
+                return;
+            }
+            self.held[hit.rule] += 1;
             self.fresh.push(key.clone());
         }
         let agg = self.aggs.entry(key.clone()).or_insert_with(|| Agg {
@@ -1034,6 +1084,7 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
         title: rule.title.clone(),
         subject: a.subject,
         affected: Vec::new(),
+        affected_omitted: 0,
         message: spec
             .message
             .as_ref()
@@ -1120,6 +1171,42 @@ pub const AFFECTED_IN_TEXT: usize = 3;
 /// how many in its subject and names the first few in its message. The most
 /// severe (then the latest) speaks for the group, as when merging inputs.
 pub fn group_by_cause(findings: Vec<Finding>, rules: &[Rule]) -> Vec<Finding> {
+    group_by_cause_bounded(findings, Vec::new(), rules).0
+}
+
+/// [`group_by_cause`], with the tallies of hits about subjects beyond the
+/// bound ([`Engine::take_omitted`], from every input): a grouped rule's tally
+/// is folded into the finding of its group whose time it falls within (its
+/// subjects counted in `affected_omitted`); what no finding takes is returned,
+/// one entry per rule, for the summary.
+pub fn group_by_cause_bounded(
+    findings: Vec<Finding>,
+    omitted: Vec<Omitted>,
+    rules: &[Rule],
+) -> (Vec<Finding>, Vec<Omitted>) {
+    // The tallies of one rule, group and window from several inputs are one.
+    let mut tallies: Vec<Omitted> = Vec::new();
+    for mut o in omitted {
+        o.settle();
+        let window = rules
+            .get(o.rule)
+            .and_then(|r| r.group.as_ref())
+            .and_then(|g| chrono::Duration::from_std(g.within).ok());
+        let near = |t: &Omitted| {
+            t.rule == o.rule
+                && t.by == o.by
+                && match (window, t.first_seen, t.last_seen, o.first_seen, o.last_seen) {
+                    (Some(w), Some(a0), Some(a1), Some(b0), Some(b1)) => {
+                        b0 - a1 <= w && a0 - b1 <= w
+                    }
+                    _ => true,
+                }
+        };
+        match tallies.iter_mut().find(|t| near(t)) {
+            Some(t) => t.absorb(&o),
+            None => tallies.push(o),
+        }
+    }
     let mut out = Vec::with_capacity(findings.len());
     let mut grouped: Vec<(usize, Vec<Finding>)> = Vec::new();
     for f in findings {
@@ -1147,37 +1234,86 @@ pub fn group_by_cause(findings: Vec<Finding>, rules: &[Rule]) -> Vec<Finding> {
         });
         let window = chrono::Duration::from_std(g.within).unwrap_or(chrono::Duration::MAX);
         let mut cluster: Vec<Finding> = Vec::new();
+        // The cluster's latest time, kept as it grows (not searched for).
+        let mut end: Option<DateTime<Utc>> = None;
         for f in fs {
             let joins = cluster.last().is_some_and(|last| {
                 by(last) == by(&f)
-                    && match (
-                        cluster.iter().filter_map(|c| c.last_seen).max(),
-                        f.first_seen,
-                    ) {
+                    && match (end, f.first_seen) {
                         (Some(end), Some(start)) => start - end <= window,
                         _ => true,
                     }
             });
             if !joins && !cluster.is_empty() {
-                out.push(one_for_many(std::mem::take(&mut cluster), g));
+                let extra = take_tallies(&mut tallies, ri, &by(&cluster[0]), &cluster, window);
+                out.push(one_for_many(std::mem::take(&mut cluster), g, extra));
+                end = None;
             }
+            end = max_opt(end, f.last_seen);
             cluster.push(f);
         }
         if !cluster.is_empty() {
-            out.push(one_for_many(cluster, g));
+            let extra = take_tallies(&mut tallies, ri, &by(&cluster[0]), &cluster, window);
+            out.push(one_for_many(cluster, g, extra));
         }
     }
-    out
+    // What no group took: one entry per rule.
+    let mut left: Vec<Omitted> = Vec::new();
+    for t in tallies {
+        match left.iter_mut().find(|l| l.rule == t.rule) {
+            Some(l) => l.absorb(&t),
+            None => left.push(t),
+        }
+    }
+    for l in &mut left {
+        l.by.clear();
+    }
+    (out, left)
+}
+
+/// Takes the tallies of rule `ri` and group `by` whose time falls within the
+/// cluster's (its window either side), merged into one.
+fn take_tallies(
+    tallies: &mut Vec<Omitted>,
+    ri: usize,
+    by: &[Option<String>],
+    cluster: &[Finding],
+    window: chrono::Duration,
+) -> Option<Omitted> {
+    let start = cluster.iter().filter_map(|f| f.first_seen).min();
+    let end = cluster.iter().filter_map(|f| f.last_seen).max();
+    let mut taken: Option<Omitted> = None;
+    let mut i = 0;
+    while i < tallies.len() {
+        let t = &tallies[i];
+        let fits = t.rule == ri
+            && t.by == by
+            && match (start, end, t.first_seen, t.last_seen) {
+                (Some(s), Some(e), Some(t0), Some(t1)) => t0 - e <= window && s - t1 <= window,
+                _ => true,
+            };
+        if fits {
+            let t = tallies.swap_remove(i);
+            match &mut taken {
+                Some(all) => all.absorb(&t),
+                None => taken = Some(t),
+            }
+        } else {
+            i += 1;
+        }
+    }
+    taken
 }
 
 /// One finding for a cluster of a grouped rule's findings: the most severe,
 /// then the first seen, speaks (its message and steps); counts, times and
 /// evidence are the cluster's. Its steps name no single subject: the
 /// subject's value becomes `<client>` and a last step lists who to do them for.
-fn one_for_many(cluster: Vec<Finding>, g: &crate::kb::Group) -> Finding {
-    if cluster.len() == 1 {
+fn one_for_many(cluster: Vec<Finding>, g: &crate::kb::Group, extra: Option<Omitted>) -> Finding {
+    if cluster.len() == 1 && extra.is_none() {
         return cluster.into_iter().next().expect("one finding");
     }
+    let (more, more_times) = extra.map_or((0, 0), |o| (o.subjects, o.occurrences));
     let lead = cluster
         .iter()
         .min_by(|a, b| {
@@ -1194,8 +1330,9 @@ fn one_for_many(cluster: Vec<Finding>, g: &crate::kb::Group) -> Finding {
         .collect();
     order.sort();
     let mut affected: Vec<String> = Vec::with_capacity(order.len());
+    let mut seen: HashSet<String> = HashSet::with_capacity(order.len());
     for (_, s) in order {
-        if !affected.contains(&s) {
+        if seen.insert(s.clone()) {
             affected.push(s);
         }
     }
@@ -1205,11 +1342,14 @@ fn one_for_many(cluster: Vec<Finding>, g: &crate::kb::Group) -> Finding {
             .collect::<Vec<_>>()
             .join(" ");
     let mut f = merge_group(cluster);
-    let n = affected.len();
+    f.count += more_times;
+    // Beyond the bound the subjects are counted, not listed: "about".
+    let about = if more > 0 { "about " } else { "" };
+    let n = affected.len() as u64 + more;
     f.subject = if place.is_empty() {
-        format!("{n} {}", g.noun)
+        format!("{about}{n} {}", g.noun)
     } else {
-        format!("{n} {} on {place}", g.noun)
+        format!("{about}{n} {} on {place}", g.noun)
     };
     let list = |skip: Option<&str>| {
         let names: Vec<&str> = affected
@@ -1223,15 +1363,20 @@ fn one_for_many(cluster: Vec<Finding>, g: &crate::kb::Group) -> Finding {
             .copied()
             .collect::<Vec<_>>()
             .join(", ");
-        match names.len().saturating_sub(AFFECTED_IN_TEXT) {
-            0 => (names.len(), shown),
-            more => (names.len(), format!("{shown} and {more} more")),
+        let total = names.len() as u64 + more;
+        match (
+            names.len().saturating_sub(AFFECTED_IN_TEXT) as u64 + more,
+            more,
+        ) {
+            (0, _) => (total, shown),
+            (rest, 0) => (total, format!("{shown} and {rest} more")),
+            (rest, _) => (total, format!("{shown} and about {rest} more")),
         }
     };
     let one = g.noun.strip_suffix('s').unwrap_or(&g.noun);
     let (others, named) = list(Some(&lead.subject));
     f.message = Some(format!(
-        "{} (the same for {others} other {}: {named})",
+        "{} (the same for {about}{others} other {}: {named})",
         lead.message.as_deref().unwrap_or(&lead.title),
         if others == 1 { one } else { g.noun.as_str() }
     ));
@@ -1249,7 +1394,7 @@ fn one_for_many(cluster: Vec<Finding>, g: &crate::kb::Group) -> Finding {
         .collect();
     let (_, all) = list(None);
     steps.push(Step {
-        step: format!("Do this for each of the {n} {}: {all}", g.noun),
+        step: format!("Do this for each of the {about}{n} {}: {all}", g.noun),
         command: None,
         destructive: false,
         skip_if: None,
@@ -1258,6 +1403,7 @@ fn one_for_many(cluster: Vec<Finding>, g: &crate::kb::Group) -> Finding {
     f.remediation_steps = steps;
     f.context = lead.context;
     f.affected = affected;
+    f.affected_omitted = more;
     f
 }
 

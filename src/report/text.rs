@@ -204,6 +204,19 @@ pub fn write_text(
     if !s.unreadable.is_empty() {
         writeln!(w, "Not read: {}.", s.unreadable.join("; "))?;
     }
+    for o in &s.omitted {
+        writeln!(
+            w,
+            "Left out: {} {} about {} further subject{} ({} occurrence{}), beyond the {} a rule keeps in full.",
+            o.code,
+            o.id,
+            o.subjects,
+            if o.subjects == 1 { "" } else { "s" },
+            o.occurrences,
+            if o.occurrences == 1 { "" } else { "s" },
+            crate::MAX_SUBJECTS_PER_RULE
+        )?;
+    }
     for k in &report.clock_skew {
         writeln!(
             w,
