@@ -958,3 +958,19 @@ fn issue_16_subjects_beyond_the_bound_are_counted_not_lost() {
     assert_eq!(json["affected_omitted"], more);
     assert!(report.summary.omitted.is_empty(), "folded into the finding");
 }
+
+/// Issue 16: a user pattern whose automaton would be huge (nested counted
+/// repetitions) is refused before it is built, naming the file — not compiled
+/// into gigabytes.
+#[test]
+fn issue_16_a_huge_user_pattern_is_refused_before_it_is_built() {
+    let file = "[[message]]\nevent = \"x.evil\"\npattern = '^(?:(?:\\w{1,30}){1,30}){1,30}$'\nsamples = [ { text = \"abc\" } ]\n";
+    let mut b = hsmdiag::AnalyzerBuilder::new();
+    b.grammar(
+        "evil.toml",
+        format!("name = \"evil\"\ndescription = \"x\"\nraw = true\n\n{file}"),
+    );
+    let err = b.build().expect_err("refused").to_string();
+    assert!(err.contains("evil.toml"), "{err}");
+    assert!(err.contains("size limit"), "{err}");
+}
