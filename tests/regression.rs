@@ -974,3 +974,59 @@ fn issue_16_a_huge_user_pattern_is_refused_before_it_is_built() {
     assert!(err.contains("evil.toml"), "{err}");
     assert!(err.contains("size limit"), "{err}");
 }
+
+/// Issue 16: a rule without a group keeps at most MAX_SUBJECTS_PER_RULE
+/// findings; the subjects beyond are counted in the summary's `omitted` and
+/// said in the text report.
+#[test]
+fn issue_16_findings_beyond_the_bound_are_counted_in_the_summary() {
+    let rule = r#"
+id = "site.client_failed"
+code = "HSM811"
+title = "a client failed the handshake"
+severity = "warning"
+subject = "{client.ip}"
+meaning = "A client failed."
+
+[[match]]
+kind = "single"
+event = "ntls.secure_channel_failed"
+label = "client"
+note = "failed"
+
+[[remediation]]
+step = "Look at client {client.ip}"
+"#;
+    let mut b = hsmdiag::AnalyzerBuilder::new();
+    b.rule("site.toml", rule);
+    let analyzer = b.build().expect("the rule loads");
+    let cap = hsmdiag::MAX_SUBJECTS_PER_RULE;
+    let n = cap + 200;
+    let mut text = String::new();
+    for i in 0..n {
+        let ip = format!("10.8.{}.{}", i / 250, 1 + i % 250);
+        text.push_str(&unknown_ca("hsm1", "10:05:00", &ip, 40000 + i as u32));
+    }
+    let report = analyzer.analyze_str("lunalogs", &text);
+    let held = report
+        .findings
+        .iter()
+        .filter(|f| f.code.as_str() == "HSM811")
+        .count();
+    assert_eq!(held, cap);
+    let o = report
+        .summary
+        .omitted
+        .iter()
+        .find(|o| o.code == "HSM811")
+        .expect("counted");
+    assert_eq!(o.occurrences, 200);
+    assert!((195..=205).contains(&o.subjects), "{}", o.subjects);
+    let mut out = Vec::new();
+    hsmdiag::write_text(&report, &mut out, hsmdiag::TextOptions::new(false, 100)).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.contains("Left out: HSM811 site.client_failed about"),
+        "{out}"
+    );
+}
