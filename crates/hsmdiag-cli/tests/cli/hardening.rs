@@ -1,0 +1,478 @@
+//! Bad input of every kind: the command never panics, never hangs, accounts for
+//! every line, and says what is wrong and where.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn hsmdiag() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hsmdiag"));
+    c.current_dir(root!()).env("NO_COLOR", "1");
+    c
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hsmdiag-hard-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `hsmdiag --format json FILE` and returns the output, checking that it
+/// did not panic and that the summary accounts for every line.
+fn analyse(path: &Path) -> (Output, serde_json::Value) {
+    let out = hsmdiag().arg("--format=json").arg(path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        matches!(out.status.code(), Some(0..=2)),
+        "{:?}: {stderr}",
+        out.status
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let s = &report["summary"];
+    let parts = ["recognized_lines", "unrecognized_lines", "blank_lines"]
+        .iter()
+        .map(|k| s[k].as_u64().unwrap())
+        .sum::<u64>();
+    assert_eq!(s["lines"].as_u64().unwrap(), parts, "{s}");
+    (out, report)
+}
+
+const FAILURE: &str = "2026 Mar 01 10:05:00 hsm1 local5 info NTLS [2490]: info : 0xc0000711 : Fail to establish a secure channel with client : 10.3.1.4/59415 : RC_SSL_FAILED_HANDSHAKE";
+const ALERT: &str = "2026 Mar 01 10:05:00 hsm1 local5 info NTLS [2490]: Error message from SSLAccept is : error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca";
+
+#[test]
+fn invalid_utf8_nul_bytes_crlf_and_lone_cr_are_read_and_counted() {
+    let dir = scratch("bytes");
+    let path = dir.join("mixed.log");
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(b"garbage \x00\xff\xfe \x80\x81 line\r\n");
+    bytes.extend_from_slice(ALERT.as_bytes());
+    bytes.extend_from_slice(b"\r\n");
+    bytes.extend_from_slice(FAILURE.as_bytes());
+    bytes.extend_from_slice(b"\rnul \x00 in the middle\r");
+    std::fs::write(&path, &bytes).unwrap();
+    let (out, r) = analyse(&path);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(r["summary"]["lines"], 4);
+    assert_eq!(r["summary"]["unrecognized_lines"], 2);
+    assert_eq!(r["findings"][0]["id"], "ntls.unknown_ca");
+    assert_eq!(r["findings"][0]["evidence"][1]["line"], 3);
+}
+
+#[test]
+fn empty_input_and_blank_lines_only() {
+    let dir = scratch("empty");
+    for (name, content) in [("empty.log", ""), ("blank.log", "\n\n  \r\n\t\n")] {
+        let path = dir.join(name);
+        std::fs::write(&path, content).unwrap();
+        let (out, r) = analyse(&path);
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(r["summary"]["recognized_lines"], 0);
+        assert_eq!(r["summary"]["lines"], content.lines().count());
+    }
+}
+
+#[test]
+fn a_100_mb_line_is_cut_counted_and_the_lines_after_it_still_read() {
+    let dir = scratch("long");
+    let path = dir.join("long.log");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    writeln!(f, "{ALERT}").unwrap();
+    let chunk = "x".repeat(1 << 20);
+    for _ in 0..100 {
+        f.write_all(chunk.as_bytes()).unwrap();
+    }
+    writeln!(f).unwrap();
+    writeln!(f, "{FAILURE}").unwrap();
+    drop(f);
+    let (out, r) = analyse(&path);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(r["summary"]["lines"], 3);
+    assert_eq!(r["summary"]["long_lines"], 1);
+    assert_eq!(r["findings"][0]["id"], "ntls.unknown_ca");
+}
+
+#[test]
+fn truncated_compressed_files_report_where_they_broke_and_keep_what_was_read() {
+    let dir = scratch("truncated");
+    // A log long enough that every format has whole blocks before the cut.
+    let mut text = String::new();
+    for i in 0..4000 {
+        text.push_str(&format!(
+            "2026 Mar 01 10:{:02}:{:02} hsm1 local5 info NTLS [2490]: info : 0 : Incoming connection request... : 10.3.1.{}/{}\n",
+            (i / 60) % 60,
+            i % 60,
+            i % 250,
+            40000 + i
+        ));
+    }
+    let plain = dir.join("plain.log");
+    std::fs::write(&plain, &text).unwrap();
+    for (format, cmd) in [
+        ("gzip", vec!["gzip", "-c"]),
+        ("zstd", vec!["zstd", "-q", "-c"]),
+        ("xz", vec!["xz", "-c"]),
+        ("bzip2", vec!["bzip2", "-c"]),
+    ] {
+        let Ok(out) = Command::new(cmd[0]).args(&cmd[1..]).arg(&plain).output() else {
+            eprintln!("{} is not installed: skipped", cmd[0]);
+            continue;
+        };
+        let whole = out.stdout;
+        let path = dir.join(format!("{format}.log"));
+        std::fs::write(&path, &whole[..whole.len() * 2 / 3]).unwrap();
+        let (out, r) = analyse(&path);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{format}: {stderr}");
+        assert!(
+            stderr.contains("read failed after line"),
+            "{format}: {stderr}"
+        );
+        assert_eq!(
+            r["summary"]["unreadable"].as_array().unwrap().len(),
+            1,
+            "{format}"
+        );
+        let lines = r["summary"]["lines"].as_u64().unwrap();
+        assert!(lines < 4000, "{format}: {lines}");
+    }
+}
+
+#[test]
+fn json_cut_in_the_middle_and_nested_100000_deep() {
+    let dir = scratch("json");
+    let cut = dir.join("cut.json");
+    std::fs::write(
+        &cut,
+        "{\n  \"status\": \"Failed\",\n  \"error\": {\n    \"code\": \"DeploymentFailed\",\n    \"message\": \"At least one resource deployment operation failed.\",\n    \"details\": [\n      {\n        \"code\": \"InternalServerError\",\n        \"message\": \"An unexpected",
+    )
+    .unwrap();
+    let (_, r) = analyse(&cut);
+    assert_eq!(r["summary"]["lines"], 9);
+    let deep = dir.join("deep.json");
+    let mut doc = "[".repeat(100_000);
+    doc.push_str(&"]".repeat(100_000));
+    doc.push('\n');
+    doc.push_str(&"{\"a\":".repeat(100_000));
+    doc.push('1');
+    doc.push_str(&"}".repeat(100_000));
+    doc.push('\n');
+    std::fs::write(&deep, doc).unwrap();
+    let (out, r) = analyse(&deep);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(r["summary"]["lines"], 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_directory_with_a_symlink_loop_is_read_once() {
+    let dir = scratch("loop");
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("hsm1.log"), format!("{ALERT}\n{FAILURE}\n")).unwrap();
+    std::os::unix::fs::symlink("..", logs.join("up")).unwrap();
+    std::os::unix::fs::symlink(".", logs.join("self")).unwrap();
+    let (out, r) = analyse(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(r["summary"]["inputs"], 1);
+    assert_eq!(r["findings"].as_array().unwrap().len(), 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_read_as_a_stream() {
+    let dir = scratch("fifo");
+    let fifo = dir.join("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("mkfifo is not available: skipped");
+        return;
+    }
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut f = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+            writeln!(f, "{ALERT}\n{FAILURE}").unwrap();
+        })
+    };
+    let (out, r) = analyse(&fifo);
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(r["summary"]["lines"], 2);
+}
+
+#[test]
+fn a_file_that_shrinks_or_grows_while_it_is_read() {
+    let dir = scratch("changing");
+    let path = dir.join("busy.log");
+    let line = format!("{ALERT}\n");
+    std::fs::write(&path, line.repeat(200_000)).unwrap();
+    let child = hsmdiag()
+        .arg("--format=json")
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Cut it to a few lines, then let it grow again, while it is read.
+    std::fs::write(&path, line.repeat(3)).unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .write_all(line.repeat(1000).as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(matches!(out.status.code(), Some(0..=2)), "{stderr}");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &r["summary"];
+    assert_eq!(
+        s["lines"].as_u64().unwrap(),
+        ["recognized_lines", "unrecognized_lines", "blank_lines"]
+            .iter()
+            .map(|k| s[k].as_u64().unwrap())
+            .sum::<u64>()
+    );
+}
+
+#[test]
+fn a_closed_stdout_ends_every_command_quietly() {
+    let dir = scratch("pipe");
+    let path = dir.join("many.log");
+    std::fs::write(&path, format!("{ALERT}\n{FAILURE}\n").repeat(20_000)).unwrap();
+    let runs: Vec<Vec<String>> = vec![
+        vec!["events".into(), path.display().to_string()],
+        vec!["timeline".into(), path.display().to_string()],
+        vec!["rules".into()],
+        vec!["explain".into(), "HSM101".into()],
+        vec![path.display().to_string()],
+        vec!["--format=jsonl".into(), path.display().to_string()],
+        vec!["check".into(), "docs/examples/site".into()],
+    ];
+    for args in runs {
+        let mut child = hsmdiag()
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away at once, like `| head -0`.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        assert!(
+            matches!(out.status.code(), Some(0..=2)),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_ends_a_run_waiting_on_stdin_without_noise() {
+    let mut child = hsmdiag()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(format!("{ALERT}\n").as_bytes())
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(2), "{:?}", out.status);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A rule file that is valid, to be broken in one way at a time.
+const RULE: &str = r#"id = "site.bad_certificate"
+code = "SITE900"
+title = "a client's certificate was refused"
+severity = "error"
+subject = "{client.ip}"
+
+[[match]]
+event = "ntls.secure_channel_failed"
+
+[[remediation]]
+step = "Register the client again"
+"#;
+
+const CATALOGUE: &str = r#"name = "site"
+description = "a site's own service"
+programs = ["sitesvc"]
+
+[[message]]
+event = "site.started"
+pattern = '^started on port (?P<port>\d+)$'
+samples = [{ text = "started on port 1792", fields = { port = "1792" } }]
+"#;
+
+#[test]
+fn bad_rule_and_grammar_files_are_refused_with_the_file_and_line() {
+    let dir = scratch("user-data");
+    let huge = format!(
+        "^(?:{})$",
+        (0..5000)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join("|")
+    );
+    let rules: Vec<(&str, String)> = vec![
+        ("not TOML", "id = \"x\"\ncode = ".into()),
+        ("unknown field", format!("{RULE}colour = \"red\"\n")),
+        (
+            "duplicate id",
+            RULE.replace("site.bad_certificate", "ntls.unknown_ca"),
+        ),
+        ("duplicate code", RULE.replace("SITE900", "HSM101")),
+        (
+            "unknown event",
+            RULE.replace("ntls.secure_channel_failed", "ntls.secure_channel_fail"),
+        ),
+        (
+            "bad regex",
+            RULE.replace(
+                "event = \"ntls.secure_channel_failed\"",
+                "event = \"ntls.secure_channel_failed\"\nwhere = { rc = '(unclosed' }",
+            ),
+        ),
+        (
+            "huge regex",
+            RULE.replace(
+                "event = \"ntls.secure_channel_failed\"",
+                &format!("event = \"ntls.secure_channel_failed\"\nwhere = {{ rc = '{huge}' }}"),
+            ),
+        ),
+        ("empty", String::new()),
+    ];
+    let grammars: Vec<(&str, String)> = vec![
+        ("not TOML", "name = [".into()),
+        ("unknown field", format!("colour = 1\n{CATALOGUE}")),
+        (
+            "bad pattern",
+            CATALOGUE.replace(r"(?P<port>\d+)", r"(?P<port>\d+"),
+        ),
+        (
+            "huge pattern",
+            CATALOGUE.replace(r"^started on port (?P<port>\d+)$", &huge),
+        ),
+        (
+            "blow-up pattern",
+            CATALOGUE.replace(r"(?P<port>\d+)", r"(?P<port>(?:\d{1000}){1000})"),
+        ),
+        (
+            "unknown macro",
+            CATALOGUE.replace(r"(?P<port>\d+)", "%{NOPE:port}"),
+        ),
+    ];
+    for (flag, cases) in [("--rules", rules), ("--grammar", grammars)] {
+        for (what, text) in cases {
+            let path = dir.join(format!("{}.toml", what.replace(' ', "-")));
+            std::fs::write(&path, &text).unwrap();
+            let out = hsmdiag()
+                .arg(flag)
+                .arg(&path)
+                .arg("samples/ntls/article-unknown-ca.log")
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{flag} {what}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{flag} {what}: {stderr}");
+            assert!(
+                stderr.contains(&path.display().to_string()),
+                "{flag} {what} names the file: {stderr}"
+            );
+            assert!(out.stdout.is_empty(), "{flag} {what}: nothing analysed");
+        }
+    }
+    // A sample its own pattern does not type: `check` says so.
+    let path = dir.join("sample-not-typed.toml");
+    std::fs::write(&path, CATALOGUE.replace("started on port 1792", "stopped")).unwrap();
+    let out = hsmdiag().arg("check").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no pattern types the sample"));
+    // Not UTF-8 at all.
+    let path = dir.join("binary.toml");
+    std::fs::write(&path, b"\xff\xfe\x00\x01id").unwrap();
+    let out = hsmdiag()
+        .arg("--rules")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// Issue 16: a directory walk reads the folder's files only: a link out of
+/// the named folder is not followed, and a FIFO (or socket, or device) in it is
+/// not read; both are listed as skipped, with the reason. A link inside the
+/// folder is followed.
+#[cfg(unix)]
+#[test]
+fn a_directory_walk_skips_links_out_of_the_folder_and_fifos() {
+    let dir = scratch("walk-out");
+    let logs = dir.join("logs");
+    let outside = dir.join("outside");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(logs.join("hsm1.log"), format!("{ALERT}\n{FAILURE}\n")).unwrap();
+    std::fs::write(outside.join("secret.log"), format!("{ALERT}\n")).unwrap();
+    std::os::unix::fs::symlink(outside.join("secret.log"), logs.join("out.log")).unwrap();
+    std::os::unix::fs::symlink(logs.join("hsm1.log"), logs.join("same.log")).unwrap();
+    let fifo_made = Command::new("mkfifo")
+        .arg(logs.join("pipe"))
+        .status()
+        .is_ok_and(|s| s.success());
+    let (inputs, errors) = hsmdiag::expand(std::slice::from_ref(&logs));
+    assert!(errors.is_empty(), "{errors:?}");
+    let skipped: Vec<&str> = inputs
+        .iter()
+        .filter(|i| i.is_skipped())
+        .map(|i| i.name.as_str())
+        .collect();
+    let read: Vec<&str> = inputs
+        .iter()
+        .filter(|i| !i.is_skipped())
+        .map(|i| i.name.as_str())
+        .collect();
+    assert!(
+        skipped.iter().any(|n| n.ends_with("out.log")),
+        "{skipped:?}"
+    );
+    assert!(read.iter().any(|n| n.ends_with("same.log")), "{read:?}");
+    assert!(!read.iter().any(|n| n.ends_with("out.log")), "{read:?}");
+    if fifo_made {
+        assert!(skipped.iter().any(|n| n.ends_with("pipe")), "{skipped:?}");
+    }
+    let (report, _) = hsmdiag::Analyzer::new().analyze(&inputs);
+    assert_eq!(report.summary.skipped.len(), skipped.len());
+    assert!(
+        report
+            .summary
+            .skipped
+            .iter()
+            .any(|s| s.contains("a link out of the folder"))
+    );
+}

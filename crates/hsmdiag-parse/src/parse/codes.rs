@@ -1,0 +1,287 @@
+//! Azure error codes as data (`grammars/azure_codes.toml`): each error event
+//! is looked up by its code and message and given the `cause` its row names,
+//! the known issue the deployment rules read; a line no pattern typed that
+//! quotes a known code or message is made an error event of its own.
+
+use std::sync::{Arc, LazyLock};
+
+use regex::{Regex, RegexBuilder};
+use serde::Deserialize;
+
+use crate::event::{Event, EventKind, Field, Value};
+
+const TABLE_TEXT: &str = include_str!("../../../../grammars/azure_codes.toml");
+
+/// The event kinds that carry an Azure error (a code, a message or both).
+const ERROR_KINDS: &[&str] = &[
+    "arm.error",
+    "arm.error_repeat",
+    "azure.cli_error",
+    "azure.ps_error",
+    "tf.error",
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    row: Vec<RowSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RowSpec {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    phrase: Option<String>,
+    #[serde(default)]
+    unless: Option<String>,
+    rule: String,
+    #[serde(default)]
+    prose: bool,
+    #[serde(default)]
+    capture: Option<String>,
+    source: String,
+}
+
+/// One row of the table.
+#[derive(Debug)]
+pub struct CodeRow {
+    /// The error code, if the row keys on one.
+    pub code: Option<String>,
+    /// The message phrase, if the row keys on one.
+    pub phrase: Option<String>,
+    phrase_re: Option<Regex>,
+    unless: Option<Regex>,
+    /// The rule id the row maps to.
+    pub rule: String,
+    /// Whether the row is also looked for in untyped lines.
+    pub prose: bool,
+    /// Named groups read from the message into the event's fields (the
+    /// service a missing delegation is for).
+    capture: Option<Regex>,
+    /// The public source of the row.
+    pub source: String,
+}
+
+struct Table {
+    rows: Vec<CodeRow>,
+    /// Every code of a `prose` row as a whole word, to find one quoted in a
+    /// line or a message.
+    prose_codes: Regex,
+    /// The phrases of the `prose` rows without a code, tried in one pass over
+    /// a line, with the index of each one's row.
+    prose_phrases: (regex::RegexSet, Vec<usize>),
+}
+
+static TABLE: LazyLock<Table> = LazyLock::new(|| {
+    let file: File = toml::from_str(TABLE_TEXT).expect("grammars/azure_codes.toml is valid");
+    let re = |p: &str| {
+        RegexBuilder::new(p)
+            .size_limit(4 << 20)
+            .build()
+            .expect("code table pattern compiles")
+    };
+    let rows: Vec<CodeRow> = file
+        .row
+        .into_iter()
+        .map(|r| {
+            assert!(
+                r.code.is_some() || r.phrase.is_some(),
+                "a row needs a code or a phrase"
+            );
+            assert!(!r.source.trim().is_empty(), "a row names its source");
+            CodeRow {
+                phrase_re: r.phrase.as_deref().map(re),
+                unless: r.unless.as_deref().map(re),
+                code: r.code,
+                phrase: r.phrase,
+                rule: r.rule,
+                prose: r.prose,
+                capture: r.capture.as_deref().map(re),
+                source: r.source,
+            }
+        })
+        .collect();
+    let codes: Vec<String> = rows
+        .iter()
+        .filter(|r| r.prose)
+        .filter_map(|r| r.code.as_deref().map(regex::escape))
+        .collect();
+    let prose_codes = re(&format!(r"\b(?:{})\b", codes.join("|")));
+    let (patterns, index): (Vec<&str>, Vec<usize>) = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.prose && r.code.is_none())
+        .filter_map(|(i, r)| r.phrase.as_deref().map(|p| (p, i)))
+        .unzip();
+    let set = regex::RegexSetBuilder::new(patterns)
+        .size_limit(16 << 20)
+        .build()
+        .expect("code table phrases compile");
+    Table {
+        rows,
+        prose_codes,
+        prose_phrases: (set, index),
+    }
+});
+
+/// Every row of the table, in file order.
+pub fn rows() -> impl Iterator<Item = &'static CodeRow> {
+    TABLE.rows.iter()
+}
+
+/// The codes and phrases that map to `rule`.
+pub fn rows_for(rule: &str) -> impl Iterator<Item = &'static CodeRow> {
+    TABLE.rows.iter().filter(move |r| r.rule == rule)
+}
+
+/// The first row matching an error with `code` (possibly empty) and `message`.
+fn lookup(code: &str, message: &str) -> Option<&'static CodeRow> {
+    TABLE.rows.iter().find(|r| {
+        r.code
+            .as_deref()
+            .is_none_or(|c| c.eq_ignore_ascii_case(code))
+            && r.phrase_re.as_ref().is_none_or(|p| p.is_match(message))
+            && !r.unless.as_ref().is_some_and(|u| u.is_match(message))
+    })
+}
+
+fn text_field(name: &str, value: &str) -> Field {
+    Field {
+        name: Arc::from(name),
+        value: Value::Text(value.to_owned()),
+        range: 0..0,
+    }
+}
+
+/// Gives an error event the `cause` its code or message maps to. An error
+/// that carries no code of its own but quotes a known one (`Error: ...
+/// AnotherOperationInProgress: ...`) is looked up by that code.
+pub(crate) fn classify(e: &mut Event) {
+    if !ERROR_KINDS.contains(&e.kind.as_str()) || e.field("cause").is_some() {
+        return;
+    }
+    let message = e
+        .value("message")
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    let code = e.value("code").map(|v| v.to_string()).unwrap_or_default();
+    let row = lookup(&code, &message).or_else(|| {
+        let quoted = TABLE.prose_codes.find(&message)?;
+        lookup(quoted.as_str(), &message)
+    });
+    if let Some(row) = row {
+        e.fields.push(text_field("cause", &row.rule));
+        captured(row, &message, &mut e.fields);
+    }
+}
+
+/// Adds the row's named captures from `message` to `fields`.
+fn captured(row: &CodeRow, message: &str, fields: &mut Vec<Field>) {
+    let Some(re) = &row.capture else { return };
+    let Some(caps) = re.captures(message) else {
+        return;
+    };
+    for name in re.capture_names().flatten() {
+        if let Some(m) = caps.name(name) {
+            if !fields.iter().any(|f| &*f.name == name) {
+                fields.push(text_field(name, m.as_str()));
+            }
+        }
+    }
+}
+
+/// Types an untyped message that quotes a known code or message (a line of
+/// an issue, a quote of an e-mail): an `arm.error` with the code (when the
+/// line names one), the line as its message, `quoted` set, and its cause.
+pub(crate) fn prose(message: &str) -> Option<(EventKind, Vec<Field>)> {
+    let table = &*TABLE;
+    let found = table.prose_codes.find(message);
+    let row = match found {
+        Some(c) => lookup(c.as_str(), message),
+        None => {
+            let (set, index) = &table.prose_phrases;
+            set.matches(message)
+                .iter()
+                .map(|k| &table.rows[index[k]])
+                .find(|r| !r.unless.as_ref().is_some_and(|u| u.is_match(message)))
+        }
+    }?;
+    let mut fields = Vec::with_capacity(4);
+    if let Some(c) = found {
+        fields.push(text_field("code", c.as_str()));
+    }
+    fields.push(text_field("message", message.trim()));
+    fields.push(text_field("quoted", "true"));
+    fields.push(text_field("cause", &row.rule));
+    captured(row, message, &mut fields);
+    Some((EventKind::new("arm.error"), fields))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_has_its_rows() {
+        assert!(TABLE.rows.len() > 30);
+    }
+
+    #[test]
+    fn codes_and_phrases() {
+        let cause = |code: &str, msg: &str| lookup(code, msg).map(|r| r.rule.as_str());
+        assert_eq!(
+            cause("AnotherOperationInProgress", "x"),
+            Some("deploy.race_condition")
+        );
+        assert_eq!(
+            cause("anotheroperationinprogress", "x"),
+            Some("deploy.race_condition")
+        );
+        assert_eq!(cause("QuotaExceeded", "x"), Some("deploy.quota_exceeded"));
+        assert_eq!(
+            cause(
+                "BadRequest",
+                "Subnet s in VNET v is missing a delegation to Microsoft.Web/serverFarms."
+            ),
+            Some("deploy.subnet_delegation_missing")
+        );
+        // Removing a delegation that is in use is not a missing delegation.
+        assert_eq!(
+            cause("InUseSubnetCannotBeUpdated", "delegation"),
+            Some("deploy.failed")
+        );
+        assert_eq!(
+            cause(
+                "BadRequest",
+                "Cannot remove delegation from subnet s because it is in use"
+            ),
+            Some("deploy.failed")
+        );
+        assert_eq!(
+            cause("ResourceNotFound", "The Resource 'x' was not found."),
+            None
+        );
+        assert_eq!(cause("Conflict", "x"), None);
+    }
+
+    #[test]
+    fn prose_lines() {
+        let (_, f) = prose("AnotherOperationInProgress: Another operation on this or dependent resource is in progress.").unwrap();
+        assert!(
+            f.iter()
+                .any(|f| &*f.name == "cause" && f.value.to_string() == "deploy.race_condition")
+        );
+        let (_, f) = prose("when trying to deploy a second gateway I get the error \"A virtual network can't be associated with more than one gateway.\"").unwrap();
+        assert!(
+            f.iter()
+                .any(|f| f.value.to_string() == "deploy.one_gateway_per_vnet")
+        );
+        assert!(
+            prose("The subnet has a delegation to Microsoft.HardwareSecurityModules/dedicatedHSMs")
+                .is_none()
+        );
+        assert!(prose("Apply complete! Resources: 3 added, 0 changed, 0 destroyed.").is_none());
+    }
+}

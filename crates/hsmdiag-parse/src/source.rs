@@ -1,0 +1,933 @@
+//! Inputs: paths, directories, stdin and compressed files (gzip, zstd, xz,
+//! bzip2), read as a
+//! stream of lines with their byte offsets.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+
+mod tar;
+use miette::Diagnostic;
+
+/// Where an input's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InputKind {
+    /// Standard input.
+    Stdin,
+    /// A file on disk.
+    File(PathBuf),
+    /// A file inside a tar archive (compressed or not): its data starts
+    /// `offset` bytes into the archive's decompressed stream and is `size`
+    /// bytes long. It may be compressed itself (`messages.2.gz`).
+    Member {
+        /// The archive file.
+        archive: PathBuf,
+        /// Where the member's data starts in the decompressed archive.
+        offset: u64,
+        /// The member's size.
+        size: u64,
+    },
+    /// A file inside a zip archive: its stored (or deflated) data starts
+    /// `offset` bytes into the archive file and is `size` bytes long. It may be
+    /// compressed itself (`messages.2.gz`).
+    ZipMember {
+        /// The archive file.
+        archive: PathBuf,
+        /// Where the member's data starts in the archive file.
+        offset: u64,
+        /// The size of the member's data as stored.
+        size: u64,
+        /// Whether the data is deflated (else stored as it is).
+        deflated: bool,
+    },
+    /// An archive member that is not text (a binary file of a log export):
+    /// listed in the summary, never read.
+    Skipped {
+        /// Why it is not read.
+        reason: String,
+    },
+}
+
+/// One input of an analysis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    /// How it is named in evidence and the summary.
+    pub name: String,
+    /// Where its bytes come from.
+    pub kind: InputKind,
+}
+
+impl Input {
+    /// Standard input, named `<stdin>`.
+    pub fn stdin() -> Self {
+        Input {
+            name: "<stdin>".into(),
+            kind: InputKind::Stdin,
+        }
+    }
+
+    /// A file, named by its path as given.
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        Input {
+            name: path.display().to_string(),
+            kind: InputKind::File(path),
+        }
+    }
+
+    /// The file's modification year, which dates year-less syslog when nothing
+    /// else does.
+    pub fn modified_year(&self) -> Option<i32> {
+        use chrono::Datelike;
+        let p = match &self.kind {
+            InputKind::File(p)
+            | InputKind::Member { archive: p, .. }
+            | InputKind::ZipMember { archive: p, .. } => p,
+            _ => return None,
+        };
+        let t = std::fs::metadata(p).ok()?.modified().ok()?;
+        Some(chrono::DateTime::<chrono::Utc>::from(t).year())
+    }
+
+    /// Opens the input for reading, decompressing gzip, zstd, xz or bzip2 (by
+    /// the content's magic bytes, whatever the name).
+    ///
+    /// # Errors
+    /// [`InputError::Open`] when the file cannot be opened.
+    pub fn open(&self) -> Result<Box<dyn BufRead + Send>, InputError> {
+        let raw: Box<dyn Read + Send> = match &self.kind {
+            InputKind::Stdin => Box::new(io::stdin()),
+            InputKind::File(p) => {
+                Box::new(File::open(p).map_err(|e| InputError::open(&self.name, e))?)
+            }
+            InputKind::Member {
+                archive,
+                offset,
+                size,
+            } => {
+                let mut stream =
+                    open_decompressed(archive).map_err(|e| InputError::open(&self.name, e))?;
+                // The members before this one are read through, not kept.
+                io::copy(&mut (&mut stream).take(*offset), &mut io::sink())
+                    .map_err(|e| InputError::open(&self.name, e))?;
+                Box::new(stream.take(*size))
+            }
+            InputKind::ZipMember {
+                archive,
+                offset,
+                size,
+                deflated,
+            } => {
+                use std::io::Seek;
+                let mut f = File::open(archive).map_err(|e| InputError::open(&self.name, e))?;
+                f.seek(io::SeekFrom::Start(*offset))
+                    .map_err(|e| InputError::open(&self.name, e))?;
+                let data = f.take(*size);
+                if *deflated {
+                    Box::new(flate2::read::DeflateDecoder::new(data))
+                } else {
+                    Box::new(data)
+                }
+            }
+            InputKind::Skipped { .. } => Box::new(io::empty()),
+        };
+        decode_stream(raw).map_err(|e| InputError::open(&self.name, e))
+    }
+
+    /// Whether this is an archive member that is not read (binary).
+    pub fn is_skipped(&self) -> bool {
+        matches!(self.kind, InputKind::Skipped { .. })
+    }
+}
+
+impl Input {
+    /// Opens the input to follow it as it grows, like `tail -f`: at the end of
+    /// the file, reading waits (polling every `poll`) for more instead of
+    /// ending, until `stop` is set. A file cut shorter than what was read
+    /// (truncated in place) is read again from its start; a file replaced by a
+    /// new one at the same path (rotated) is reopened. Standard input is read
+    /// to its end as usual.
+    ///
+    /// # Errors
+    /// [`InputError::Open`] when the file cannot be opened or is compressed.
+    pub fn follow(
+        &self,
+        stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+        poll: std::time::Duration,
+    ) -> Result<Box<dyn BufRead + Send>, InputError> {
+        let InputKind::File(path) = &self.kind else {
+            return self.open();
+        };
+        let mut file = File::open(path).map_err(|e| InputError::open(&self.name, e))?;
+        let mut head = [0u8; 6];
+        let n = read_head(&mut file, &mut head).map_err(|e| InputError::open(&self.name, e))?;
+        if Compression::sniff(&head[..n]) != Compression::None {
+            return Err(InputError::Open {
+                path: self.name.clone(),
+                reason: "it is compressed; --follow reads a growing plain-text log".into(),
+            });
+        }
+        io::Seek::rewind(&mut file).map_err(|e| InputError::open(&self.name, e))?;
+        let follower = Follower {
+            id: file_id(&file),
+            file,
+            path: path.clone(),
+            pos: 0,
+            stop,
+            poll,
+        };
+        Ok(Box::new(BufReader::with_capacity(64 * 1024, follower)))
+    }
+}
+
+/// Reads up to `buf.len()` bytes from the start of a file (fewer at its end).
+fn read_head(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// What tells one file from another at the same path (device and inode).
+#[cfg(unix)]
+fn file_id(f: &File) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    f.metadata().ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_: &File) -> Option<(u64, u64)> {
+    None
+}
+
+/// A file read like `tail -f`.
+struct Follower {
+    file: File,
+    path: PathBuf,
+    id: Option<(u64, u64)>,
+    /// Bytes read from the current file.
+    pos: u64,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    poll: std::time::Duration,
+}
+
+impl Read for Follower {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let n = self.file.read(buf)?;
+            if n > 0 {
+                self.pos += n as u64;
+                return Ok(n);
+            }
+            if self.stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(0);
+            }
+            std::thread::sleep(self.poll);
+            let Ok(meta) = std::fs::metadata(&self.path) else {
+                // Gone for now (rotation in progress): keep waiting.
+                continue;
+            };
+            let replaced = match File::open(&self.path) {
+                Ok(f) if file_id(&f) != self.id => Some(f),
+                _ => None,
+            };
+            if let Some(f) = replaced {
+                // What is left of the old file was read above; go on with the new.
+                self.id = file_id(&f);
+                self.file = f;
+                self.pos = 0;
+            } else if meta.len() < self.pos {
+                io::Seek::rewind(&mut self.file)?;
+                self.pos = 0;
+            }
+        }
+    }
+}
+
+/// Buffers a raw stream, decompresses it (by its magic bytes) and decodes
+/// UTF-16 text. Fails only when the start of the stream cannot be read or a
+/// compressed stream's header is not valid; a stream that fails later fails
+/// on read.
+#[doc(hidden)]
+pub fn decode_stream(raw: Box<dyn Read + Send>) -> io::Result<Box<dyn BufRead + Send>> {
+    let mut buf = BufReader::with_capacity(64 * 1024, raw);
+    let magic = buf.fill_buf()?;
+    let stream = decompress(Compression::sniff(magic), buf)?;
+    // A stream that fails at its first block (a truncated or corrupt
+    // compressed file) is a read error at line 0, not an open error.
+    Ok(decode_text(stream).unwrap_or_else(|e| Box::new(Failed(Some(e)))))
+}
+
+/// A reader whose first read fails with the error it holds.
+struct Failed(Option<io::Error>);
+
+impl Read for Failed {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
+    }
+}
+
+impl BufRead for Failed {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.0.take().map_or(Ok(&[]), Err)
+    }
+
+    fn consume(&mut self, _: usize) {}
+}
+
+/// A compression format, recognised by its magic bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Compression {
+    /// Plain bytes.
+    None,
+    /// gzip (`1f 8b`), concatenated members included.
+    Gzip,
+    /// Zstandard (`28 b5 2f fd`).
+    Zstd,
+    /// xz (`fd 37 7a 58 5a 00`), concatenated streams included.
+    Xz,
+    /// bzip2 (`BZh` and a block size digit), concatenated streams included.
+    Bzip2,
+}
+
+impl Compression {
+    /// The format the first bytes of a stream announce.
+    pub fn sniff(head: &[u8]) -> Self {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+            Compression::Xz
+        } else if head.len() >= 4 && head.starts_with(b"BZh") && (b'1'..=b'9').contains(&head[3]) {
+            Compression::Bzip2
+        } else {
+            Compression::None
+        }
+    }
+}
+
+/// Wraps a stream in the decoder its format needs.
+fn decompress(
+    format: Compression,
+    raw: BufReader<Box<dyn Read + Send>>,
+) -> io::Result<Box<dyn BufRead + Send>> {
+    let wrap = |r: Box<dyn Read + Send>| -> Box<dyn BufRead + Send> {
+        Box::new(BufReader::with_capacity(64 * 1024, r))
+    };
+    Ok(match format {
+        Compression::None => Box::new(raw),
+        Compression::Gzip => wrap(Box::new(MultiGzDecoder::new(raw))),
+        Compression::Zstd => wrap(Box::new(
+            ruzstd::decoding::StreamingDecoder::new(raw)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?,
+        )),
+        Compression::Xz => wrap(Box::new(liblzma::read::XzDecoder::new_multi_decoder(raw))),
+        Compression::Bzip2 => wrap(Box::new(bzip2::read::MultiBzDecoder::new(raw))),
+    })
+}
+
+/// Text in UTF-16 with a byte-order mark (what PowerShell's `>` and `Out-File`
+/// write on Windows) is decoded to UTF-8; a UTF-8 byte-order mark is dropped.
+/// Anything else is passed through (invalid UTF-8 is decoded lossily per line).
+fn decode_text(mut r: Box<dyn BufRead + Send>) -> io::Result<Box<dyn BufRead + Send>> {
+    let head = r.fill_buf()?;
+    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        r.consume(3);
+        return Ok(r);
+    }
+    let little = if head.starts_with(&[0xFF, 0xFE]) {
+        true
+    } else if head.starts_with(&[0xFE, 0xFF]) {
+        false
+    } else {
+        return Ok(r);
+    };
+    r.consume(2);
+    Ok(Box::new(BufReader::with_capacity(
+        64 * 1024,
+        Utf16Reader {
+            inner: r,
+            little,
+            odd: None,
+            high: None,
+            out: Vec::new(),
+            at: 0,
+        },
+    )))
+}
+
+/// UTF-16 bytes in, UTF-8 bytes out; unpaired surrogates become U+FFFD.
+struct Utf16Reader {
+    inner: Box<dyn BufRead + Send>,
+    little: bool,
+    /// A byte left over from the last chunk (an odd split).
+    odd: Option<u8>,
+    /// A high surrogate waiting for its low half.
+    high: Option<u16>,
+    out: Vec<u8>,
+    at: usize,
+}
+
+impl Utf16Reader {
+    fn push(&mut self, c: char) {
+        let mut b = [0u8; 4];
+        self.out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+    }
+
+    fn unit(&mut self, u: u16) {
+        match (self.high.take(), u) {
+            (Some(h), 0xDC00..=0xDFFF) => {
+                let c = 0x10000 + ((u32::from(h) - 0xD800) << 10) + (u32::from(u) - 0xDC00);
+                self.push(char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER));
+            }
+            (h, _) => {
+                if h.is_some() {
+                    self.push(char::REPLACEMENT_CHARACTER);
+                }
+                match u {
+                    0xD800..=0xDBFF => self.high = Some(u),
+                    0xDC00..=0xDFFF => self.push(char::REPLACEMENT_CHARACTER),
+                    _ => self
+                        .push(char::from_u32(u32::from(u)).unwrap_or(char::REPLACEMENT_CHARACTER)),
+                }
+            }
+        }
+    }
+}
+
+impl Read for Utf16Reader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at >= self.out.len() {
+            self.out.clear();
+            self.at = 0;
+            let chunk = self.inner.fill_buf()?.to_vec();
+            if chunk.is_empty() {
+                if self.odd.take().is_some() || self.high.take().is_some() {
+                    self.push(char::REPLACEMENT_CHARACTER);
+                    continue;
+                }
+                return Ok(0);
+            }
+            self.inner.consume(chunk.len());
+            let mut bytes = chunk.into_iter();
+            loop {
+                let (a, b) = match self.odd.take() {
+                    Some(a) => match bytes.next() {
+                        Some(b) => (a, b),
+                        None => {
+                            self.odd = Some(a);
+                            break;
+                        }
+                    },
+                    None => match (bytes.next(), bytes.next()) {
+                        (Some(a), Some(b)) => (a, b),
+                        (Some(a), None) => {
+                            self.odd = Some(a);
+                            break;
+                        }
+                        _ => break,
+                    },
+                };
+                let u = if self.little {
+                    u16::from_le_bytes([a, b])
+                } else {
+                    u16::from_be_bytes([a, b])
+                };
+                self.unit(u);
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.at);
+        buf[..n].copy_from_slice(&self.out[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// An input that could not be read.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The path does not exist, is not readable, or is not a file or directory.
+    #[error("{path}: {reason}")]
+    #[diagnostic(
+        code(hsmdiag::input),
+        help("check the path and its permissions; the other inputs were still analysed")
+    )]
+    Open {
+        /// The path as given.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// Reading failed part-way (a truncated gzip file, an I/O error).
+    #[error("{path}: read failed after line {line}: {reason}")]
+    #[diagnostic(
+        code(hsmdiag::input::read),
+        help("the lines before this point were analysed")
+    )]
+    Read {
+        /// The path as given.
+        path: String,
+        /// The last line read.
+        line: u32,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl InputError {
+    /// Reading `path` failed after line `line`.
+    pub fn read(path: &str, line: u32, e: &io::Error) -> Self {
+        InputError::Read {
+            path: path.to_owned(),
+            line,
+            reason: e.to_string(),
+        }
+    }
+
+    fn open(path: &str, e: io::Error) -> Self {
+        let reason = match e.kind() {
+            io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+            io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+            _ => e.to_string(),
+        };
+        InputError::Open {
+            path: path.to_owned(),
+            reason,
+        }
+    }
+}
+
+/// A file's bytes, decompressed as its magic bytes say.
+fn open_decompressed(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
+    let f: Box<dyn Read + Send> = Box::new(File::open(path)?);
+    let mut buf = BufReader::with_capacity(64 * 1024, f);
+    let magic = buf.fill_buf()?;
+    decompress(Compression::sniff(magic), buf)
+}
+
+/// The members of a tar archive (plain, gzip, zstd, xz or bzip2), each as its
+/// own input named `archive!member`, in archive order; `None` when the file is
+/// no tar archive. A member that is not text is listed as skipped. An archive
+/// cut off part-way gives the members before the cut.
+fn archive_members(path: &Path, name: &str) -> Option<Vec<Input>> {
+    let mut stream = open_decompressed(path).ok()?;
+    let head = stream.fill_buf().ok()?;
+    if head.get(257..262) != Some(b"ustar".as_slice()) {
+        return None;
+    }
+    let mut out = Vec::new();
+    for entry in tar::Entries::new(stream) {
+        let Ok(entry) = entry else { break };
+        if !entry.is_file {
+            continue;
+        }
+        let kind = if looks_binary(&entry.head) {
+            InputKind::Skipped {
+                reason: "binary, not a log".into(),
+            }
+        } else {
+            InputKind::Member {
+                archive: path.to_path_buf(),
+                offset: entry.offset,
+                size: entry.size,
+            }
+        };
+        out.push(Input {
+            name: format!("{name}!{}", entry.path),
+            kind,
+        });
+    }
+    Some(out)
+}
+
+/// The members of a zip archive (a log export downloaded from a browser or
+/// zipped on Windows), each as its own input named `archive!member`, in the
+/// archive's order; `None` when the file is no zip archive. Members stored or
+/// deflated are read; others (another method, encrypted) and those that are
+/// not text are listed as skipped.
+fn zip_members(path: &Path, name: &str) -> Option<Vec<Input>> {
+    let mut f = File::open(path).ok()?;
+    let mut magic = [0u8; 4];
+    f.read_exact(&mut magic).ok()?;
+    if magic != *b"PK\x03\x04" {
+        return None;
+    }
+    let mut archive = zip::ZipArchive::new(File::open(path).ok()?).ok()?;
+    let mut out = Vec::new();
+    for i in 0..archive.len() {
+        let Ok(mut entry) = archive.by_index(i) else {
+            continue;
+        };
+        if !entry.is_file() {
+            continue;
+        }
+        let member = entry.name().to_owned();
+        let method = entry.compression();
+        let readable = matches!(
+            method,
+            zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated
+        ) && !entry.encrypted();
+        let kind = if !readable {
+            InputKind::Skipped {
+                reason: format!("zip member compressed with {method} or encrypted, not read"),
+            }
+        } else {
+            if looks_binary(&first_bytes(&mut entry)) {
+                InputKind::Skipped {
+                    reason: "binary, not a log".into(),
+                }
+            } else {
+                InputKind::ZipMember {
+                    archive: path.to_path_buf(),
+                    offset: entry.data_start().unwrap_or_default(),
+                    size: entry.compressed_size(),
+                    deflated: method == zip::CompressionMethod::Deflated,
+                }
+            }
+        };
+        out.push(Input {
+            name: format!("{name}!{member}"),
+            kind,
+        });
+    }
+    Some(out)
+}
+
+/// Up to the first 8 KiB of an archive member, to tell text from binary.
+fn first_bytes(r: &mut impl Read) -> Vec<u8> {
+    let mut head = vec![0u8; 8192];
+    let mut n = 0;
+    while n < head.len() {
+        match r.read(&mut head[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    head.truncate(n);
+    head
+}
+
+/// Whether the first bytes of a file (decompressed when they are compressed)
+/// are mostly no text: a binary file (a core dump, wtmp, a journal, an image),
+/// not a log.
+fn looks_binary(head: &[u8]) -> bool {
+    let format = Compression::sniff(head);
+    let mut text = Vec::new();
+    if format == Compression::None {
+        text.extend_from_slice(head);
+    } else {
+        let raw: Box<dyn Read + Send> = Box::new(io::Cursor::new(head.to_vec()));
+        if let Ok(mut r) = decompress(format, BufReader::new(raw)) {
+            let mut chunk = [0u8; 4096];
+            while text.len() < 4096 {
+                match r.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => text.extend_from_slice(&chunk[..k]),
+                }
+            }
+        }
+    }
+    let utf16 = text.starts_with(&[0xFF, 0xFE]) || text.starts_with(&[0xFE, 0xFF]);
+    if utf16 || text.is_empty() {
+        return false;
+    }
+    // Binary when over 30 % of the bytes are no text: control characters
+    // other than white space and ESC, and bytes that are no UTF-8. A log with
+    // a stray NUL or a few bad bytes (a crash, a bad copy) is still a log.
+    let controls = text
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1b))
+        .count();
+    let invalid = String::from_utf8_lossy(&text)
+        .chars()
+        .filter(|&c| c == char::REPLACEMENT_CHARACTER)
+        .count();
+    (controls + invalid) * 10 > text.len() * 3
+}
+
+/// A file input, or the members of the tar archive it is.
+fn file_inputs(path: &Path, inputs: &mut Vec<Input>) {
+    let input = Input::file(path);
+    // Only a regular file is looked into: a FIFO or a process substitution
+    // is read once, by the analysis.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        inputs.push(input);
+        return;
+    }
+    match archive_members(path, &input.name).or_else(|| zip_members(path, &input.name)) {
+        Some(members) => inputs.extend(members),
+        // A binary file (a core dump, an image, random bytes) is no log: it is
+        // listed as skipped with the reason, not read line by line.
+        None if File::open(path).is_ok_and(|mut f| looks_binary(&first_bytes(&mut f))) => {
+            inputs.push(Input {
+                name: input.name,
+                kind: InputKind::Skipped {
+                    reason: "binary, not a log".into(),
+                },
+            });
+        }
+        None => inputs.push(input),
+    }
+}
+
+/// Turns command-line arguments into inputs: `-` is stdin, a directory gives
+/// its files (recursively, sorted by path), a tar archive its members (`logs.tgz!var/log/messages`;
+/// compressed members are decompressed, binary ones skipped), and no argument means stdin.
+/// Paths that cannot be read are returned as errors beside the inputs that can.
+pub fn expand(args: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    if args.is_empty() {
+        inputs.push(Input::stdin());
+    }
+    for a in args {
+        if a.as_os_str() == "-" {
+            inputs.push(Input::stdin());
+            continue;
+        }
+        match std::fs::metadata(a) {
+            Ok(m) if m.is_dir() => {
+                let mut seen = std::collections::HashSet::new();
+                let root = std::fs::canonicalize(a).unwrap_or_else(|_| a.clone());
+                walk(a, &root, &mut inputs, &mut errors, &mut seen);
+            }
+            Ok(_) => file_inputs(a, &mut inputs),
+            Err(e) => errors.push(InputError::open(&a.display().to_string(), e)),
+        }
+    }
+    (inputs, errors)
+}
+
+/// Adds a directory's files, recursively, in path order. A directory reached
+/// again through a symbolic link (a loop, or a second way in) is read once. A
+/// link that leads out of the named folder is not followed, and what is no
+/// regular file (a FIFO, a socket, a device) is not read: both are listed as
+/// skipped, with the reason.
+fn walk(
+    dir: &Path,
+    root: &Path,
+    inputs: &mut Vec<Input>,
+    errors: &mut Vec<InputError>,
+    seen: &mut std::collections::HashSet<PathBuf>,
+) {
+    let Ok(real) = std::fs::canonicalize(dir) else {
+        errors.push(InputError::Open {
+            path: dir.display().to_string(),
+            reason: "cannot resolve the directory (a broken or looping link?)".into(),
+        });
+        return;
+    };
+    if !seen.insert(real) {
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            errors.push(InputError::open(&dir.display().to_string(), e));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    paths.sort();
+    let skip = |p: &Path, reason: &str, inputs: &mut Vec<Input>| {
+        inputs.push(Input {
+            name: p.display().to_string(),
+            kind: InputKind::Skipped {
+                reason: reason.into(),
+            },
+        });
+    };
+    for p in paths {
+        let is_link = std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
+        if is_link && !std::fs::canonicalize(&p).is_ok_and(|t| t.starts_with(root)) {
+            skip(&p, "a link out of the folder, not followed", inputs);
+            continue;
+        }
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => walk(&p, root, inputs, errors, seen),
+            Ok(m) if m.is_file() => file_inputs(&p, inputs),
+            Ok(_) => skip(&p, "not a regular file (a FIFO, socket or device)", inputs),
+            Err(e) => errors.push(InputError::open(&p.display().to_string(), e)),
+        }
+    }
+}
+
+/// The longest line kept whole: longer lines are cut here (the rest of the
+/// line is skipped, not kept in memory) and counted ([`Lines::long_lines`]).
+pub const MAX_LINE: usize = 1 << 20;
+
+/// Reads lines with their 1-based number and byte offset. Line endings (`\n`,
+/// `\r\n`, and a lone `\r`: old Mac files, progress lines of a terminal
+/// capture) are removed; bytes that are not UTF-8 are replaced, not dropped; a
+/// line longer than [`MAX_LINE`] is cut to it, and memory stays bounded
+/// whatever the input.
+#[derive(Debug)]
+pub struct Lines<R> {
+    reader: R,
+    buf: Vec<u8>,
+    line: u32,
+    offset: u64,
+    long: u64,
+}
+
+impl<R: BufRead> Lines<R> {
+    /// Wraps a reader.
+    pub fn new(reader: R) -> Self {
+        Lines {
+            reader,
+            buf: Vec::with_capacity(512),
+            line: 0,
+            offset: 0,
+            long: 0,
+        }
+    }
+
+    /// The next line as (number, offset, text), `None` at the end.
+    ///
+    /// # Errors
+    /// The reader's I/O error.
+    pub fn next_line(&mut self) -> io::Result<Option<(u32, u64, std::borrow::Cow<'_, str>)>> {
+        self.buf.clear();
+        let mut consumed = 0usize;
+        let mut cut = false;
+        let mut ended = false;
+        loop {
+            let avail = match self.reader.fill_buf() {
+                Ok(a) => a,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if avail.is_empty() {
+                break;
+            }
+            if ended {
+                // A `\r` ended the line at the end of the last chunk: a `\n`
+                // right after it belongs to the same line ending.
+                if avail[0] == b'\n' {
+                    self.reader.consume(1);
+                    consumed += 1;
+                }
+                break;
+            }
+            let (take, eol) = match memchr::memchr2(b'\n', b'\r', avail) {
+                Some(i) if avail[i] == b'\n' => (i, Some(1)),
+                Some(i) if i + 1 < avail.len() => {
+                    (i, Some(if avail[i + 1] == b'\n' { 2 } else { 1 }))
+                }
+                // `\r` last in the chunk: look at the next chunk.
+                Some(i) => (i, None),
+                None => (avail.len(), None),
+            };
+            let room = MAX_LINE - self.buf.len();
+            if take > room {
+                cut = true;
+            }
+            self.buf.extend_from_slice(&avail[..take.min(room)]);
+            match eol {
+                Some(n) => {
+                    self.reader.consume(take + n);
+                    consumed += take + n;
+                    break;
+                }
+                None if take < avail.len() => {
+                    // The `\r` at the end of the chunk.
+                    self.reader.consume(take + 1);
+                    consumed += take + 1;
+                    ended = true;
+                }
+                None => {
+                    self.reader.consume(take);
+                    consumed += take;
+                }
+            }
+        }
+        if consumed == 0 {
+            return Ok(None);
+        }
+        let start = self.offset;
+        self.offset += consumed as u64;
+        self.line += 1;
+        if cut {
+            self.long += 1;
+        }
+        let bytes = &self.buf[..];
+        // Valid UTF-8 (nearly every line) is checked by the fast validator;
+        // only a line that fails it is decoded lossily.
+        let text = match std::str::from_utf8(bytes) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(bytes),
+        };
+        Ok(Some((self.line, start, text)))
+    }
+
+    /// The number of the last line read.
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    /// How many lines were longer than [`MAX_LINE`] and cut.
+    pub fn long_lines(&self) -> u64 {
+        self.long
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(bytes: &[u8], chunk: usize) -> (Vec<(u32, u64, String)>, u64) {
+        let mut lines = Lines::new(BufReader::with_capacity(chunk, bytes));
+        let mut out = Vec::new();
+        while let Some((no, off, text)) = lines.next_line().unwrap() {
+            out.push((no, off, text.into_owned()));
+        }
+        (out, lines.long_lines())
+    }
+
+    #[test]
+    fn line_endings_lf_crlf_and_lone_cr_at_any_chunk_boundary() {
+        let input = b"a\nb\r\nc\rd\r\r\ne\r";
+        let want = vec![
+            (1, 0, "a".to_owned()),
+            (2, 2, "b".to_owned()),
+            (3, 5, "c".to_owned()),
+            (4, 7, "d".to_owned()),
+            (5, 9, String::new()),
+            (6, 11, "e".to_owned()),
+        ];
+        for chunk in 1..=input.len() + 1 {
+            assert_eq!(read_all(input, chunk), (want.clone(), 0), "chunk {chunk}");
+        }
+        assert_eq!(read_all(b"", 8), (vec![], 0));
+        assert_eq!(read_all(b"x", 8), (vec![(1, 0, "x".to_owned())], 0));
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_and_nul_kept() {
+        let (lines, _) = read_all(b"ok\xff\xfe end\n\0nul\n", 64);
+        assert_eq!(lines[0].2, "ok\u{FFFD}\u{FFFD} end");
+        assert_eq!(lines[1].2, "\0nul");
+        assert_eq!(lines[1].1, 9);
+    }
+
+    #[test]
+    fn a_long_line_is_cut_counted_and_the_next_line_is_whole() {
+        let mut input = vec![b'x'; MAX_LINE * 3 + 5];
+        input.extend_from_slice(b"\nnext\n");
+        let (lines, long) = read_all(&input, 64 * 1024);
+        assert_eq!(long, 1);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].2.len(), MAX_LINE);
+        assert_eq!(lines[1], (2, (MAX_LINE * 3 + 6) as u64, "next".to_owned()));
+    }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# End-to-end speed and memory of hsmdiag against ripgrep counting ten incident
+# signatures, on the same generated appliance log, alternating the two in one run.
+#
+#   bash crates/hsmdiag/benches/compare.sh [MIB] [ROUNDS]     (default 256 MiB, 3 rounds)
+#   FLAT=1 bash crates/hsmdiag/benches/compare.sh 256 3       (also peak memory on 100 MiB and 1 GiB)
+#
+# Needs: cargo, ripgrep (`apt-get install ripgrep`), GNU time (/usr/bin/time).
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+MIB=${1:-256}
+ROUNDS=${2:-3}
+DIR=${BENCH_DIR:-$PWD/target/bench-data}
+LOG="$DIR/appliance-${MIB}MiB.log"
+mkdir -p "$DIR"
+
+command -v rg >/dev/null || { echo "ripgrep is needed: apt-get install ripgrep" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "GNU time is needed: apt-get install time" >&2; exit 1; }
+cargo build --release --quiet
+[ -s "$LOG" ] || cargo bench --quiet --bench genlog -- "$LOG" "$MIB"
+BYTES=$(stat -c %s "$LOG")
+
+SIGS=(-e 'alert unknown ca' -e 'certificate expired' -e 'RC_SSL_FAILED_HANDSHAKE'
+      -e 'HSM Admin Login: incorrect password' -e 'AnotherOperationInProgress'
+      -e 'LUNA_RET_SO_LOGIN_FAILURE_THRESHOLD' -e 'CKR_PIN_INCORRECT'
+      -e 'Synchronize may fail' -e 'bad certificate' -e 'Unable to find any Luna SA')
+
+measure() { # name, command...
+  local name=$1; shift
+  # hsmdiag exits 1 when it finds something: that is not a failure here.
+  /usr/bin/time -o "$DIR/time.txt" -f '%e %M' "$@" >/dev/null 2>&1 || true
+  local out secs kb
+  out=$(tail -1 "$DIR/time.txt")
+  secs=${out% *}
+  kb=${out#* }
+  awk -v n="$name" -v s="$secs" -v kb="$kb" -v b="$BYTES" \
+    'BEGIN { printf "| %s | %.2f s | %.0f MB/s | %.1f MiB |\n", n, s, (b/1e6)/s, kb/1024 }'
+}
+
+echo "Input: $LOG ($((BYTES >> 20)) MiB), $(nproc) cores"
+echo
+echo "| tool | wall | throughput | peak RSS |"
+echo "|---|---|---|---|"
+for _ in $(seq "$ROUNDS"); do
+  measure "hsmdiag --format json" target/release/hsmdiag --format json "$LOG"
+  measure "rg -c (10 signatures)" rg -c "${SIGS[@]}" "$LOG"
+done
+
+# FLAT=1: is memory flat? Peak memory on 100 MiB and on 1 GiB.
+if [ "${FLAT:-0}" = 1 ]; then
+  echo
+  echo "| input | wall | throughput | peak RSS |"
+  echo "|---|---|---|---|"
+  for mib in 100 1024; do
+    LOG="$DIR/appliance-${mib}MiB.log"
+    [ -s "$LOG" ] || cargo bench --quiet --bench genlog -- "$LOG" "$mib"
+    BYTES=$(stat -c %s "$LOG")
+    measure "hsmdiag, ${mib} MiB" target/release/hsmdiag --format json "$LOG"
+  done
+fi

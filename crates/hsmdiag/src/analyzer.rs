@@ -1,0 +1,967 @@
+//! The whole pipeline for a set of inputs: read, parse, match, aggregate.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, FixedOffset, Utc};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::correlate::{self, Anchor, ClockSkew};
+use crate::coverage::{Coverage, UnrecognizedTemplate};
+use crate::engine::{self, Engine};
+use crate::event::{Event, SourceId};
+use crate::finding::Finding;
+use crate::kb::{KbError, KnowledgeBase, Rule};
+use crate::parse::grammar::{Grammar, GrammarError, Typing};
+use crate::parse::{LineCounts, LineParser, ParseCtx, Pretyped};
+use crate::source::{Input, InputError, Lines};
+
+/// Line and event counts for one input. `lines` is always
+/// `recognized_lines + unrecognized_lines + blank_lines`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct SourceSummary {
+    /// The input's name.
+    pub name: String,
+    /// Lines read.
+    pub lines: u64,
+    /// Lines whose every message was typed.
+    pub recognized_lines: u64,
+    /// Lines holding a message no pattern typed.
+    pub unrecognized_lines: u64,
+    /// Empty lines.
+    pub blank_lines: u64,
+    /// Typed events (a run-together line gives several).
+    pub events: u64,
+    /// Messages no pattern typed.
+    pub unrecognized_events: u64,
+    /// Events left out because their time is outside `--since` / `--until`.
+    pub outside_window: u64,
+    /// Lines longer than [`MAX_LINE`](crate::MAX_LINE), cut to it (still
+    /// counted once among the lines above).
+    pub long_lines: u64,
+    /// The earliest time in the input, on its own clock.
+    pub first_time: Option<DateTime<Utc>>,
+    /// The latest time in the input, on its own clock.
+    pub last_time: Option<DateTime<Utc>>,
+}
+
+impl SourceSummary {
+    fn add(&mut self, o: &SourceSummary) {
+        self.first_time = match (self.first_time, o.first_time) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last_time = match (self.last_time, o.last_time) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.outside_window += o.outside_window;
+        self.long_lines += o.long_lines;
+        self.lines += o.lines;
+        self.recognized_lines += o.recognized_lines;
+        self.unrecognized_lines += o.unrecognized_lines;
+        self.blank_lines += o.blank_lines;
+        self.events += o.events;
+        self.unrecognized_events += o.unrecognized_events;
+    }
+}
+
+/// What the whole analysis read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Summary {
+    /// Inputs analysed (unreadable ones excluded).
+    pub inputs: usize,
+    /// Lines read.
+    pub lines: u64,
+    /// Typed events.
+    pub events: u64,
+    /// Lines holding a message no pattern typed.
+    pub unrecognized_lines: u64,
+    /// Lines whose every message was typed.
+    pub recognized_lines: u64,
+    /// Empty lines.
+    pub blank_lines: u64,
+    /// Messages no pattern typed.
+    pub unrecognized_events: u64,
+    /// Events left out because their time is outside `--since` / `--until`.
+    pub outside_window: u64,
+    /// Lines longer than [`MAX_LINE`](crate::MAX_LINE), cut to it.
+    pub long_lines: u64,
+    /// The earliest time in any input.
+    pub first_time: Option<DateTime<Utc>>,
+    /// The latest time in any input.
+    pub last_time: Option<DateTime<Utc>>,
+    /// Findings by severity.
+    pub findings: FindingCounts,
+    /// Inputs that could not be read (or not to the end), with the reason.
+    pub unreadable: Vec<String>,
+    /// Archive members not read, because they are not text (binary files of
+    /// a log export), with the reason.
+    pub skipped: Vec<String>,
+    /// Per input.
+    pub sources: Vec<SourceSummary>,
+    /// Findings left out by the bound on subjects per rule
+    /// ([`MAX_SUBJECTS_PER_RULE`](crate::MAX_SUBJECTS_PER_RULE)), with
+    /// how many subjects and occurrences they had; a grouped rule's are folded
+    /// into its finding (`affected_omitted`) instead.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub omitted: Vec<crate::engine::Omitted>,
+}
+
+/// How many findings of each severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct FindingCounts {
+    /// Critical findings.
+    pub critical: usize,
+    /// Error findings.
+    pub error: usize,
+    /// Warnings.
+    pub warning: usize,
+    /// Informational findings.
+    pub info: usize,
+}
+
+/// The result of an analysis: the JSON report's shape (`--format json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Report {
+    /// The report format's version.
+    pub version: u32,
+    /// Findings, most severe first.
+    pub findings: Vec<Finding>,
+    /// What was read.
+    pub summary: Summary,
+    /// Unrecognised messages grouped into templates, most frequent first; only
+    /// when asked for ([`AnalyzerBuilder::unrecognized`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unrecognized: Vec<UnrecognizedTemplate>,
+    /// Each input's clock offset against the reference input, where connections
+    /// logged at both ends allow an estimate.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clock_skew: Vec<ClockSkew>,
+}
+
+impl Report {
+    /// The JSON report format's version.
+    pub const VERSION: u32 = 1;
+
+    /// Whether anything was found.
+    pub fn has_findings(&self) -> bool {
+        !self.findings.is_empty()
+    }
+}
+
+/// Configures an [`Analyzer`].
+#[derive(Debug, Clone)]
+pub struct AnalyzerBuilder {
+    year: Option<i32>,
+    zone: FixedOffset,
+    grammars: Vec<(String, String)>,
+    rules: Vec<(String, String)>,
+    unrecognized: bool,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    progress: Option<Progress>,
+    batch_lines: usize,
+}
+
+/// Lines per batch typed ahead on the thread pool (see
+/// [`AnalyzerBuilder::batch_lines`]).
+pub const DEFAULT_BATCH_LINES: usize = 2048;
+
+/// How [`Analyzer::follow`] follows a growing input.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Follow {
+    /// Set it (from a Ctrl-C handler, another thread) to stop following: the
+    /// log read so far is finished and reported.
+    pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// How often to look for more at the end of the file.
+    pub poll: std::time::Duration,
+}
+
+impl Default for Follow {
+    fn default() -> Self {
+        Follow {
+            stop: Default::default(),
+            poll: std::time::Duration::from_millis(250),
+        }
+    }
+}
+
+/// A callback told how many more bytes of input were read (about every MiB).
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(u64) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
+}
+
+impl Default for AnalyzerBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Why an analyzer could not be built.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A grammar file is wrong.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Grammar(#[from] GrammarError),
+    /// A rule file is wrong.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Kb(#[from] KbError),
+}
+
+impl AnalyzerBuilder {
+    /// The built-in grammar and knowledge base, UTC, no year.
+    pub fn new() -> Self {
+        AnalyzerBuilder {
+            year: None,
+            zone: FixedOffset::east_opt(0).expect("zero offset is valid"),
+            grammars: Vec::new(),
+            rules: Vec::new(),
+            unrecognized: false,
+            since: None,
+            until: None,
+            progress: None,
+            batch_lines: DEFAULT_BATCH_LINES,
+        }
+    }
+
+    /// How many lines of an input are read and typed ahead as one batch, on
+    /// the thread pool, while the batch before goes through the stateful part
+    /// (framing, sessions, rules) in order. Results never depend on it: any
+    /// batch size, and 0 (each line typed when it is read, one thread per
+    /// input), give the same report. Default [`DEFAULT_BATCH_LINES`].
+    pub fn batch_lines(&mut self, lines: usize) -> &mut Self {
+        self.batch_lines = lines;
+        self
+    }
+
+    /// Calls `f` with the number of bytes read since the last call, about every
+    /// MiB of each input (for a progress bar).
+    pub fn progress(&mut self, f: Progress) -> &mut Self {
+        self.progress = Some(f);
+        self
+    }
+
+    /// Leaves out events before `since` or after `until` (events without a time
+    /// are kept). The summary counts what was left out.
+    pub fn window(
+        &mut self,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> &mut Self {
+        self.since = since;
+        self.until = until;
+        self
+    }
+
+    /// Whether reports list the unrecognised messages as templates
+    /// ([`Report::unrecognized`]).
+    pub fn unrecognized(&mut self, on: bool) -> &mut Self {
+        self.unrecognized = on;
+        self
+    }
+
+    /// The year for year-less syslog timestamps. Without it, a file's
+    /// modification year is used, and stdin's year-less lines get no time.
+    pub fn year(&mut self, year: Option<i32>) -> &mut Self {
+        self.year = year;
+        self
+    }
+
+    /// The zone for timestamps that carry none.
+    pub fn zone(&mut self, zone: FixedOffset) -> &mut Self {
+        self.zone = zone;
+        self
+    }
+
+    /// Adds a grammar file (its name and text) after the built-in ones: a
+    /// catalogue, whose raw patterns then take precedence over the built-in ones
+    /// of the same priority, or a patterns file of `%{NAME}` macros.
+    pub fn grammar(&mut self, name: impl Into<String>, text: impl Into<String>) -> &mut Self {
+        self.grammars.push((name.into(), text.into()));
+        self
+    }
+
+    /// Adds a rule file (its name and text) after the built-in ones.
+    pub fn rule(&mut self, name: impl Into<String>, text: impl Into<String>) -> &mut Self {
+        self.rules.push((name.into(), text.into()));
+        self
+    }
+
+    /// Builds the analyzer.
+    ///
+    /// # Errors
+    /// [`BuildError`] when an added grammar or rule file is invalid.
+    pub fn build(&self) -> Result<Analyzer, BuildError> {
+        let mut grammar = Grammar::builtin();
+        for (n, t) in &self.grammars {
+            grammar.add_file(n, t)?;
+        }
+        let mut kb = KnowledgeBase::builtin(&grammar);
+        for (n, t) in &self.rules {
+            kb.add(n, t, &grammar)?;
+        }
+        grammar.needed_fields(engine::kinds_read(&kb));
+        Ok(Analyzer {
+            grammar,
+            kb,
+            year: self.year,
+            zone: self.zone,
+            unrecognized: self.unrecognized,
+            since: self.since,
+            until: self.until,
+            progress: self.progress.clone(),
+            batch_lines: self.batch_lines,
+        })
+    }
+}
+
+/// Runs the pipeline. Build one with [`AnalyzerBuilder`] and reuse it.
+#[derive(Debug)]
+pub struct Analyzer {
+    grammar: Grammar,
+    kb: KnowledgeBase,
+    year: Option<i32>,
+    zone: FixedOffset,
+    unrecognized: bool,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    progress: Option<Progress>,
+    batch_lines: usize,
+}
+
+/// What one input gave.
+struct Part {
+    findings: Vec<Finding>,
+    /// Hits beyond the bound on subjects per rule.
+    omitted: Vec<crate::engine::Omitted>,
+    /// Per rule, how many events its streaks would have counted that are
+    /// earlier than `--since`.
+    hidden: HashMap<String, u64>,
+    summary: SourceSummary,
+    coverage: Coverage,
+    /// Events kept for the cross-input phase.
+    kept: Vec<Event>,
+    anchors: Vec<Anchor>,
+    /// Whether to gather anchors (only with more than one input: a clock is
+    /// measured against another input's).
+    want_anchors: bool,
+}
+
+impl Part {
+    /// Nothing read yet from the input `name`.
+    fn new(name: &str, want_anchors: bool) -> Self {
+        Part {
+            findings: Vec::new(),
+            omitted: Vec::new(),
+            hidden: HashMap::new(),
+            summary: SourceSummary {
+                name: name.to_owned(),
+                ..Default::default()
+            },
+            coverage: Coverage::default(),
+            kept: Vec::new(),
+            anchors: Vec::new(),
+            want_anchors,
+        }
+    }
+}
+
+/// Which events a run keeps besides feeding them to the engine.
+#[derive(Clone, Copy)]
+enum Keep<'a> {
+    /// Those `[[related]]` entries ask for, and connection anchors.
+    Related(&'a HashSet<String>),
+    /// Every recognised event (the timeline).
+    All,
+}
+
+/// Lines read from an input and typed ahead.
+#[derive(Default)]
+struct Batch<'g> {
+    /// The lines' text, one after the other.
+    text: String,
+    /// Each line: its end in `text`, number and byte offset in the input.
+    lines: Vec<(usize, u32, u64)>,
+    typed: Vec<Pretyped<'g>>,
+}
+
+/// The most bytes of text one batch holds (it ends at the line that crosses it).
+const BATCH_BYTES: usize = 1 << 20;
+
+impl<'g> Batch<'g> {
+    /// Reads up to `max` lines (or about [`BATCH_BYTES`]) and types them on the
+    /// thread pool. Returns `Some` when the input ended: `Ok` at its end, `Err`
+    /// when reading failed (the lines before are in the batch).
+    fn fill<R: std::io::BufRead>(
+        &mut self,
+        lines: &mut Lines<R>,
+        max: usize,
+        grammar: &'g Grammar,
+        typing: Typing,
+    ) -> Option<std::io::Result<()>> {
+        self.text.clear();
+        self.lines.clear();
+        let mut end = None;
+        while self.lines.len() < max && self.text.len() < BATCH_BYTES {
+            match lines.next_line() {
+                Ok(Some((no, offset, text))) => {
+                    self.text.push_str(&text);
+                    self.lines.push((self.text.len(), no, offset));
+                }
+                Ok(None) => {
+                    end = Some(Ok(()));
+                    break;
+                }
+                Err(e) => {
+                    end = Some(Err(e));
+                    break;
+                }
+            }
+        }
+        let text = &self.text;
+        let spans = &self.lines;
+        self.typed = (0..spans.len())
+            .into_par_iter()
+            .with_min_len(64)
+            .map(|i| {
+                let start = if i == 0 { 0 } else { spans[i - 1].0 };
+                Pretyped::typed(grammar, &text[start..spans[i].0], typing)
+            })
+            .collect();
+        end
+    }
+
+    /// Hands each line, in order, with its typing.
+    fn consume(&mut self, mut f: impl FnMut((&str, u32, u64, Option<Pretyped<'g>>))) {
+        let mut start = 0;
+        for (&(end, no, offset), pre) in self.lines.iter().zip(self.typed.drain(..)) {
+            f((&self.text[start..end], no, offset, Some(pre)));
+            start = end;
+        }
+    }
+}
+
+/// The most events one input keeps for the cross-input phase; beyond it the
+/// earliest are kept.
+const MAX_KEPT: usize = 100_000;
+/// The most connection anchors one input keeps for the clock-skew estimate.
+const MAX_ANCHORS: usize = 200_000;
+
+impl Analyzer {
+    /// An analyzer with the built-in grammar and rules.
+    pub fn new() -> Self {
+        AnalyzerBuilder::new()
+            .build()
+            .expect("built-in files are checked by the test suite")
+    }
+
+    /// The rules it applies.
+    pub fn rules(&self) -> &[Rule] {
+        self.kb.rules()
+    }
+
+    /// The knowledge base.
+    pub fn knowledge_base(&self) -> &KnowledgeBase {
+        &self.kb
+    }
+
+    /// The grammar.
+    pub fn grammar(&self) -> &Grammar {
+        &self.grammar
+    }
+
+    fn ctx(&self, source: SourceId, input_year: Option<i32>) -> ParseCtx {
+        ParseCtx::new(source)
+            .with_year(self.year.or(input_year))
+            .with_zone(self.zone)
+    }
+
+    /// Parses text into events, without applying rules.
+    pub fn parse_str(&self, text: &str) -> Vec<Event> {
+        let mut parser = LineParser::new(&self.grammar, self.ctx(SourceId(0), None));
+        let mut out = Vec::new();
+        let mut offset = 0u64;
+        for (i, line) in text.split_inclusive('\n').enumerate() {
+            let body = line.trim_end_matches('\n').trim_end_matches('\r');
+            parser.push_line(body, i as u32 + 1, offset, &mut out);
+            offset += line.len() as u64;
+        }
+        parser.finish(&mut out);
+        out.retain(|e| e.span.line > 0);
+        out
+    }
+
+    /// Streams the typed events of one input to `sink`, in order, without applying
+    /// rules: what `hsmdiag events` prints. Lines that no pattern typed come as
+    /// events of kind [`EventKind::UNRECOGNIZED`](crate::EventKind::UNRECOGNIZED).
+    /// Reading stops early when `sink` returns `false`.
+    pub fn events(
+        &self,
+        id: SourceId,
+        input: &Input,
+        mut sink: impl FnMut(&Event) -> bool,
+    ) -> Result<(), InputError> {
+        let reader = input.open()?;
+        let mut parser = LineParser::new(&self.grammar, self.ctx(id, input.modified_year()));
+        let mut lines = Lines::new(reader);
+        let mut events = Vec::with_capacity(8);
+        loop {
+            events.clear();
+            let last = match lines.next_line() {
+                Ok(Some((no, offset, text))) => {
+                    parser.push_line(&text, no, offset, &mut events);
+                    false
+                }
+                Ok(None) => {
+                    parser.finish(&mut events);
+                    true
+                }
+                Err(e) => {
+                    return Err(InputError::read(&input.name, lines.line(), &e));
+                }
+            };
+            for ev in events
+                .iter()
+                .filter(|e| e.span.line > 0 && !self.outside(e))
+            {
+                if !sink(ev) {
+                    return Ok(());
+                }
+            }
+            if last {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Analyses text held in memory, named `name` in evidence.
+    pub fn analyze_str(&self, name: &str, text: &str) -> Report {
+        let input = Input {
+            name: name.to_owned(),
+            kind: crate::source::InputKind::Stdin,
+        };
+        let reader: Box<dyn std::io::BufRead + Send> =
+            Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+        let kinds = self.related_kinds();
+        let (part, _) = self.run(
+            SourceId(0),
+            &input,
+            Ok(reader),
+            Keep::Related(&kinds),
+            false,
+        );
+        self.report(vec![part], &[input]).0
+    }
+
+    /// Analyses the inputs in parallel and merges what they found: findings,
+    /// then across inputs the clock offsets and the related evidence. Inputs
+    /// that cannot be read are returned as errors; the others are still analysed.
+    pub fn analyze(&self, inputs: &[Input]) -> (Report, Vec<InputError>) {
+        let kinds = self.related_kinds();
+        let (report, errors, _) = self.analyze_keeping(inputs, Keep::Related(&kinds));
+        (report, errors)
+    }
+
+    /// Like [`analyze`](Self::analyze), and also returns every recognised event
+    /// of every input (up to 100,000 per input), for a merged timeline.
+    pub fn analyze_with_events(&self, inputs: &[Input]) -> (Report, Vec<InputError>, Vec<Event>) {
+        self.analyze_keeping(inputs, Keep::All)
+    }
+
+    /// Follows one input as it grows, like `tail -f` ([`Input::follow`]),
+    /// calling `on_finding` with each finding as soon as its rule fires (the
+    /// count and evidence as they stand then), until `follow.stop` is set (or
+    /// standard input ends). Then the log read so far is finished like any
+    /// other: findings held back until the end (rules that defer to more
+    /// specific ones, absences whose window closed) are handed out too, and the
+    /// complete report is returned. Memory stays bounded however long it runs:
+    /// the engine keeps windows and a capped evidence list, not the log.
+    pub fn follow(
+        &self,
+        input: &Input,
+        follow: &Follow,
+        on_finding: &mut dyn FnMut(&Finding),
+    ) -> (Report, Option<InputError>) {
+        let inputs = std::slice::from_ref(input);
+        let mut part = Part::new(&input.name, false);
+        let reader = match input.follow(follow.stop.clone(), follow.poll) {
+            Ok(r) => r,
+            Err(e) => return (self.report(vec![part], inputs).0, Some(e)),
+        };
+        let related = self.related_kinds();
+        let keep = Keep::Related(&related);
+        let name = input.name.clone();
+        let names = move |_: SourceId| name.clone();
+        let mut parser =
+            LineParser::new(&self.grammar, self.ctx(SourceId(0), input.modified_year()))
+                .typing(Typing::LeanNoAnchors);
+        let mut engine = Engine::new(&self.kb).with_source_name(input.name.clone());
+        let mut lines = Lines::new(reader);
+        let mut events = Vec::new();
+        let mut handed = HashSet::new();
+        let mut error = None;
+        loop {
+            events.clear();
+            let (counts, done) = match lines.next_line() {
+                Ok(Some((no, offset, text))) => {
+                    (parser.push_line(&text, no, offset, &mut events), false)
+                }
+                Ok(None) => (parser.finish(&mut events), true),
+                Err(e) => {
+                    error = Some(InputError::read(&input.name, lines.line(), &e));
+                    (parser.finish(&mut events), true)
+                }
+            };
+            self.feed(&mut part, &mut engine, counts, &events, keep);
+            for f in engine.take_new(&names) {
+                handed.insert((f.id.clone(), f.subject.clone()));
+                on_finding(&f);
+            }
+            if done {
+                break;
+            }
+        }
+        part.summary.long_lines = lines.long_lines();
+        part.omitted = engine.take_omitted();
+        part.findings = engine.finish(&names);
+        let (report, _) = self.report(vec![part], inputs);
+        for f in &report.findings {
+            if !handed.contains(&(f.id.clone(), f.subject.clone())) {
+                on_finding(f);
+            }
+        }
+        (report, error)
+    }
+
+    /// Whether the event's time is outside the `since` / `until` window.
+    fn outside(&self, ev: &Event) -> bool {
+        ev.time
+            .is_some_and(|t| self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t > u))
+    }
+
+    /// The event kinds that `[[related]]` entries ask for.
+    fn related_kinds(&self) -> HashSet<String> {
+        self.kb
+            .rules()
+            .iter()
+            .flat_map(|r| &r.related)
+            .flat_map(|r| r.cond.kinds.iter().cloned())
+            .collect()
+    }
+
+    fn analyze_keeping(
+        &self,
+        inputs: &[Input],
+        keep: Keep<'_>,
+    ) -> (Report, Vec<InputError>, Vec<Event>) {
+        let results: Vec<_> = inputs
+            .par_iter()
+            .enumerate()
+            .map(|(i, input)| {
+                self.run(
+                    SourceId(i as u32),
+                    input,
+                    input.open(),
+                    keep,
+                    inputs.len() > 1,
+                )
+            })
+            .collect();
+        let mut errors = Vec::new();
+        let mut parts = Vec::new();
+        for (part, err) in results {
+            match err {
+                Some(e @ InputError::Open { .. }) => errors.push(e),
+                Some(e) => {
+                    errors.push(e);
+                    parts.push(part);
+                }
+                None => parts.push(part),
+            }
+        }
+        let (mut report, events) = self.report(parts, inputs);
+        report.summary.unreadable = errors.iter().map(ToString::to_string).collect();
+        (report, errors, events)
+    }
+
+    fn run<'s>(
+        &'s self,
+        id: SourceId,
+        input: &Input,
+        reader: Result<Box<dyn std::io::BufRead + Send>, InputError>,
+        keep: Keep<'_>,
+        many: bool,
+    ) -> (Part, Option<InputError>) {
+        let mut part = Part::new(&input.name, many);
+        let reader = match reader {
+            Ok(r) => r,
+            Err(e) => return (part, Some(e)),
+        };
+        // The timeline shows every event's fields; a report reads only some.
+        let typing = match keep {
+            Keep::All => Typing::Full,
+            Keep::Related(_) if many => Typing::Lean,
+            Keep::Related(_) => Typing::LeanNoAnchors,
+        };
+        let mut parser =
+            LineParser::new(&self.grammar, self.ctx(id, input.modified_year())).typing(typing);
+        let mut engine = Engine::new(&self.kb).with_source_name(input.name.clone());
+        let mut lines = Lines::new(reader);
+        let mut events = Vec::with_capacity(8);
+        let mut reported = 0u64;
+        let mut step = |line: Option<(&str, u32, u64, Option<Pretyped<'s>>)>| {
+            events.clear();
+            let counts = match line {
+                Some((text, no, offset, pre)) => {
+                    if let Some(p) = &self.progress {
+                        if offset - reported >= 1 << 20 {
+                            (p.0)(offset - reported);
+                            reported = offset;
+                        }
+                    }
+                    parser.push_typed_line(text, no, offset, pre, &mut events)
+                }
+                None => parser.finish(&mut events),
+            };
+            self.feed(&mut part, &mut engine, counts, &events, keep);
+        };
+        let mut error = None;
+        if self.batch_lines == 0 {
+            loop {
+                match lines.next_line() {
+                    Ok(Some((no, offset, text))) => {
+                        step(Some((&text, no, offset, None)));
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        error = Some(InputError::read(&input.name, lines.line(), &e));
+                        break;
+                    }
+                }
+            }
+        } else {
+            // Batch k+1 is read and typed (in parallel) while batch k goes
+            // through the parser and the engine in order.
+            let mut next = Batch::default();
+            let mut current = Batch::default();
+            let mut at_end = next.fill(&mut lines, self.batch_lines, &self.grammar, typing);
+            loop {
+                std::mem::swap(&mut next, &mut current);
+                if at_end.is_some() {
+                    current.consume(|line| step(Some(line)));
+                    break;
+                }
+                let (_, end) = rayon::join(
+                    || current.consume(|line| step(Some(line))),
+                    || next.fill(&mut lines, self.batch_lines, &self.grammar, typing),
+                );
+                at_end = end;
+            }
+            if let Some(Err(e)) = at_end {
+                error = Some(InputError::read(&input.name, lines.line(), &e));
+            }
+        }
+        step(None);
+        part.summary.long_lines = lines.long_lines();
+        let name = input.name.clone();
+        part.omitted = engine.take_omitted();
+        part.findings = engine.finish(&move |_: SourceId| name.clone());
+        (part, error)
+    }
+
+    /// Counts a batch of completed lines, feeds their events to the engine
+    /// (those inside the time window), keeps what the cross-input phase needs,
+    /// and with `--unrecognized` gathers the messages no pattern typed.
+    fn feed(
+        &self,
+        part: &mut Part,
+        engine: &mut Engine<'_>,
+        counts: LineCounts,
+        events: &[Event],
+        keep: Keep<'_>,
+    ) {
+        if self.unrecognized {
+            note_unrecognized(&mut part.coverage, &part.summary.name, events);
+        }
+        let summary = &mut part.summary;
+        summary.lines += counts.lines();
+        summary.recognized_lines += counts.recognized;
+        summary.unrecognized_lines += counts.unrecognized;
+        summary.blank_lines += counts.blank;
+        for ev in events {
+            let outside = self.outside(ev);
+            if let Some(t) = ev.time.filter(|_| !outside) {
+                summary.first_time = Some(summary.first_time.map_or(t, |f| f.min(t)));
+                summary.last_time = Some(summary.last_time.map_or(t, |l| l.max(t)));
+            }
+            if ev.kind.is_unrecognized() {
+                summary.unrecognized_events += 1;
+                // No rule matches it; the engine still learns how far the log runs.
+                engine.feed(ev);
+                continue;
+            }
+            summary.events += 1;
+            if outside {
+                summary.outside_window += 1;
+                if self.since.is_some_and(|s| ev.time.is_some_and(|t| t < s)) {
+                    for id in engine.streaks_counting(ev) {
+                        *part.hidden.entry(id.to_owned()).or_default() += 1;
+                    }
+                }
+                continue;
+            }
+            engine.feed(ev);
+            if part.want_anchors && part.anchors.len() < MAX_ANCHORS {
+                if let Some(a) = self.grammar.anchor_of(ev) {
+                    part.anchors.push(a);
+                }
+            }
+            let wanted = match keep {
+                Keep::All => true,
+                Keep::Related(kinds) => {
+                    kinds.contains(ev.kind.as_str())
+                        && self
+                            .kb
+                            .rules()
+                            .iter()
+                            .flat_map(|r| &r.related)
+                            .any(|r| r.cond.matches(ev))
+                }
+            };
+            if wanted && part.kept.len() < MAX_KEPT {
+                part.kept.push(ev.clone());
+            }
+        }
+    }
+
+    fn report(&self, parts: Vec<Part>, inputs: &[Input]) -> (Report, Vec<Event>) {
+        let skipped: Vec<String> = inputs
+            .iter()
+            .filter_map(|i| match &i.kind {
+                crate::source::InputKind::Skipped { reason } => {
+                    Some(format!("{} ({reason})", i.name))
+                }
+                _ => None,
+            })
+            .collect();
+        let mut summary = Summary {
+            inputs: parts.len() - skipped.len().min(parts.len()),
+            skipped,
+            ..Default::default()
+        };
+        let mut all = Vec::new();
+        let mut omitted = Vec::new();
+        let mut hidden: HashMap<String, u64> = HashMap::new();
+        let mut total = SourceSummary::default();
+        let mut coverage = Coverage::default();
+        let mut kept = Vec::new();
+        let mut anchors = Vec::new();
+        for (p, skip) in parts.into_iter().zip(
+            inputs
+                .iter()
+                .map(Input::is_skipped)
+                .chain(std::iter::repeat(false)),
+        ) {
+            if skip {
+                continue;
+            }
+            for (id, n) in p.hidden {
+                *hidden.entry(id).or_default() += n;
+            }
+            all.extend(p.findings);
+            omitted.extend(p.omitted);
+            total.add(&p.summary);
+            summary.sources.push(p.summary);
+            coverage.merge(p.coverage);
+            kept.extend(p.kept);
+            anchors.extend(p.anchors);
+        }
+        summary.lines = total.lines;
+        summary.events = total.events;
+        summary.unrecognized_lines = total.unrecognized_lines;
+        summary.recognized_lines = total.recognized_lines;
+        summary.blank_lines = total.blank_lines;
+        summary.unrecognized_events = total.unrecognized_events;
+        summary.outside_window = total.outside_window;
+        summary.long_lines = total.long_lines;
+        summary.first_time = total.first_time;
+        summary.last_time = total.last_time;
+        // Per rule and subject across inputs, then one finding per cause where
+        // many subjects (clients of one HSM) fail the same way together.
+        let (grouped, left) =
+            engine::group_by_cause_bounded(engine::merge(all), omitted, self.kb.rules());
+        summary.omitted = left;
+        let mut findings = engine::merge(grouped);
+        let names = |s: SourceId| {
+            inputs
+                .get(s.0 as usize)
+                .map_or_else(|| format!("input {}", s.0), |i| i.name.clone())
+        };
+        let clock_skew = if inputs.len() > 1 {
+            correlate::estimate_skew(&anchors, &names)
+        } else {
+            Vec::new()
+        };
+        correlate::relate(&mut findings, self.kb.rules(), &kept, &clock_skew, &names);
+        // A streak counted from `--since` on may have started before it.
+        for f in &mut findings {
+            if let Some(&n) = hidden.get(&f.id) {
+                let note = format!(
+                    "; {n} matching failure{} before --since {} not counted: the real count may be higher and fewer tries left",
+                    if n == 1 { " was" } else { "s were" },
+                    self.since.map(|t| t.to_rfc3339()).unwrap_or_default()
+                );
+                f.message = Some(f.message.take().unwrap_or_else(|| f.title.clone()) + &note);
+            }
+        }
+        for f in &findings {
+            match f.severity {
+                crate::Severity::Critical => summary.findings.critical += 1,
+                crate::Severity::Error => summary.findings.error += 1,
+                crate::Severity::Warning => summary.findings.warning += 1,
+                crate::Severity::Info => summary.findings.info += 1,
+            }
+        }
+        let report = Report {
+            version: Report::VERSION,
+            findings,
+            summary,
+            unrecognized: coverage.templates(),
+            clock_skew,
+        };
+        (report, kept)
+    }
+}
+
+/// Counts the unrecognised messages of a batch of lines by template.
+fn note_unrecognized(coverage: &mut Coverage, source: &str, events: &[Event]) {
+    for ev in events.iter().filter(|e| e.kind.is_unrecognized()) {
+        coverage.add(
+            ev.program.as_deref(),
+            ev.message(),
+            source,
+            ev.span.line,
+            &ev.text,
+        );
+    }
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,115 @@
+//! hsmdiag diagnoses Azure Dedicated HSM (Thales Luna 7 Network HSM) problems
+//! from their logs.
+//!
+//! Give it whatever an engineer has — the appliance's syslog and NTLS messages,
+//! client reachability tests, pasted fragments of a support ticket — and it says
+//! what is wrong, shows the lines that prove it, and gives the fix with the
+//! values from the log filled in.
+//!
+//! # What it promises
+//! - Every line read is accounted for: typed into an event, counted as
+//!   unrecognised, or blank. Nothing is dropped silently.
+//! - No input makes it panic; an unreadable input is reported and the others
+//!   are still analysed.
+//! - Memory does not grow with the size of an input: lines are streamed, and
+//!   the engine keeps only per-key state inside each rule's time window.
+//! - Year-less syslog timestamps never take their year from the wall clock.
+//!
+//! # Example
+//! ```
+//! use hsmdiag::{Analyzer, Severity};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let log = "\
+//! 2026 Mar 01 10:00:00 hsm1 local5 info NTLS[8508]: info : 0 : Incoming connection request... : 10.3.1.4/59415
+//! 2026 Mar 01 10:00:00 hsm1 local5 info NTLS[8508]: Error message from SSLAccept is : error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca
+//! 2026 Mar 01 10:00:00 hsm1 local5 info NTLS[8508]: Error during SSL accept ( RC_SSL_ERROR )
+//! 2026 Mar 01 10:00:00 hsm1 local5 info NTLS[8508]: info : 0xc0000711 : Fail to establish a secure channel with client : 10.3.1.4/59415 : RC_SSL_FAILED_HANDSHAKE
+//! ";
+//! let analyzer = Analyzer::new();
+//! let report = analyzer.analyze_str("ntls.log", log);
+//! let finding = &report.findings[0];
+//! assert_eq!(finding.id, "ntls.unknown_ca");
+//! assert_eq!(finding.code.as_str(), "HSM101");
+//! assert_eq!(finding.severity, Severity::Error);
+//! assert_eq!(finding.subject, "10.3.1.4");
+//! assert_eq!(finding.evidence[0].line, 2);
+//!
+//! // The same report as the JSON contract other tools read.
+//! let mut json = Vec::new();
+//! hsmdiag::write_json(&report, &mut json)?;
+//! assert!(String::from_utf8(json)?.contains("\"id\": \"ntls.unknown_ca\""));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # How the pieces hand off
+//! 1. [`Input`] opens a file, a directory's files, or stdin (gzip, zstd, xz and
+//!    bzip2 recognised by content, UTF-16 decoded), and [`Lines`] yields its
+//!    lines with their byte offsets (`\n`, `\r\n` or a lone `\r`; at most
+//!    [`MAX_LINE`] bytes of a line are kept).
+//! 2. [`LineParser`] reads each line's syslog header (Luna's own format,
+//!    RFC 5424, RFC 3164, a bare `TAG[pid]:`), splits lines a copy-paste ran
+//!    together, and types each message with the [`Grammar`]'s catalogues
+//!    (`grammars/formats/*.toml`) into an [`Event`].
+//! 3. [`Engine`] runs every [`Rule`] of the [`KnowledgeBase`]
+//!    (`grammars/kb/HSMnnn.toml`) over the events: single events, counts in a
+//!    window, ordered sequences, absences.
+//! 4. Hits become [`Finding`]s (one per rule and subject, with count, first and
+//!    last time, and up to five evidence lines), gathered in a [`Report`].
+//! 5. [`write_text`] and [`write_json`] render the report into a writer.
+//!
+//! [`Analyzer`] runs all of it; [`AnalyzerBuilder`] configures it (the year for
+//! year-less timestamps, the zone, extra grammar and rule files). On each input
+//! the stateless part of step 2 ([`Pretyped`]) runs ahead in batches on the
+//! thread pool while the rest goes through the lines in order, with the same
+//! result as one thread ([`AnalyzerBuilder::batch_lines`]).
+//! [`Analyzer::follow`] reads a growing log like `tail -f` and hands out each
+//! finding as soon as its rule fires.
+#![deny(missing_docs)]
+#![allow(
+    clippy::result_large_err,
+    reason = "grammar and rule errors carry the file text for miette; they arise once, at load, never per line"
+)]
+
+mod analyzer;
+mod correlate;
+mod engine;
+mod finding;
+pub mod fuzzing;
+mod kb;
+pub mod redact;
+mod report;
+pub mod timeline;
+
+// The parser layer, a crate of its own; its modules are named here as they
+// were before the split so that paths read `crate::event::Event`.
+use hsmdiag_parse::{coverage, event, parse, source};
+
+pub use analyzer::{
+    Analyzer, AnalyzerBuilder, BuildError, DEFAULT_BATCH_LINES, FindingCounts, Follow, Progress,
+    Report, SourceSummary, Summary,
+};
+pub use correlate::{Anchor, ClockSkew, corrected, estimate_skew};
+pub use engine::{
+    AFFECTED_IN_TEXT, Engine, MAX_SUBJECTS_PER_RULE, Omitted, SourceNames, group_by_cause,
+    group_by_cause_bounded, merge,
+};
+pub use finding::{Evidence, Finding, MAX_EVIDENCE, RelatedEvidence, Step};
+pub use hsmdiag_parse::{
+    Catalogue, FieldType, Grammar, GrammarError, Header, LineCounts, LineOutcome, LineParser,
+    MessagePattern, ParseCtx, Pretyped, ReturnCode, SampleDef, Stamp, Typing, parse_header,
+    return_code, return_codes, segments,
+};
+pub use hsmdiag_parse::{Compression, Input, InputError, InputKind, Lines, MAX_LINE, expand};
+pub use hsmdiag_parse::{Coverage, ResourceId, UnrecognizedTemplate, ids_in};
+pub use hsmdiag_parse::{Event, EventKind, Field, META_FIELDS, SourceId, Span, Value};
+pub use kb::{
+    Cond, Direction, Example, KbError, KnowledgeBase, MatchSpec, Matcher, Owner, Related, Relation,
+    RemedyStep, Rule, RuleCode, Severity, Template, nearest, parse_duration,
+};
+pub use report::{
+    FindingDiagnostic, RenderError, SARIF_VERSION, TextOptions, event_line, fingerprint,
+    rule_detection, rule_markdown, rules_markdown, sarif, write_finding_text, write_json,
+    write_jsonl, write_markdown, write_sarif, write_text,
+};

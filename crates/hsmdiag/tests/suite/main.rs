@@ -1,0 +1,38 @@
+//! The library's integration tests, as one test binary (one link, one
+//! knowledge base built for all of them). Every test runs from the
+//! workspace's root, so paths read as in the repository: `samples/...`.
+
+/// The workspace root (where `samples/` and `grammars/` are).
+macro_rules! root {
+    () => {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../..")
+    };
+}
+
+#[ctor::ctor]
+fn from_the_workspace_root() {
+    let root = root!();
+    std::env::set_current_dir(root).expect("the workspace root exists");
+}
+
+/// The built-in analyzer, built once for every test that needs no options.
+pub fn analyzer() -> &'static hsmdiag::Analyzer {
+    static ANALYZER: std::sync::LazyLock<hsmdiag::Analyzer> =
+        std::sync::LazyLock::new(hsmdiag::Analyzer::new);
+    &ANALYZER
+}
+
+mod archives;
+mod engine;
+mod formats;
+mod fuzz;
+mod grammar;
+mod junk;
+mod kb;
+mod order;
+mod parallel;
+mod real;
+mod regression;
+mod samples;
+mod sarif;
+mod wrappers;

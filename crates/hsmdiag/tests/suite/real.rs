@@ -1,0 +1,222 @@
+//! The real-world corpus: public texts the project did not write
+//! (`samples/real/`), each labelled in `samples/real/cases.tsv` with the rule
+//! ids a perfect diagnosis reports at warning or worse, before hsmdiag was run
+//! on it. This test scores the whole corpus through the same path as the
+//! command line and prints recall and false alarms, per wrapper too.
+//!
+//! Recall counts expected ids found among the findings at warning or worse. A
+//! false alarm is a warning-or-worse finding whose id was not expected. A
+//! failure case that gives no finding at all is silence, counted apart.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use hsmdiag::{AnalyzerBuilder, Input, Severity};
+
+struct Case {
+    file: String,
+    expected: BTreeSet<String>,
+    wrappers: Vec<String>,
+    healthy: bool,
+}
+
+fn cases(dir: &Path) -> Vec<Case> {
+    let text = std::fs::read_to_string(dir.join("cases.tsv")).expect("samples/real/cases.tsv");
+    let mut out = Vec::new();
+    for (no, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') || line.starts_with("file\t") {
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert!(
+            cols.len() >= 4,
+            "cases.tsv:{}: want file, expected, wrapper, kind",
+            no + 1
+        );
+        let expected: BTreeSet<String> = cols[1]
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && *s != "-")
+            .map(str::to_owned)
+            .collect();
+        let healthy = match cols[3].trim() {
+            "healthy" => true,
+            "failure" => false,
+            other => panic!("cases.tsv:{}: kind `{other}`", no + 1),
+        };
+        assert_eq!(
+            healthy,
+            expected.is_empty(),
+            "cases.tsv:{}: a healthy case expects nothing, a failure something",
+            no + 1
+        );
+        out.push(Case {
+            file: cols[0].trim().to_owned(),
+            expected,
+            wrappers: cols[2]
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            healthy,
+        });
+    }
+    out
+}
+
+#[derive(Default)]
+struct Score {
+    cases: usize,
+    healthy: usize,
+    expected: usize,
+    found: usize,
+    false_alarms: usize,
+    healthy_alarms: usize,
+    silent: usize,
+}
+
+impl Score {
+    fn add(&mut self, o: &Score) {
+        self.cases += o.cases;
+        self.healthy += o.healthy;
+        self.expected += o.expected;
+        self.found += o.found;
+        self.false_alarms += o.false_alarms;
+        self.healthy_alarms += o.healthy_alarms;
+        self.silent += o.silent;
+    }
+
+    fn recall(&self) -> f64 {
+        if self.expected == 0 {
+            100.0
+        } else {
+            100.0 * self.found as f64 / self.expected as f64
+        }
+    }
+}
+
+/// Scores one case: what hsmdiag reports at warning or worse against its label.
+fn score(analyzer: &hsmdiag::Analyzer, dir: &Path, case: &Case, notes: &mut Vec<String>) -> Score {
+    let path = dir.join(&case.file);
+    assert!(
+        path.is_file(),
+        "cases.tsv names {} which is missing",
+        case.file
+    );
+    let (report, errors) = analyzer.analyze(&[Input::file(&path)]);
+    assert!(errors.is_empty(), "{}: {errors:?}", case.file);
+    let got: BTreeSet<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .map(|f| f.id.clone())
+        .collect();
+    let found = case.expected.intersection(&got).count();
+    let extra: Vec<&String> = got.difference(&case.expected).collect();
+    if found < case.expected.len() {
+        notes.push(format!(
+            "miss: {}: expected {:?}, got {:?}",
+            case.file, case.expected, got
+        ));
+    }
+    if !extra.is_empty() {
+        notes.push(format!(
+            "false alarm: {}: not expected {extra:?}",
+            case.file
+        ));
+    }
+    Score {
+        cases: 1,
+        healthy: usize::from(case.healthy),
+        expected: case.expected.len(),
+        found,
+        false_alarms: extra.len(),
+        healthy_alarms: if case.healthy { extra.len() } else { 0 },
+        silent: usize::from(!case.healthy && report.findings.is_empty()),
+    }
+}
+
+fn print_score(name: &str, s: &Score) {
+    println!(
+        "{name}: {} cases ({} healthy), recall {}/{} = {:.1} %, false alarms {} ({} on healthy cases), silent failures {}",
+        s.cases,
+        s.healthy,
+        s.found,
+        s.expected,
+        s.recall(),
+        s.false_alarms,
+        s.healthy_alarms,
+        s.silent
+    );
+}
+
+#[test]
+fn real_world_corpus() {
+    let dir = Path::new(root!()).join("samples/real");
+    let cases = cases(&dir);
+    assert!(!cases.is_empty(), "the corpus is empty");
+    let analyzer = AnalyzerBuilder::new().build().expect("built-in files load");
+
+    // Scored per corpus (the folder under samples/real/) and per wrapper.
+    let mut by_corpus: BTreeMap<String, Score> = BTreeMap::new();
+    let mut by_wrapper: BTreeMap<String, Score> = BTreeMap::new();
+    let mut total = Score::default();
+    let mut notes = Vec::new();
+    let mut listed = BTreeSet::new();
+    for case in &cases {
+        listed.insert(case.file.clone());
+        let s = score(&analyzer, &dir, case, &mut notes);
+        let corpus = case.file.split('/').next().unwrap_or("").to_owned();
+        by_corpus.entry(corpus).or_default().add(&s);
+        for w in &case.wrappers {
+            by_wrapper.entry(w.clone()).or_default().add(&s);
+        }
+        total.add(&s);
+    }
+    print_score("real corpus", &total);
+    for (c, s) in &by_corpus {
+        print_score(&format!("  {c}"), s);
+    }
+    println!(
+        "{:<18} {:>5} {:>9} {:>6} {:>6}",
+        "wrapper", "cases", "recall", "alarms", "silent"
+    );
+    for (w, s) in &by_wrapper {
+        println!(
+            "{w:<18} {:>5} {:>5}/{:<3} {:>6} {:>6}",
+            s.cases, s.found, s.expected, s.false_alarms, s.silent
+        );
+    }
+    for n in &notes {
+        println!("{n}");
+    }
+
+    // Every file of the corpus is labelled.
+    for sub in std::fs::read_dir(&dir).unwrap() {
+        let sub = sub.unwrap().path();
+        if !sub.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&sub).unwrap() {
+            let f = f.unwrap().path();
+            let rel = f.strip_prefix(&dir).unwrap().display().to_string();
+            assert!(listed.contains(&rel), "{rel} is not in cases.tsv");
+        }
+    }
+    assert!(
+        total.healthy * 3 >= total.cases,
+        "at least a third of the corpus must be healthy traps"
+    );
+    // Nowhere a warning-or-worse finding on a healthy case.
+    assert_eq!(total.healthy_alarms, 0, "false alarms on healthy cases");
+    // Every corpus holds the bar of the real-world recognition work: 95 %
+    // recall and no failure met with silence.
+    for (name, c) in &by_corpus {
+        assert_eq!(c.silent, 0, "{name}: failures met with silence");
+        assert!(
+            c.recall() >= 95.0,
+            "{name}: recall {:.1} % is under 95 %",
+            c.recall()
+        );
+    }
+}

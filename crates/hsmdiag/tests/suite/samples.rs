@@ -1,0 +1,60 @@
+//! Every file under samples/ is a test input: its events and its findings are
+//! snapshot-tested through the real parse + analyse path. A new sample is
+//! covered automatically; review its snapshots like code.
+
+use hsmdiag::{AnalyzerBuilder, Report};
+
+fn analyzer() -> hsmdiag::Analyzer {
+    // Year-less samples are dated by --year, never by the checkout's file times.
+    AnalyzerBuilder::new()
+        .year(Some(2026))
+        .build()
+        .expect("built-in files load")
+}
+
+fn name(path: &std::path::Path) -> String {
+    let base = std::env::current_dir().expect("the workspace root");
+    path.strip_prefix(&base)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn sample_events() {
+    let analyzer = analyzer();
+    insta::glob!(
+        "../../../../samples",
+        "{azure,incident,luna,ntls}/*",
+        |path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            let mut out = String::new();
+            for ev in analyzer.parse_str(&text) {
+                out.push_str(&hsmdiag::event_line(&ev));
+                out.push('\n');
+            }
+            insta::assert_snapshot!(out);
+        }
+    );
+}
+
+#[test]
+fn sample_findings() {
+    let analyzer = analyzer();
+    insta::glob!(
+        "../../../../samples",
+        "{azure,incident,luna,ntls}/*",
+        |path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            let report: Report = analyzer.analyze_str(&name(path), &text);
+            let s = &report.summary;
+            // The summary accounts for every line.
+            assert_eq!(
+                s.lines,
+                s.recognized_lines + s.unrecognized_lines + s.blank_lines
+            );
+            assert_eq!(s.lines as usize, text.lines().count());
+            insta::assert_json_snapshot!(report);
+        }
+    );
+}
