@@ -45,8 +45,11 @@ pub struct Span {
 pub struct EventKind(Arc<str>);
 
 impl EventKind {
-    /// The kind of a message that no grammar pattern typed.
-    pub const UNRECOGNIZED: &'static str = "unrecognized";
+    /// The kind of a message that no grammar pattern typed (its name is
+    /// `grammars/formats/framing.toml`'s).
+    pub fn unrecognized() -> Self {
+        EventKind::new(&crate::parse::framing::kinds().unrecognized)
+    }
 
     /// Makes a kind from its name.
     pub fn new(name: &str) -> Self {
@@ -58,9 +61,14 @@ impl EventKind {
         &self.0
     }
 
+    /// Whether this is the kind of a file's own comments (`# Source: ...`).
+    pub fn is_annotation(&self) -> bool {
+        *self.0 == *crate::parse::framing::kinds().annotation
+    }
+
     /// Whether this is the kind given to messages that no pattern typed.
     pub fn is_unrecognized(&self) -> bool {
-        &*self.0 == Self::UNRECOGNIZED
+        *self.0 == *crate::parse::framing::kinds().unrecognized
     }
 }
 
@@ -176,7 +184,7 @@ impl Event {
     /// (a JSON document that neither parsed nor held a code).
     pub(crate) fn unrecognized_at(source: SourceId) -> Self {
         Event {
-            kind: EventKind::new(EventKind::UNRECOGNIZED),
+            kind: EventKind::unrecognized(),
             span: Span {
                 source,
                 line: 0,
@@ -229,8 +237,8 @@ impl Event {
 /// them and templates may use them. `shell`, `in_command` and `role` are set on
 /// the output lines of a Luna shell session: the shell (`lunash`, `lunacm`), the
 /// command typed at the prompt they answer, and the role a `role login -name`
-/// command named; after `hagroup listgroups` shows them, `ha_group`,
-/// `auto_recovery` and `max_retry` (the group label and its auto-recovery settings).
+/// command named (the settings a command shows that its later lines carry,
+/// such as `hagroup listgroups`' `ha_group`, are the catalogues' `[[context]]`).
 /// `cause` is the known issue an Azure error's code or message maps to
 /// (`grammars/azure_codes.toml`), `quoted` marks an error found quoted in prose,
 /// `service` the service a missing subnet delegation is for (read by that table).
@@ -253,7 +261,4 @@ pub const META_FIELDS: &[&str] = &[
     "shell",
     "in_command",
     "role",
-    "ha_group",
-    "auto_recovery",
-    "max_retry",
 ];

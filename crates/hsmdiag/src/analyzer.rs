@@ -507,7 +507,7 @@ impl Analyzer {
 
     /// Streams the typed events of one input to `sink`, in order, without applying
     /// rules: what `hsmdiag events` prints. Lines that no pattern typed come as
-    /// events of kind [`EventKind::UNRECOGNIZED`](crate::EventKind::UNRECOGNIZED).
+    /// events of the unrecognised kind ([`EventKind::unrecognized`](crate::EventKind::unrecognized)).
     /// Reading stops early when `sink` returns `false`.
     pub fn events(
         &self,

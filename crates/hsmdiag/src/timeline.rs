@@ -64,7 +64,7 @@ pub fn build(report: &Report, events: &[Event], names: &dyn Fn(SourceId) -> Stri
     let mut by_source: Vec<Vec<&Event>> = Vec::new();
     for ev in events
         .iter()
-        .filter(|e| !e.kind.is_unrecognized() && e.kind.as_str() != "annotation")
+        .filter(|e| !e.kind.is_unrecognized() && !e.kind.is_annotation())
     {
         let i = ev.span.source.0 as usize;
         if by_source.len() <= i {

@@ -16,7 +16,8 @@ pub(super) struct KbArgs {
     #[arg(long = "rules", value_name = "FILE|DIR")]
     pub rules: Vec<PathBuf>,
     /// Extra grammar files (`.toml`, the format of grammars/formats/: catalogues of
-    /// message patterns, or a `[patterns]` file of macros), or directories of them.
+    /// message patterns, JSON document types and session context, or a
+    /// `[patterns]` file of macros), or directories of them.
     /// Their patterns take precedence over the built-in ones. Repeatable.
     #[arg(long = "grammar", value_name = "FILE|DIR")]
     pub grammar: Vec<PathBuf>,

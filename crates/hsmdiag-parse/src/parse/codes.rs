@@ -12,15 +12,6 @@ use crate::event::{Event, EventKind, Field, Value};
 
 const TABLE_TEXT: &str = include_str!("../../../../grammars/azure_codes.toml");
 
-/// The event kinds that carry an Azure error (a code, a message or both).
-const ERROR_KINDS: &[&str] = &[
-    "arm.error",
-    "arm.error_repeat",
-    "azure.cli_error",
-    "azure.ps_error",
-    "tf.error",
-];
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
@@ -159,7 +150,9 @@ fn text_field(name: &str, value: &str) -> Field {
 /// that carries no code of its own but quotes a known one (`Error: ...
 /// AnotherOperationInProgress: ...`) is looked up by that code.
 pub(crate) fn classify(e: &mut Event) {
-    if !ERROR_KINDS.contains(&e.kind.as_str()) || e.field("cause").is_some() {
+    // The kinds that carry an Azure error: `framing.toml`'s `[errors] kinds`.
+    let error_kinds = &super::framing::framing().errors.kinds;
+    if !error_kinds.iter().any(|k| k == e.kind.as_str()) || e.field("cause").is_some() {
         return;
     }
     let message = e
@@ -216,7 +209,7 @@ pub(crate) fn prose(message: &str) -> Option<(EventKind, Vec<Field>)> {
     fields.push(text_field("quoted", "true"));
     fields.push(text_field("cause", &row.rule));
     captured(row, message, &mut fields);
-    Some((EventKind::new("arm.error"), fields))
+    Some((EventKind::new(&super::framing::kinds().error), fields))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use regex::{Regex, RegexSet};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::documents::DocumentDef;
 use crate::anchor::AnchorDef;
 use crate::event::{EventKind, Field, Value};
 
@@ -183,6 +184,37 @@ struct CatalogueFile {
     references: Vec<String>,
     #[serde(default)]
     message: Vec<MessageDef>,
+    #[serde(default)]
+    document: Vec<Spanned<DocumentDef>>,
+    #[serde(default)]
+    context: Vec<ContextDef>,
+}
+
+/// A catalogue's `[[context]]`: settings a Luna shell command prints that the
+/// later output lines of the same session carry as fields. After an event of
+/// kind `event`, whose field `key` holds a setting's name as printed and
+/// `value` its value, the lines after get the field the setting maps to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextDef {
+    /// The event kind that shows a setting.
+    pub event: String,
+    /// Its field holding the setting's name.
+    #[serde(default = "key_field")]
+    pub key: String,
+    /// Its field holding the value.
+    #[serde(default = "value_field")]
+    pub value: String,
+    /// Setting name as printed → field name on the lines after.
+    pub fields: BTreeMap<String, String>,
+}
+
+fn key_field() -> String {
+    "key".into()
+}
+
+fn value_field() -> String {
+    "value".into()
 }
 
 #[derive(Deserialize)]
@@ -401,7 +433,16 @@ pub struct Grammar {
     macros: BTreeMap<String, MacroDef>,
     /// Event kind → how its events give connection anchors.
     anchors: HashMap<String, AnchorDef>,
+    /// JSON document types, with the file that declared each.
+    documents: Vec<(String, DocumentDef)>,
+    /// The document types alone, in the order the walker tries them.
+    document_defs: Vec<DocumentDef>,
+    /// Session context settings.
+    contexts: Vec<ContextDef>,
 }
+
+/// The file of `%{NAME}` macros.
+const PATTERNS_FILE: &str = "patterns.toml";
 
 /// The built-in grammar files, embedded at build time: (file name, text).
 /// (Used by the fuzz targets and the knowledge base's tidy.)
@@ -416,7 +457,7 @@ impl Grammar {
     pub fn builtin() -> Self {
         let mut g = Grammar::default();
         for (name, text) in BUILTIN_FORMATS {
-            if *name == "patterns.toml" {
+            if *name == PATTERNS_FILE {
                 g.add_macros(name, text)
                     .expect("built-in patterns.toml is checked by tests");
             }
@@ -426,11 +467,15 @@ impl Grammar {
         // are added in reverse: `annotations` before `azure_tools` before
         // `client_network`.
         for (name, text) in BUILTIN_FORMATS.iter().rev() {
-            if *name != "patterns.toml" {
+            if *name != PATTERNS_FILE && *name != super::framing::FILE {
                 g.add_catalogue(name, text)
                     .expect("built-in grammar files are checked by tests");
             }
         }
+        // The built-in document types are tried in file-name order, each
+        // file's in the order written; a user's come after.
+        g.documents.sort_by(|a, b| a.0.cmp(&b.0));
+        g.document_defs = g.documents.iter().map(|(_, d)| d.clone()).collect();
         g
     }
 
@@ -474,6 +519,17 @@ impl Grammar {
     pub fn add_catalogue(&mut self, file: &str, text: &str) -> Result<(), GrammarError> {
         let parsed: CatalogueFile =
             toml::from_str(text).map_err(|e| syntax_error(file, text, &e))?;
+        for d in &parsed.document {
+            let problems = d.get_ref().problems();
+            if let Some(p) = problems.into_iter().next() {
+                return Err(GrammarError::Syntax {
+                    file: file.to_owned(),
+                    message: format!("document `{}`: {p}", d.get_ref().event),
+                    src: NamedSource::new(file, Arc::from(text)),
+                    span: Some(d.span().into()),
+                });
+            }
+        }
         let mut messages = Vec::with_capacity(parsed.message.len());
         for m in parsed.message {
             let pat = self.compile(file, text, m)?;
@@ -509,6 +565,12 @@ impl Grammar {
         } else {
             None
         };
+        for d in parsed.document {
+            let d = d.into_inner();
+            self.document_defs.push(d.clone());
+            self.documents.push((file.to_owned(), d));
+        }
+        self.contexts.extend(parsed.context);
         let idx = self.catalogues.len();
         for p in &parsed.programs {
             self.by_program.insert(p.to_ascii_lowercase(), idx);
@@ -728,15 +790,43 @@ impl Grammar {
         self.anchors.get(ev.kind.as_str())?.anchor_of(ev)
     }
 
+    /// The JSON document types, in the order the walker tries them.
+    pub fn documents(&self) -> &[DocumentDef] {
+        &self.document_defs
+    }
+
+    /// The session context settings that follow an event of this kind.
+    pub fn contexts_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a ContextDef> {
+        self.contexts.iter().filter(move |c| c.event == kind)
+    }
+
+    /// Every field a session context gives the lines after it.
+    pub fn context_fields(&self) -> impl Iterator<Item = &str> {
+        self.contexts
+            .iter()
+            .flat_map(|c| c.fields.values().map(String::as_str))
+    }
+
     /// Every event kind any catalogue produces, with the fields it can carry.
     pub fn event_fields(&self) -> BTreeMap<String, Vec<String>> {
         let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (kind, fields) in super::json::JSON_EVENTS {
-            let e = out.entry((*kind).to_owned()).or_default();
+        for (kind, fields) in super::json::walker_fields() {
+            let e = out.entry(kind.to_owned()).or_default();
             e.extend(fields.iter().map(|f| (*f).to_owned()));
             e.extend(super::json::ID_FIELDS.iter().map(|f| (*f).to_owned()));
         }
-        out.entry(super::retcodes::EVENT.to_owned())
+        for d in &self.document_defs {
+            let e = out.entry(d.event.clone()).or_default();
+            for f in d
+                .field_names()
+                .chain(super::json::ID_FIELDS.iter().copied())
+            {
+                if !e.iter().any(|x| x == f) {
+                    e.push(f.to_owned());
+                }
+            }
+        }
+        out.entry(super::framing::kinds().return_code.clone())
             .or_default()
             .push("message".to_owned());
         for c in &self.catalogues {

@@ -23,6 +23,8 @@ use chrono::{DateTime, Utc};
 use regex::Regex;
 use serde_json::{Map, Value as Json};
 
+use super::documents::{DocumentDef, get, id_value};
+use super::framing::kinds;
 use crate::event::{Event, EventKind, Field, SourceId, Span, Value};
 
 /// Resource-id fields added to any event whose text names an Azure resource
@@ -51,50 +53,17 @@ const ERROR_FIELDS: &[&str] = &[
     "truncated",
 ];
 
-/// The event kinds the JSON walker emits and their fields (besides
-/// [`ID_FIELDS`]), so that rules can be checked against them.
-pub const JSON_EVENTS: &[(&str, &[&str])] = &[
-    ("arm.error", ERROR_FIELDS),
-    ("arm.error_repeat", ERROR_FIELDS),
-    (
-        "arm.operation",
-        &[
-            "resource",
-            "state",
-            "status_code",
-            "operation",
-            "resource_type",
-            "resource_name",
-        ],
-    ),
-    (
-        "azure.resource",
-        &[
-            "id",
-            "type",
-            "state",
-            "name",
-            "location",
-            "stamp",
-            "gateway_type",
-            "status_message",
-            "delegations",
-            "subnet_id",
-            "vnet_id",
-            "private_ip",
-            "sku",
-        ],
-    ),
-    (
-        "azure.activity",
-        &["operation", "status", "resource", "caller"],
-    ),
-    (
-        "luna.role_state",
-        &["role", "name", "attempts_left", "locked_out", "initialized"],
-    ),
-    ("json.document", &[]),
-];
+/// The fields of the walker's own events (besides [`ID_FIELDS`]): the error
+/// kinds' (an error and its repeat) and the empty document's. The document
+/// types' are their catalogues'.
+pub fn walker_fields() -> [(&'static str, &'static [&'static str]); 3] {
+    let k = kinds();
+    [
+        (k.error.as_str(), ERROR_FIELDS),
+        (k.error_repeat.as_str(), ERROR_FIELDS),
+        (k.json_document.as_str(), &[]),
+    ]
+}
 
 /// The most lines one document may span before it is taken as cut off.
 const MAX_LINES: usize = 50_000;
@@ -363,17 +332,28 @@ impl JsonFrame {
     }
 
     /// Turns the document into events. Returns whether anything was typed.
-    pub(crate) fn into_events(self, source: SourceId, out: &mut Vec<Event>) -> bool {
-        self.events(source, out)
+    pub(crate) fn into_events(
+        self,
+        docs: &[DocumentDef],
+        source: SourceId,
+        out: &mut Vec<Event>,
+    ) -> bool {
+        self.events(docs, source, out)
     }
 
     /// [`into_events`](Self::into_events), keeping the frame (its lines go
     /// back to the line parser when nothing in them was typed).
-    pub(crate) fn events(&self, source: SourceId, out: &mut Vec<Event>) -> bool {
+    pub(crate) fn events(
+        &self,
+        docs: &[DocumentDef],
+        source: SourceId,
+        out: &mut Vec<Event>,
+    ) -> bool {
         let doc = self.document();
         let before = out.len();
         let mut w = Walker {
             frame: self,
+            docs,
             source,
             cursor: 0,
             out,
@@ -388,7 +368,7 @@ impl JsonFrame {
                 // A mended document may have lost inner errors: say so.
                 if mended {
                     for e in &mut w.out[before..] {
-                        if e.kind.as_str() == "arm.error" && e.field("truncated").is_none() {
+                        if e.kind.as_str() == kinds().error && e.field("truncated").is_none() {
                             e.fields.push(Field {
                                 name: Arc::from("truncated"),
                                 value: text("true"),
@@ -399,7 +379,7 @@ impl JsonFrame {
                 }
                 // A document with nothing we know is still a recognised JSON document.
                 if w.out.len() == before {
-                    let e = w.event("json.document", 0, 0..0, Vec::new(), None);
+                    let e = w.event(&kinds().json_document, 0, 0..0, Vec::new(), None);
                     w.out.push(e);
                 }
                 true
@@ -558,6 +538,7 @@ struct Ctx {
 
 struct Walker<'a, 'o> {
     frame: &'a JsonFrame,
+    docs: &'a [DocumentDef],
     source: SourceId,
     cursor: usize,
     out: &'o mut Vec<Event>,
@@ -565,68 +546,12 @@ struct Walker<'a, 'o> {
 
 /// A member by its camelCase name, or by the PascalCase name that PowerShell's
 /// `ConvertTo-Json` writes (`id` / `Id`, `provisioningState` / `ProvisioningState`).
-fn get<'v>(m: &'v Map<String, Json>, k: &str) -> Option<&'v Json> {
-    m.get(k).or_else(|| {
-        let mut c = k.chars();
-        let first = c.next()?;
-        let pascal: String = first.to_uppercase().chain(c).collect();
-        m.get(&pascal)
-    })
-}
-
 fn s<'v>(m: &'v Map<String, Json>, k: &str) -> Option<&'v str> {
     get(m, k).and_then(Json::as_str)
 }
 
-/// The id and type of an object that describes a resource: `id` and `type` in
-/// ARM bodies and `az` output, `ResourceId` and `ResourceType` in
-/// `Get-AzResource` output. Objects without a type (PowerShell's network
-/// objects) count only when they also carry a name and a provisioning state,
-/// so that a bare `{"id": ...}` reference is not taken for a resource.
-fn resource_identity<'v>(
-    m: &'v Map<String, Json>,
-    props: Option<&'v Map<String, Json>>,
-) -> Option<(&'v str, String)> {
-    // `ResourceId` / `ResourceType` only as PowerShell spells them: a deployment
-    // operation's `targetResource` (`id`, `resourceType`) is a reference.
-    let pascal = |k: &str| m.get(k).and_then(Json::as_str);
-    let id = s(m, "id")
-        .filter(|i| is_resource_id(i))
-        .or_else(|| pascal("ResourceId").filter(|i| is_resource_id(i)))?;
-    if let Some(ty) = s(m, "type").or_else(|| pascal("ResourceType")) {
-        return Some((id, ty.to_owned()));
-    }
-    let has_state = s(m, "provisioningState").is_some()
-        || props.is_some_and(|p| s(p, "provisioningState").is_some());
-    if s(m, "name").is_some() && has_state {
-        let ty = crate::azure::ResourceId::parse(id)?.full_type()?;
-        return Some((id, ty));
-    }
-    None
-}
-
-fn is_resource_id(s: &str) -> bool {
-    s.len() > 15
-        && s.get(..15)
-            .is_some_and(|p| p.eq_ignore_ascii_case("/subscriptions/"))
-}
-
 fn text(v: &str) -> Value {
     Value::Text(v.to_owned())
-}
-
-fn id_value(v: &str) -> Value {
-    if is_resource_id(v) {
-        Value::ResourceId(v.to_owned())
-    } else {
-        Value::Text(v.to_owned())
-    }
-}
-
-fn time_of(v: Option<&str>) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(v?)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 impl Walker<'_, '_> {
@@ -724,180 +649,20 @@ impl Walker<'_, '_> {
 
     fn object(&mut self, m: &Map<String, Json>, ctx: &Ctx) {
         let mut ctx = ctx.clone();
-        let props = get(m, "properties").and_then(Json::as_object);
-        // A deployment operation.
-        if let Some(target) = props
-            .and_then(|p| get(p, "targetResource"))
-            .and_then(Json::as_object)
-        {
-            let p = props.expect("checked above");
-            let id = s(target, "id").unwrap_or_default();
-            ctx.time = time_of(s(p, "timestamp")).or(ctx.time);
-            let mut fields = vec![("resource", id_value(id))];
-            for (k, name) in [
-                ("provisioningState", "state"),
-                ("statusCode", "status_code"),
-                ("provisioningOperation", "operation"),
-            ] {
-                if let Some(v) = s(p, k) {
-                    fields.push((name, text(v)));
-                }
+        // The document types of the catalogues (`[[document]]`), in order.
+        for doc in self.docs {
+            let Some(read) = doc.read(m) else { continue };
+            let time = read.time.or(ctx.time);
+            let fields: Vec<(&str, Value)> = read
+                .fields
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.clone()))
+                .collect();
+            self.push(&doc.event, &read.needle, &read.label, fields, time);
+            if let Some(r) = read.resource {
+                ctx.resource = Some(r);
             }
-            for (k, name) in [
-                ("resourceType", "resource_type"),
-                ("resourceName", "resource_name"),
-            ] {
-                if let Some(v) = s(target, k) {
-                    fields.push((name, text(v)));
-                }
-            }
-            let needle = s(target, "resourceName").unwrap_or(id).to_owned();
-            self.push("arm.operation", &needle, "resource_name", fields, ctx.time);
-            if !id.is_empty() {
-                ctx.resource = Some(id.to_owned());
-            }
-        } else if let Some((id, ty)) = resource_identity(m, props) {
-            // A resource with a provisioning state, or a feature registration.
-            let state = props
-                .and_then(|p| s(p, "provisioningState").or_else(|| s(p, "state")))
-                .or_else(|| s(m, "provisioningState"));
-            let mut fields = vec![("id", id_value(id)), ("type", text(&ty))];
-            if let Some(st) = state {
-                fields.push(("state", text(st)));
-            }
-            if let Some(n) = s(m, "name") {
-                fields.push(("name", text(n)));
-            }
-            if let Some(l) = s(m, "location") {
-                fields.push(("location", text(l)));
-            }
-            // `az resource show` nests attributes under `properties`; the
-            // network commands (`az network vnet subnet show`) flatten them.
-            let attr = |k: &str| props.and_then(|p| get(p, k)).or_else(|| get(m, k));
-            let attr_str = |k: &str| attr(k).and_then(Json::as_str);
-            if let Some(st) = attr_str("stampId") {
-                fields.push(("stamp", text(st)));
-            }
-            if let Some(gt) = attr_str("gatewayType") {
-                fields.push(("gateway_type", text(gt)));
-            }
-            if let Some(msg) = attr_str("statusMessage") {
-                fields.push(("status_message", text(msg)));
-            }
-            if let Some(d) = attr("delegations").and_then(Json::as_array) {
-                let names: Vec<&str> = d
-                    .iter()
-                    .filter_map(|x| {
-                        x.get("properties")
-                            .and_then(|p| p.get("serviceName"))
-                            .and_then(Json::as_str)
-                            .or_else(|| x.get("serviceName").and_then(Json::as_str))
-                    })
-                    .collect();
-                fields.push(("delegations", text(&names.join(","))));
-            }
-            // A gateway's VNet, from the GatewaySubnet of its IP configuration.
-            if let Some(sub) = attr("ipConfigurations")
-                .and_then(Json::as_array)
-                .and_then(|a| a.first())
-                .and_then(|c| {
-                    c.get("properties")
-                        .and_then(|p| p.get("subnet"))
-                        .or_else(|| c.get("subnet"))
-                })
-                .and_then(|s| s.get("id"))
-                .and_then(Json::as_str)
-            {
-                if let Some(cut) = sub.to_ascii_lowercase().find("/subnets/") {
-                    fields.push(("vnet_id", id_value(&sub[..cut])));
-                }
-            }
-            // A Dedicated HSM's network profile: the subnet it is deployed into and
-            // its address (`id` in 2021-11-30 bodies, `resourceId` in later ones).
-            if let Some(np) = attr("networkProfile").and_then(Json::as_object) {
-                let ref_id = |o: &Json| {
-                    o.get("id")
-                        .or_else(|| o.get("resourceId"))
-                        .and_then(Json::as_str)
-                        .map(str::to_owned)
-                };
-                if let Some(sub) = np.get("subnet").and_then(ref_id) {
-                    fields.push(("subnet_id", id_value(&sub)));
-                }
-                if let Some(ip) = np
-                    .get("networkInterfaces")
-                    .and_then(Json::as_array)
-                    .and_then(|a| a.first())
-                    .and_then(|n| n.get("privateIpAddress"))
-                    .and_then(Json::as_str)
-                    .and_then(|ip| ip.parse().ok())
-                {
-                    fields.push(("private_ip", Value::Ip(ip)));
-                }
-            }
-            if let Some(sku) = m
-                .get("sku")
-                .and_then(|k| k.get("name"))
-                .and_then(Json::as_str)
-            {
-                fields.push(("sku", text(sku)));
-            }
-            let needle = s(m, "name").unwrap_or(id).to_owned();
-            self.push("azure.resource", &needle, "name", fields, ctx.time);
-            ctx.resource = Some(id.to_owned());
-        }
-        // A Luna REST API role (`GET /api/lunasa/hsms/{id}/roles/{role}`, and the
-        // partition roles): tries left and whether it is locked out.
-        if m.contains_key("loginAttemptsLeft") || m.contains_key("lockedOut") {
-            let mut fields = Vec::new();
-            if let Some(id) = s(m, "id") {
-                fields.push(("role", text(id)));
-            }
-            if let Some(n) = s(m, "name") {
-                fields.push(("name", text(n)));
-            }
-            if let Some(left) = m.get("loginAttemptsLeft").and_then(Json::as_i64) {
-                fields.push(("attempts_left", Value::Int(left)));
-            }
-            if let Some(l) = m.get("lockedOut").and_then(Json::as_bool) {
-                fields.push(("locked_out", text(if l { "true" } else { "false" })));
-            }
-            if let Some(i) = m.get("initialized").and_then(Json::as_bool) {
-                fields.push(("initialized", text(if i { "true" } else { "false" })));
-            }
-            let needle = if m.contains_key("lockedOut") {
-                "lockedOut"
-            } else {
-                "loginAttemptsLeft"
-            };
-            self.push("luna.role_state", needle, "locked_out", fields, ctx.time);
-        }
-        // An activity-log record.
-        if let Some(op) = m
-            .get("operationName")
-            .and_then(|o| o.as_str().or_else(|| o.get("value").and_then(Json::as_str)))
-        {
-            if get(m, "eventTimestamp").is_some() || get(m, "status").is_some() {
-                let status = m
-                    .get("status")
-                    .and_then(|o| o.as_str().or_else(|| o.get("value").and_then(Json::as_str)));
-                let time = time_of(s(m, "eventTimestamp"));
-                let mut fields = vec![("operation", text(op))];
-                if let Some(st) = status {
-                    fields.push(("status", text(st)));
-                }
-                if let Some(id) = s(m, "resourceId") {
-                    fields.push(("resource", id_value(id)));
-                }
-                if let Some(c) = s(m, "caller") {
-                    fields.push(("caller", text(c)));
-                }
-                self.push("azure.activity", op, "operation", fields, time);
-                if let Some(id) = s(m, "resourceId") {
-                    ctx.resource = Some(id.to_owned());
-                }
-                ctx.time = time.or(ctx.time);
-            }
+            ctx.time = time;
         }
         // An error object; inside an error's details, a message without a
         // code is an error too (`"details":[{"message":"Subnet ... is missing a
@@ -934,9 +699,9 @@ impl Walker<'_, '_> {
                     fields.push(("resource", id_value(r)));
                 }
                 let idx = if code.is_empty() {
-                    self.push("arm.error", message, "message", fields, ctx.time)
+                    self.push(&kinds().error, message, "message", fields, ctx.time)
                 } else {
-                    self.push("arm.error", code, "code", fields, ctx.time)
+                    self.push(&kinds().error, code, "code", fields, ctx.time)
                 };
                 let mut inner = ctx.clone();
                 inner.depth += 1;
@@ -949,7 +714,7 @@ impl Walker<'_, '_> {
                 }
                 let leaf = !self.out[before..]
                     .iter()
-                    .any(|e| e.kind.as_str() == "arm.error");
+                    .any(|e| e.kind.as_str() == kinds().error);
                 self.out[idx].fields.push(Field {
                     name: Arc::from("leaf"),
                     value: text(if leaf { "true" } else { "false" }),
@@ -1002,7 +767,7 @@ impl Walker<'_, '_> {
             if let Some(t) = TARGET.captures(&doc[open..close]).and_then(|c| c.name("t")) {
                 fields.push(("target", id_value(t.as_str())));
             }
-            self.push("arm.error", code, "code", fields, None);
+            self.push(&kinds().error, code, "code", fields, None);
         }
     }
 }
@@ -1112,7 +877,8 @@ mod tests {
             }
         }
         let mut out = Vec::new();
-        f.into_events(SourceId(0), &mut out);
+        let grammar = crate::parse::grammar::Grammar::builtin();
+        f.into_events(grammar.documents(), SourceId(0), &mut out);
         out
     }
 

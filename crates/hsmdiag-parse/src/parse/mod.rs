@@ -2,10 +2,12 @@
 //! message with the grammar catalogues.
 //!
 //! A parser never stops at a line it cannot type: such a message becomes an
-//! event of kind [`EventKind::UNRECOGNIZED`] so the summary accounts for every
+//! event of the unrecognised kind ([`EventKind::unrecognized`]) so the summary accounts for every
 //! line.
 
 pub mod codes;
+pub mod documents;
+pub mod framing;
 pub mod grammar;
 pub(crate) mod json;
 pub mod peel;
@@ -19,6 +21,7 @@ use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone
 use std::sync::Arc;
 
 use crate::event::{Event, EventKind, Field, SourceId, Span, Value};
+use framing::{framing, kinds};
 use grammar::{Grammar, Typing};
 use syslog::Stamp;
 
@@ -227,16 +230,9 @@ struct Session {
     role: Option<String>,
     /// Settings the command's output has shown so far (`hagroup listgroups`:
     /// the group label and the auto-recovery settings), given to the lines after.
-    context: Vec<(&'static str, String)>,
+    /// Which settings carry over is data: a catalogue's `[[context]]`.
+    context: Vec<(String, String)>,
 }
-
-/// `hagroup listgroups` settings that later lines of the same output carry as
-/// fields: (the setting's name as printed, the field name).
-const HA_CONTEXT: &[(&str, &str)] = &[
-    ("HA Group Label", "ha_group"),
-    ("HA auto recovery", "auto_recovery"),
-    ("Maximum auto recovery retry", "max_retry"),
-];
 
 /// An error being gathered from `Key: value` lines.
 #[derive(Debug, Default)]
@@ -577,7 +573,7 @@ impl<'g> LineParser<'g> {
         // Terraform and the Go SDK append the inner errors to the line as JSON:
         // `Code="DeploymentFailed" Message="..." Details=[{"code":...}]`.
         // Only a line typed as an error can carry them.
-        let typed_error = out[from..].iter().any(|e| e.kind.as_str() == "arm.error");
+        let typed_error = out[from..].iter().any(|e| e.kind.as_str() == kinds().error);
         let details = typed_error
             .then(|| line.find("Details=[{"))
             .flatten()
@@ -585,13 +581,16 @@ impl<'g> LineParser<'g> {
         if let Some(pos) = details {
             let frame = json::JsonFrame::start(line, line_no, offset, pos);
             if frame.is_done() {
-                frame.into_events(self.ctx.source, out);
+                frame.into_events(self.grammar.documents(), self.ctx.source, out);
             }
         } else if !typed_error && !line.trim_start().starts_with('#') && json::has_code_pair(line) {
             // An error object pasted from its middle: its code and message
             // pairs are mined, and the line is recognised for them.
-            if json::JsonFrame::fragment(line, line_no, offset).into_events(self.ctx.source, out)
-                && counts.unrecognized == 1
+            if json::JsonFrame::fragment(line, line_no, offset).into_events(
+                self.grammar.documents(),
+                self.ctx.source,
+                out,
+            ) && counts.unrecognized == 1
             {
                 out.retain(|e| !(e.kind.is_unrecognized() && e.span.line == line_no));
                 counts.unrecognized = 0;
@@ -608,10 +607,11 @@ impl<'g> LineParser<'g> {
         let involved = self.record.is_some()
             || self.session.is_some()
             || out[from..].iter().any(|e| {
-                matches!(
-                    e.kind.as_str(),
-                    "arm.error" | "arm.error_field" | "azure.ps_error" | "luna.prompt"
-                )
+                let (k, kind) = (kinds(), e.kind.as_str());
+                kind == k.error
+                    || kind == k.error_field
+                    || kind == k.powershell_error
+                    || kind == k.prompt
             });
         if involved {
             let fresh: Vec<Event> = out.drain(from..).collect();
@@ -626,57 +626,53 @@ impl<'g> LineParser<'g> {
     /// the pending record, anything else closes it first.
     fn join(&mut self, mut ev: Event, out: &mut Vec<Event>) {
         self.in_session(&mut ev);
-        match ev.kind.as_str() {
-            "arm.error_field" => {
-                let key = ev.value("key").map(|v| v.to_string()).unwrap_or_default();
-                let value = ev.value("value").map(|v| v.to_string()).unwrap_or_default();
-                let is_code = matches!(
-                    key.as_str(),
-                    "Code" | "ErrorCode" | "Azure Error" | "Error Code"
-                );
-                let same_headline = self
-                    .record
-                    .as_ref()
-                    .is_some_and(|r| r.headline && r.code.as_deref() == Some(value.as_str()));
-                let has_code = self.record.as_ref().is_some_and(|r| r.code.is_some());
-                if is_code && has_code && !same_headline {
-                    self.flush_record(out);
-                }
-                let r = self.record.get_or_insert_with(PendingRecord::default);
-                if r.first.is_none() {
-                    r.first = Some(ev.clone());
-                }
-                match key.as_str() {
-                    "Code" | "ErrorCode" | "Azure Error" | "Error Code" => {
-                        r.code = Some(value);
-                        r.headline = false;
-                    }
-                    "Message" | "ErrorMessage" if r.message.is_none() || !r.headline => {
-                        r.message = Some(value);
-                    }
-                    "Target" => r.target = Some(value),
-                    "StatusCode" => r.status = Some(value),
-                    _ => {}
-                }
-                out.push(ev);
-            }
-            "arm.error" if is_headline(&ev) => {
+        let (k, errors) = (kinds(), &framing().errors);
+        let is = |keys: &[String], key: &str| keys.iter().any(|k| k == key);
+        let kind = ev.kind.as_str();
+        if kind == k.error_field {
+            let key = ev.value("key").map(|v| v.to_string()).unwrap_or_default();
+            let value = ev.value("value").map(|v| v.to_string()).unwrap_or_default();
+            let is_code = is(&errors.code_keys, &key);
+            let same_headline = self
+                .record
+                .as_ref()
+                .is_some_and(|r| r.headline && r.code.as_deref() == Some(value.as_str()));
+            let has_code = self.record.as_ref().is_some_and(|r| r.code.is_some());
+            if is_code && has_code && !same_headline {
                 self.flush_record(out);
-                self.record = Some(PendingRecord {
-                    headline: true,
-                    code: ev.value("code").map(|v| v.to_string()),
-                    message: ev.value("message").map(|v| v.to_string()),
-                    first: Some(ev),
-                    ..PendingRecord::default()
-                });
             }
-            _ => {
-                if ev.kind.as_str() == "azure.ps_error" {
-                    self.cmdlet = ev.value("cmdlet").map(|v| v.to_string());
+            let r = self.record.get_or_insert_with(PendingRecord::default);
+            if r.first.is_none() {
+                r.first = Some(ev.clone());
+            }
+            if is_code {
+                r.code = Some(value);
+                r.headline = false;
+            } else if is(&errors.message_keys, &key) {
+                if r.message.is_none() || !r.headline {
+                    r.message = Some(value);
                 }
-                self.flush_record(out);
-                out.push(ev);
+            } else if is(&errors.target_keys, &key) {
+                r.target = Some(value);
+            } else if is(&errors.status_keys, &key) {
+                r.status = Some(value);
             }
+            out.push(ev);
+        } else if kind == k.error && is_headline(&ev) {
+            self.flush_record(out);
+            self.record = Some(PendingRecord {
+                headline: true,
+                code: ev.value("code").map(|v| v.to_string()),
+                message: ev.value("message").map(|v| v.to_string()),
+                first: Some(ev),
+                ..PendingRecord::default()
+            });
+        } else {
+            if kind == k.powershell_error {
+                self.cmdlet = ev.value("cmdlet").map(|v| v.to_string());
+            }
+            self.flush_record(out);
+            out.push(ev);
         }
     }
 
@@ -684,54 +680,53 @@ impl<'g> LineParser<'g> {
     /// appliance's name as their host and the command they answer
     /// (`in_command`), so that `Command Result : ...` knows what it is about.
     fn in_session(&mut self, ev: &mut Event) {
-        match ev.kind.as_str() {
-            "luna.prompt" => {
-                let text = |n: &str| ev.value(n).map(|v| v.to_string());
-                self.session = Some(Session {
-                    shell: text("shell").unwrap_or_default(),
-                    host: text("appliance").or_else(|| self.session.as_ref()?.host.clone()),
-                    command: text("command").unwrap_or_default(),
-                    role: text("role"),
-                    context: Vec::new(),
-                });
-                if ev.host.is_none() {
-                    ev.host = self.session.as_ref().and_then(|s| s.host.clone());
+        let kind = ev.kind.as_str();
+        if kind == kinds().prompt {
+            let text = |n: &str| ev.value(n).map(|v| v.to_string());
+            self.session = Some(Session {
+                shell: text("shell").unwrap_or_default(),
+                host: text("appliance").or_else(|| self.session.as_ref()?.host.clone()),
+                command: text("command").unwrap_or_default(),
+                role: text("role"),
+                context: Vec::new(),
+            });
+            if ev.host.is_none() {
+                ev.host = self.session.as_ref().and_then(|s| s.host.clone());
+            }
+        } else if framing().session.ends.iter().any(|e| e == kind) {
+            // Another tool's prompt ends the session.
+            self.session = None;
+        } else {
+            let Some(s) = &mut self.session else { return };
+            if ev.program.is_some() || ev.kind.is_unrecognized() {
+                return;
+            }
+            for c in self.grammar.contexts_of(kind) {
+                let key = ev.value(&c.key).map(|v| v.to_string());
+                let known = key.and_then(|k| c.fields.get(&k));
+                if let (Some(field), Some(value)) = (known, ev.value(&c.value)) {
+                    let value = value.to_string();
+                    s.context.retain(|(f, _)| f != field);
+                    s.context.push((field.clone(), value));
                 }
             }
-            // Another tool's prompt ends the session.
-            "shell.command" | "azure.group_delete" | "azure.hsm_delete" => self.session = None,
-            _ => {
-                let Some(s) = &mut self.session else { return };
-                if ev.program.is_some() || ev.kind.is_unrecognized() {
-                    return;
-                }
-                if ev.kind.as_str() == "luna.ha_setting" {
-                    let key = ev.value("key").map(|v| v.to_string());
-                    let known = HA_CONTEXT.iter().find(|(k, _)| Some(*k) == key.as_deref());
-                    if let (Some((_, field)), Some(value)) = (known, ev.value("value")) {
-                        let value = value.to_string();
-                        s.context.retain(|(f, _)| f != field);
-                        s.context.push((field, value));
-                    }
-                }
-                if ev.host.is_none() {
-                    ev.host = s.host.clone();
-                }
-                let role = s.role.as_ref();
-                let pairs = [
-                    ("shell", Some(&s.shell)),
-                    ("in_command", Some(&s.command)),
-                    ("role", role),
-                ];
-                let context = s.context.iter().map(|(n, v)| (*n, Some(v)));
-                for (name, value) in pairs.into_iter().chain(context) {
-                    if let Some(value) = value.filter(|_| ev.field(name).is_none()) {
-                        ev.fields.push(Field {
-                            name: Arc::from(name),
-                            value: Value::Text(value.clone()),
-                            range: 0..0,
-                        });
-                    }
+            if ev.host.is_none() {
+                ev.host = s.host.clone();
+            }
+            let role = s.role.as_ref();
+            let pairs = [
+                ("shell", Some(&s.shell)),
+                ("in_command", Some(&s.command)),
+                ("role", role),
+            ];
+            let context = s.context.iter().map(|(n, v)| (n.as_str(), Some(v)));
+            for (name, value) in pairs.into_iter().chain(context) {
+                if let Some(value) = value.filter(|_| ev.field(name).is_none()) {
+                    ev.fields.push(Field {
+                        name: Arc::from(name),
+                        value: Value::Text(value.clone()),
+                        range: 0..0,
+                    });
                 }
             }
         }
@@ -755,7 +750,7 @@ impl<'g> LineParser<'g> {
         if r.code.is_none() && r.message.is_none() {
             return;
         }
-        e.kind = EventKind::new("arm.error");
+        e.kind = EventKind::new(&kinds().error);
         // A headline keeps its own fields' spans; field lines have none to keep.
         let kept: Vec<Field> = std::mem::take(&mut e.fields)
             .into_iter()
@@ -794,12 +789,12 @@ impl<'g> LineParser<'g> {
             self.recent.pop_front();
         }
         for e in &mut out[from..] {
-            if e.kind.as_str() != "arm.error" {
+            if e.kind.as_str() != kinds().error {
                 continue;
             }
             let sig = signature(e);
             if self.recent.iter().any(|(h, _)| *h == sig) {
-                e.kind = EventKind::new("arm.error_repeat");
+                e.kind = EventKind::new(&kinds().error_repeat);
             } else {
                 self.recent.push_back((sig, e.span.line));
             }
@@ -816,7 +811,11 @@ impl<'g> LineParser<'g> {
         let (no, offset) = scalar.first;
         let from = out.len();
         let doc = scalar.value();
-        let typed = json::JsonFrame::fragment(&doc, no, offset).into_events(self.ctx.source, out);
+        let typed = json::JsonFrame::fragment(&doc, no, offset).into_events(
+            self.grammar.documents(),
+            self.ctx.source,
+            out,
+        );
         for e in &mut out[from..] {
             e.span.line = no;
             e.span.start = offset;
@@ -847,7 +846,7 @@ impl<'g> LineParser<'g> {
         };
         let lines = frame.len() as u64;
         let blank = frame.blank_lines() as u64;
-        if frame.events(self.ctx.source, out) {
+        if frame.events(self.grammar.documents(), self.ctx.source, out) {
             return LineCounts {
                 blank,
                 recognized: lines - blank,
@@ -895,7 +894,7 @@ impl<'g> LineParser<'g> {
             self.wrapped.clear();
             return LineOutcome::Blank;
         }
-        let pre = pre.unwrap_or_else(|| Pretyped::typed(self.grammar, line, self.typing));
+        let pre = pre.unwrap_or_else(|| Pretyped::typed_peeled(self.grammar, line, self.typing));
         let segments = pre.first.into_iter().chain(pre.rest);
         let mut outcome = LineOutcome::Recognized;
         let mut inherited: (Option<DateTime<Utc>>, Option<String>) = (None, None);
@@ -924,7 +923,7 @@ impl<'g> LineParser<'g> {
                         if header.program.is_none() && header.stamp.is_none() {
                             self.wrapped.keep(&text[header.msg_start..]);
                         }
-                        (EventKind::new(EventKind::UNRECOGNIZED), Vec::new())
+                        (EventKind::unrecognized(), Vec::new())
                     }
                 },
             };

@@ -98,10 +98,11 @@ impl Block {
         if let Some(c) = cmdlet {
             fields.insert(0, ("cmdlet", c.to_owned()));
         }
-        out.push(event("azure.ps_error", fields));
+        let kinds = super::framing::kinds();
+        out.push(event(&kinds.powershell_error, fields));
         for (code, message) in status_messages(&text) {
             out.push(event(
-                "arm.error",
+                &kinds.error,
                 vec![("code", code.to_owned()), ("message", message.to_owned())],
             ));
         }

@@ -17,9 +17,6 @@ use crate::event::{Event, EventKind, Field, Value};
 
 const TABLE_TEXT: &str = include_str!("../../../../grammars/return_codes.toml");
 
-/// The event kind of an untyped line that reports a failing return code.
-pub const EVENT: &str = "luna.return_code";
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
@@ -336,7 +333,7 @@ fn push_fields(r: Resolved, fields: &mut Vec<Field>) {
 /// Gives a typed event the return code its message names.
 pub(crate) fn annotate(e: &mut Event) {
     // A file's own comments (`# Source: ...`) quote codes without reporting them.
-    if e.kind.as_str() == "annotation" || e.field("ret").is_some() {
+    if e.kind.as_str() == super::framing::kinds().annotation || e.field("ret").is_some() {
         return;
     }
     let Some(r) = find(e.message()) else {
@@ -357,7 +354,7 @@ pub(crate) fn prose(message: &str) -> Option<(EventKind, Vec<Field>)> {
     let mut fields = Vec::with_capacity(5);
     fields.push(text_field("message", message.trim().to_owned()));
     push_fields(r, &mut fields);
-    Some((EventKind::new(EVENT), fields))
+    Some((EventKind::new(&super::framing::kinds().return_code), fields))
 }
 
 #[cfg(test)]

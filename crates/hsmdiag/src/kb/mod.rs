@@ -57,16 +57,23 @@ pub enum Owner {
 }
 
 impl Owner {
-    /// The usual way to reach the owner.
+    /// The usual way to reach the owner (`grammars/owners.toml`).
     pub fn channel(self) -> &'static str {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Channels {
+            customer: String,
+            microsoft: String,
+            thales: String,
+        }
+        static CHANNELS: std::sync::LazyLock<Channels> = std::sync::LazyLock::new(|| {
+            toml::from_str(include_str!("../../../../grammars/owners.toml"))
+                .expect("built-in owners.toml is checked by tests")
+        });
         match self {
-            Owner::Customer => {
-                "You, with the steps below; if they do not resolve it, a support request in the Azure portal."
-            }
-            Owner::Microsoft => "Microsoft, through a support request in the Azure portal.",
-            Owner::Thales => {
-                "Thales support, with the output of `lunash:> hsm supportInfo` attached."
-            }
+            Owner::Customer => &CHANNELS.customer,
+            Owner::Microsoft => &CHANNELS.microsoft,
+            Owner::Thales => &CHANNELS.thales,
         }
     }
 }
@@ -612,6 +619,8 @@ struct Loader<'a> {
     file: &'a str,
     text: &'a str,
     fields: &'a BTreeMap<String, Vec<String>>,
+    /// Fields a shell session's context gives its lines (`[[context]]`).
+    context: &'a [String],
 }
 
 impl Loader<'_> {
@@ -680,7 +689,11 @@ impl Loader<'_> {
         }
         let check_field = |name: &str, span: std::ops::Range<usize>| -> Result<(), KbError> {
             let base = name.split('.').next().unwrap_or(name);
-            if known.iter().any(|f| f == base) || META_FIELDS.contains(&base) || base == "message" {
+            if known.iter().any(|f| f == base)
+                || META_FIELDS.contains(&base)
+                || self.context.iter().any(|f| f == base)
+                || base == "message"
+            {
                 Ok(())
             } else {
                 Err(self.err(
@@ -874,6 +887,7 @@ impl Loader<'_> {
             .iter()
             .chain(ENGINE_FIELDS)
             .map(|s| (*s).to_owned())
+            .chain(self.context.iter().cloned())
             .collect();
         for c in &conds {
             for kind in &c.kinds {
@@ -1172,10 +1186,12 @@ impl KnowledgeBase {
     /// is already taken.
     pub fn add(&mut self, file: &str, text: &str, grammar: &Grammar) -> Result<(), KbError> {
         let fields = grammar.event_fields();
+        let context: Vec<String> = grammar.context_fields().map(str::to_owned).collect();
         let loader = Loader {
             file,
             text,
             fields: &fields,
+            context: &context,
         };
         let rule = loader.rule()?;
         if let Some(other) = self

@@ -99,3 +99,128 @@ fn a_bad_user_grammar_points_at_its_line() {
         "'(unclosed'"
     );
 }
+
+/// Event kinds are data: no Rust outside tests names one. Every string
+/// literal in the crates' sources (up to a file's `#[cfg(test)]`, comments
+/// left out) is checked against every kind a catalogue, a document type or
+/// `framing.toml` declares.
+#[test]
+fn no_event_kind_is_named_in_rust() {
+    let kinds: Vec<String> = hsmdiag::Grammar::builtin()
+        .event_fields()
+        .into_keys()
+        .chain(["unrecognized".to_owned(), "annotation".to_owned()])
+        .collect();
+    assert!(kinds.len() > 100, "{} kinds", kinds.len());
+    let literal = regex::Regex::new(r#""((?:[^"\\]|\\.)*)""#).unwrap();
+    let mut found = Vec::new();
+    let mut files = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from("crates")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if p.is_dir() && !matches!(name.as_str(), "tests" | "benches" | "target") {
+                dirs.push(p);
+            } else if name.ends_with(".rs") {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() > 40, "{} files", files.len());
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        for (no, line) in code.lines().enumerate() {
+            // Command-line flags share a kind's name (`--unrecognized`).
+            if line.trim_start().starts_with("#[arg(") {
+                continue;
+            }
+            let line = line.split("//").next().unwrap();
+            for c in literal.captures_iter(line) {
+                if kinds.iter().any(|k| *k == c[1]) {
+                    found.push(format!("{}:{}: \"{}\"", f.display(), no + 1, &c[1]));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "event kinds named in Rust:\n{}",
+        found.join("\n")
+    );
+}
+
+/// A JSON document type and a session context field are data: the worked
+/// example of docs/writing-rules.md, loaded as a user `--grammar` file.
+#[test]
+fn a_user_grammar_adds_a_json_document_type_and_a_context_field() {
+    let grammar = std::fs::read_to_string("docs/examples/documents/resource-health.toml").unwrap();
+    let analyzer = hsmdiag::AnalyzerBuilder::new()
+        .grammar("resource-health.toml", grammar)
+        .build()
+        .expect("the example grammar loads");
+
+    let doc = std::fs::read_to_string("docs/examples/documents/gateway-health.json").unwrap();
+    let events = analyzer.parse_str(&doc);
+    let health = events
+        .iter()
+        .find(|e| e.kind.as_str() == "site.resource_health")
+        .expect("the document type is read");
+    let v = |n: &str| health.value(n).map(|v| v.to_string());
+    assert_eq!(v("state").as_deref(), Some("Unavailable"));
+    assert_eq!(v("reason").as_deref(), Some("Unplanned"));
+    assert_eq!(v("resource.name").as_deref(), Some("hsm-ergw"));
+    assert_eq!(
+        health.time.unwrap().to_rfc3339(),
+        "2026-11-20T02:05:00+00:00"
+    );
+    // The evidence points at the line that shows the state.
+    assert!(
+        health.text.contains("\"availabilityState\""),
+        "{}",
+        health.text
+    );
+    // Without the user file, no such event.
+    assert!(
+        crate::analyzer()
+            .parse_str(&doc)
+            .iter()
+            .all(|e| e.kind.as_str() != "site.resource_health")
+    );
+
+    // The context field: the member lines after `HA Group Number:` carry it.
+    let session =
+        std::fs::read_to_string("samples/luna/lunacm-ha-listgroups-member-down.txt").unwrap();
+    let down = |a: &hsmdiag::Analyzer| {
+        a.parse_str(&session)
+            .into_iter()
+            .find(|e| {
+                e.kind.as_str() == "luna.ha_member"
+                    && e.value("status").is_some_and(|s| s.to_string() == "down")
+            })
+            .expect("the member down is typed")
+    };
+    let with = down(&analyzer);
+    assert_eq!(
+        with.value("ha_group_number").unwrap().to_string(),
+        "1154438865287"
+    );
+    assert_eq!(with.value("ha_group").unwrap().to_string(), "myHAgroup");
+    assert!(down(crate::analyzer()).value("ha_group_number").is_none());
+}
+
+/// A document type that names a field it does not read is refused, pointing
+/// at the table.
+#[test]
+fn a_document_type_with_a_wrong_label_is_refused() {
+    let bad = "name = \"x\"\n[[document]]\nevent = \"site.x\"\nwhen = [[\"a\"]]\nlabel = \"nope\"\nfields = [{ name = \"a\", path = \"a\" }]\n";
+    let err = hsmdiag::AnalyzerBuilder::new()
+        .grammar("bad.toml", bad)
+        .build()
+        .expect_err("refused");
+    let text = err.to_string();
+    assert!(text.contains("bad.toml"), "{text}");
+    let msg = format!("{:?}", miette::Report::new(err));
+    assert!(msg.contains("`label` names `nope`"), "{msg}");
+}
