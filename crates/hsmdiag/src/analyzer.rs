@@ -312,8 +312,18 @@ impl AnalyzerBuilder {
         }
         let mut kb = KnowledgeBase::builtin(&grammar);
         for (n, t) in &self.rules {
-            kb.add(n, t, &grammar)?;
+            // A file of retired rules (`[[retired]]`, the form of
+            // grammars/kb/retired.toml) among a site's rule files.
+            let retired = t
+                .parse::<toml::Table>()
+                .is_ok_and(|t| t.contains_key("retired") && !t.contains_key("id"));
+            if retired {
+                kb.add_retired(n, t)?;
+            } else {
+                kb.add(n, t, &grammar)?;
+            }
         }
+        kb.check_references()?;
         grammar.needed_fields(engine::kinds_read(&kb));
         Ok(Analyzer {
             grammar,

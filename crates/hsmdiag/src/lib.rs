@@ -106,7 +106,7 @@ pub use hsmdiag_parse::{Coverage, ResourceId, UnrecognizedTemplate, ids_in};
 pub use hsmdiag_parse::{Event, EventKind, Field, META_FIELDS, SourceId, Span, Value};
 pub use kb::{
     Cond, Direction, Example, KbError, KnowledgeBase, MatchSpec, Matcher, Owner, Related, Relation,
-    RemedyStep, Rule, RuleCode, Severity, Template, nearest, parse_duration,
+    RemedyStep, Retired, Rule, RuleCode, Severity, Template, nearest, parse_duration,
 };
 pub use report::{
     FindingDiagnostic, RenderError, SARIF_VERSION, TextOptions, event_line, fingerprint,

@@ -63,6 +63,11 @@ pub(super) fn run(args: &ExplainArgs) -> u8 {
     if let Some(code) = hsmdiag::return_code(&args.rule) {
         return explain_code(code, kb, args.format);
     }
+    if kb.find(&args.rule).is_none() {
+        if let Some(x) = kb.find_retired(&args.rule) {
+            return explain_retired(x, kb, args.format);
+        }
+    }
     let Some(rule) = kb.find(&args.rule) else {
         let hint = match kb.suggest(&args.rule) {
             Some(r) => format!("; did you mean {} ({})?", r.code, r.id),
@@ -184,4 +189,35 @@ fn capitalised(s: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().collect::<String>() + c.as_str() + ".")
         .unwrap_or_default()
+}
+
+/// A retired rule's page: what it was, when and why it left, what to read now.
+fn explain_retired(x: &hsmdiag::Retired, kb: &hsmdiag::KnowledgeBase, format: ExplainFormat) -> u8 {
+    let successor = x.successor.as_deref().and_then(|s| kb.find(s));
+    let text = match format {
+        ExplainFormat::Text => {
+            let mut s = format!("# {} {}: {} (retired)\n\n", x.code, x.id, x.title);
+            s.push_str(&format!("Retired in {}: {}\n", x.retired, x.why.trim()));
+            match (successor, &x.successor) {
+                (Some(r), _) => s.push_str(&format!(
+                    "\nRead {} {} instead: {} (`hsmdiag explain {}`).\n",
+                    r.code, r.id, r.title, r.code
+                )),
+                (None, Some(name)) => s.push_str(&format!("\nIts successor: {name}.\n")),
+                (None, None) => {}
+            }
+            s
+        }
+        ExplainFormat::Json => {
+            let mut v = serde_json::to_value(x).unwrap_or_default();
+            v["status"] = serde_json::json!("retired");
+            if let Some(r) = successor {
+                v["successor"] =
+                    serde_json::json!({ "id": r.id, "code": r.code.as_str(), "title": r.title });
+            }
+            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+        }
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    EXIT_CLEAN
 }

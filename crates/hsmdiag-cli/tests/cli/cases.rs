@@ -583,3 +583,86 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// A retired code keeps its page in `explain`, with its successor; a rule
+/// that takes it is refused; a misspelt `yields_to` names the rule meant.
+#[test]
+fn retired_codes_keep_their_page_and_references_must_name_rules() {
+    let dir = scratch("retired");
+    std::fs::write(
+        dir.join("retired.toml"),
+        "[[retired]]\nid = \"site.pool_low\"\ncode = \"HSM890\"\ntitle = \"the session pool ran low\"\nretired = \"0.3.0\"\nsuccessor = \"HSM801\"\nwhy = \"merged into site.pool_exhausted, which counts the same messages\"\n",
+    )
+    .unwrap();
+    let rule = std::fs::read_to_string("docs/examples/site/pool-exhausted.toml").unwrap();
+    std::fs::write(dir.join("pool.toml"), &rule).unwrap();
+    let out = hsmdiag()
+        .args(["explain", "hsm890", "--rules"])
+        .arg(&dir)
+        .arg("--grammar")
+        .arg("docs/examples/site/signer-grammar.toml")
+        .output()
+        .unwrap();
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{page}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        page.contains("HSM890 site.pool_low: the session pool ran low (retired)"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Read HSM801 site.pool_exhausted instead"),
+        "{page}"
+    );
+
+    // A rule that takes the retired code is refused.
+    let reuse = rule
+        .replace("code = \"HSM801\"", "code = \"HSM890\"")
+        .replace("id = \"site.pool_exhausted\"", "id = \"site.pool_again\"");
+    std::fs::write(dir.join("reuse.toml"), reuse).unwrap();
+    let out = hsmdiag()
+        .arg("--rules")
+        .arg(&dir)
+        .arg("--grammar")
+        .arg("docs/examples/site/signer-grammar.toml")
+        .arg("docs/examples/site/signer.log")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("HSM890 was retired in 0.3.0"), "{err}");
+    std::fs::remove_file(dir.join("reuse.toml")).unwrap();
+
+    // A misspelt rule id in `yields_to` is an error pointing at it.
+    let typo = rule.replacen(
+        "[[match]]",
+        "yields_to = [\"ntls.unknwn_ca\"]\n\n[[match]]",
+        1,
+    );
+    std::fs::write(dir.join("pool.toml"), typo).unwrap();
+    let out = hsmdiag()
+        .arg("--rules")
+        .arg(&dir)
+        .arg("--grammar")
+        .arg("docs/examples/site/signer-grammar.toml")
+        .arg("docs/examples/site/signer.log")
+        .output()
+        .unwrap();
+    // miette wraps the message to the terminal's width.
+    let err = String::from_utf8_lossy(&out.stderr)
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`yields_to` names `ntls.unknwn_ca`, which is no rule"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `ntls.unknown_ca`?"), "{err}");
+    assert!(err.contains("pool.toml"), "{err}");
+}

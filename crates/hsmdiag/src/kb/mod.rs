@@ -609,10 +609,52 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 /// The rule files built into hsmdiag: (file name, text), sorted by name.
 pub(crate) const BUILTIN_RULES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/kb.rs"));
 
+/// The file of retired rules, among the built-in ones.
+const RETIRED_FILE: &str = "retired.toml";
+
+/// A rule no longer in the knowledge base (`grammars/kb/retired.toml`). Its id
+/// and code are never given to another rule; `explain` still shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Retired {
+    /// The id it had.
+    pub id: String,
+    /// The code it had.
+    pub code: String,
+    /// What it detected.
+    pub title: String,
+    /// The release it left in.
+    pub retired: String,
+    /// The rule (id or code) that covers it now, if any.
+    #[serde(default)]
+    pub successor: Option<String>,
+    /// Why it left.
+    pub why: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetiredFile {
+    retired: Vec<Retired>,
+}
+
+/// A `yields_to` / `defers_to` entry, checked once every rule is loaded.
+#[derive(Debug, Clone)]
+struct Reference {
+    file: String,
+    text: Arc<str>,
+    key: &'static str,
+    target: String,
+    span: std::ops::Range<usize>,
+}
+
 /// The loaded rules.
 #[derive(Debug, Clone, Default)]
 pub struct KnowledgeBase {
     rules: Vec<Rule>,
+    retired: Vec<Retired>,
+    references: Vec<Reference>,
 }
 
 struct Loader<'a> {
@@ -958,9 +1000,23 @@ impl Loader<'_> {
         Ok(())
     }
 
-    fn rule(&self) -> Result<Rule, KbError> {
+    fn rule(&self) -> Result<(Rule, Vec<Reference>), KbError> {
         let f: RuleFile = toml::from_str(self.text)
             .map_err(|e| self.err(e.span(), e.message().to_owned(), None))?;
+        let text: Arc<str> = Arc::from(self.text);
+        let references = [("yields_to", &f.yields_to), ("defers_to", &f.defers_to)]
+            .into_iter()
+            .flat_map(|(key, list)| {
+                let text = text.clone();
+                list.iter().map(move |t| Reference {
+                    file: self.file.to_owned(),
+                    text: text.clone(),
+                    key,
+                    target: t.get_ref().clone(),
+                    span: t.span(),
+                })
+            })
+            .collect();
         let code = RuleCode::parse(f.code.get_ref()).ok_or_else(|| {
             self.err(
                 Some(f.code.span()),
@@ -1103,29 +1159,32 @@ impl Loader<'_> {
             }),
             None => None,
         };
-        Ok(Rule {
-            id: f.id.into_inner(),
-            code,
-            title: f.title.into_inner(),
-            severity: f.severity,
-            owner: f.owner,
-            channel: f.channel.unwrap_or_else(|| f.owner.channel().to_owned()),
-            since: f.since,
-            message,
-            meaning: f.meaning,
-            cause: f.cause,
-            confirm: f.confirm,
-            false_positives: f.false_positives,
-            remediation,
-            references: f.references,
-            examples: f.examples,
-            related,
-            matches,
-            yields_to: f.yields_to.into_iter().map(Spanned::into_inner).collect(),
-            defers_to: f.defers_to.into_iter().map(Spanned::into_inner).collect(),
-            group,
-            file: self.file.to_owned(),
-        })
+        Ok((
+            Rule {
+                id: f.id.into_inner(),
+                code,
+                title: f.title.into_inner(),
+                severity: f.severity,
+                owner: f.owner,
+                channel: f.channel.unwrap_or_else(|| f.owner.channel().to_owned()),
+                since: f.since,
+                message,
+                meaning: f.meaning,
+                cause: f.cause,
+                confirm: f.confirm,
+                false_positives: f.false_positives,
+                remediation,
+                references: f.references,
+                examples: f.examples,
+                related,
+                matches,
+                yields_to: f.yields_to.into_iter().map(Spanned::into_inner).collect(),
+                defers_to: f.defers_to.into_iter().map(Spanned::into_inner).collect(),
+                group,
+                file: self.file.to_owned(),
+            },
+            references,
+        ))
     }
 }
 
@@ -1171,11 +1230,113 @@ impl KnowledgeBase {
     pub fn builtin(grammar: &Grammar) -> Self {
         let mut kb = KnowledgeBase::default();
         for (file, text) in BUILTIN_RULES {
+            if *file == RETIRED_FILE {
+                if let Err(e) = kb.add_retired(file, text) {
+                    panic!("built-in {file} is invalid: {e}");
+                }
+            }
+        }
+        for (file, text) in BUILTIN_RULES {
+            if *file == RETIRED_FILE {
+                continue;
+            }
             if let Err(e) = kb.add(file, text, grammar) {
                 panic!("built-in rule {file} is invalid: {e}");
             }
         }
+        if let Err(e) = kb.check_references() {
+            panic!("built-in rules are invalid: {e}");
+        }
         kb
+    }
+
+    /// Adds a file of retired rules (the form of `grammars/kb/retired.toml`).
+    ///
+    /// # Errors
+    /// [`KbError`] when the file is not valid, or retires a code or id a
+    /// loaded rule still has.
+    pub fn add_retired(&mut self, file: &str, text: &str) -> Result<(), KbError> {
+        let err = |span: Option<std::ops::Range<usize>>, message: String| KbError {
+            file: file.to_owned(),
+            message,
+            src: NamedSource::new(file, Arc::from(text)),
+            span: span.map(Into::into),
+            help: None,
+        };
+        let parsed: RetiredFile =
+            toml::from_str(text).map_err(|e| err(e.span(), e.message().to_owned()))?;
+        for r in parsed.retired {
+            if let Some(live) = self
+                .rules
+                .iter()
+                .find(|x| x.id == r.id || x.code.as_str() == r.code)
+            {
+                return Err(err(
+                    None,
+                    format!(
+                        "{} / {} is retired but {} still defines {} / {}",
+                        r.id, r.code, live.file, live.id, live.code
+                    ),
+                ));
+            }
+            self.retired.push(r);
+        }
+        Ok(())
+    }
+
+    /// The retired rules.
+    pub fn retired(&self) -> &[Retired] {
+        &self.retired
+    }
+
+    /// A retired rule by id or code, in any case, with or without `HSM`.
+    pub fn find_retired(&self, query: &str) -> Option<&Retired> {
+        let q = query.trim();
+        let code = if q.chars().all(|c| c.is_ascii_digit()) {
+            format!("HSM{q}")
+        } else {
+            q.to_ascii_uppercase()
+        };
+        self.retired
+            .iter()
+            .find(|r| r.id.eq_ignore_ascii_case(q) || r.code == code)
+    }
+
+    /// Checks every rule's `yields_to` and `defers_to`: each must name a
+    /// loaded rule by id or code. Run once all rule files are added.
+    ///
+    /// # Errors
+    /// [`KbError`] pointing at the first entry that names no rule, with the
+    /// nearest id.
+    pub fn check_references(&self) -> Result<(), KbError> {
+        for r in &self.references {
+            if self.find(&r.target).is_some() {
+                continue;
+            }
+            let near = self.suggest(&r.target).map(|n| n.id.clone());
+            let retired = self.find_retired(&r.target);
+            let help = match (retired, near) {
+                (Some(x), _) => Some(format!(
+                    "{} was retired in {}{}",
+                    x.code,
+                    x.retired,
+                    x.successor
+                        .as_ref()
+                        .map(|s| format!("; name {s} instead"))
+                        .unwrap_or_default()
+                )),
+                (None, Some(n)) => Some(format!("did you mean `{n}`?")),
+                (None, None) => Some("`hsmdiag rules` lists the ids".into()),
+            };
+            return Err(KbError {
+                file: r.file.clone(),
+                message: format!("`{}` names `{}`, which is no rule", r.key, r.target),
+                src: NamedSource::new(&r.file, r.text.clone()),
+                span: Some(r.span.clone().into()),
+                help,
+            });
+        }
+        Ok(())
     }
 
     /// Loads one rule file and adds it.
@@ -1193,7 +1354,21 @@ impl KnowledgeBase {
             fields: &fields,
             context: &context,
         };
-        let rule = loader.rule()?;
+        let (rule, references) = loader.rule()?;
+        if let Some(x) = self
+            .retired
+            .iter()
+            .find(|x| x.id == rule.id || x.code == rule.code.as_str())
+        {
+            return Err(loader.err(
+                None,
+                format!(
+                    "{} / {} was retired in {}; ids and codes are never reused",
+                    x.id, x.code, x.retired
+                ),
+                Some("pick the next free code in the block and a new id".into()),
+            ));
+        }
         if let Some(other) = self
             .rules
             .iter()
@@ -1209,6 +1384,7 @@ impl KnowledgeBase {
             ));
         }
         self.rules.push(rule);
+        self.references.extend(references);
         Ok(())
     }
 

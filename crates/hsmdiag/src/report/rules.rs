@@ -230,13 +230,58 @@ pub fn rules_markdown(rules: &[Rule]) -> String {
     );
     for r in rules {
         s.push_str(&format!(
-            "| {} | `{}` | {} | {} |\n",
-            r.code, r.id, r.severity, r.title
+            "| [{}](#{}) | `{}` | {} | {} |\n",
+            r.code,
+            anchor(r),
+            r.id,
+            r.severity,
+            r.title
         ));
     }
     for r in rules {
-        s.push('\n');
+        // A stable anchor per code, for links (SARIF's helpUri) that outlive
+        // a title's rewording.
+        s.push_str(&format!("\n<a id=\"{}\"></a>\n\n", anchor(r)));
         s.push_str(&rule_markdown(r, 2));
     }
     s
+}
+
+/// A rule's anchor on the rules page: its code in lower case (`hsm101`).
+pub fn anchor(r: &Rule) -> String {
+    r.code.as_str().to_ascii_lowercase()
+}
+
+/// Where a rule's page is: its anchor on `docs/rules.md` in the repository
+/// (at this version's tag) when the package names one, else the rule's first
+/// reference.
+pub fn help_uri(r: &Rule, repository: Option<&str>, version: &str) -> Option<String> {
+    match repository.filter(|u| !u.is_empty()) {
+        Some(repo) => Some(format!(
+            "{}/blob/v{version}/docs/rules.md#{}",
+            repo.trim_end_matches('/'),
+            anchor(r)
+        )),
+        None => r.references.first().cloned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_uri_is_the_codes_anchor_in_the_repository() {
+        let g = crate::Grammar::builtin();
+        let kb = crate::KnowledgeBase::builtin(&g);
+        let r = kb.find("HSM101").unwrap();
+        assert_eq!(
+            help_uri(r, Some("https://example.org/hsmdiag/"), "0.3.0").as_deref(),
+            Some("https://example.org/hsmdiag/blob/v0.3.0/docs/rules.md#hsm101")
+        );
+        assert_eq!(help_uri(r, None, "0.3.0"), r.references.first().cloned());
+        let page = rules_markdown(kb.rules());
+        assert!(page.contains("<a id=\"hsm101\"></a>"));
+        assert!(page.contains("| [HSM101](#hsm101) |"));
+    }
 }

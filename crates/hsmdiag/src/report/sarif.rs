@@ -168,7 +168,8 @@ pub fn sarif(report: &Report, rules: &[Rule]) -> Value {
                     "tags": [r.id.split('.').next().unwrap_or_default()],
                 },
             });
-            if let Some(u) = r.references.first() {
+            let repository = option_env!("CARGO_PKG_REPOSITORY");
+            if let Some(u) = super::rules::help_uri(r, repository, env!("CARGO_PKG_VERSION")) {
                 rule["helpUri"] = json!(u);
             }
             rule

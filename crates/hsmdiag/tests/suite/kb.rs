@@ -16,9 +16,35 @@ fn rule_files() -> Vec<PathBuf> {
         .expect("grammars/kb exists")
         .map(|e| e.expect("readable entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        // The retired rules' list is no rule.
+        .filter(|p| !p.ends_with("retired.toml"))
         .collect();
     v.sort();
     v
+}
+
+#[test]
+fn retired_codes_are_never_reused_and_their_successors_exist() {
+    let analyzer = crate::analyzer();
+    let kb = analyzer.knowledge_base();
+    for x in kb.retired() {
+        assert!(kb.find(&x.code).is_none() && kb.find(&x.id).is_none(), "{} reused", x.code);
+        if let Some(s) = &x.successor {
+            assert!(kb.find(s).is_some(), "{}: successor {s} is no rule", x.code);
+        }
+    }
+    // A retired code's rule file is refused.
+    let mut kb2 = hsmdiag::KnowledgeBase::default();
+    kb2.add_retired(
+        "retired.toml",
+        "[[retired]]\nid = \"ntls.unknown_ca\"\ncode = \"HSM101\"\ntitle = \"t\"\nretired = \"0.3.0\"\nwhy = \"w\"\n",
+    )
+    .unwrap();
+    let text = std::fs::read_to_string("grammars/kb/HSM101.toml").unwrap();
+    let err = kb2
+        .add("HSM101.toml", &text, analyzer.grammar())
+        .expect_err("a retired code is refused");
+    assert!(err.to_string().contains("was retired in 0.3.0"), "{err}");
 }
 
 fn analyze(path: &Path) -> Report {
