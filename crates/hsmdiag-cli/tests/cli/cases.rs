@@ -619,19 +619,22 @@ fn retired_codes_keep_their_page_and_references_must_name_rules() {
         "{page}"
     );
 
+    let analyse = |dir: &std::path::Path| {
+        hsmdiag()
+            .arg("--rules")
+            .arg(dir)
+            .arg("--grammar")
+            .arg("docs/examples/site/signer-grammar.toml")
+            .arg("docs/examples/site/signer.log")
+            .output()
+            .unwrap()
+    };
     // A rule that takes the retired code is refused.
     let reuse = rule
         .replace("code = \"HSM801\"", "code = \"HSM890\"")
         .replace("id = \"site.pool_exhausted\"", "id = \"site.pool_again\"");
     std::fs::write(dir.join("reuse.toml"), reuse).unwrap();
-    let out = hsmdiag()
-        .arg("--rules")
-        .arg(&dir)
-        .arg("--grammar")
-        .arg("docs/examples/site/signer-grammar.toml")
-        .arg("docs/examples/site/signer.log")
-        .output()
-        .unwrap();
+    let out = analyse(&dir);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("HSM890 was retired in 0.3.0"), "{err}");
@@ -644,14 +647,7 @@ fn retired_codes_keep_their_page_and_references_must_name_rules() {
         1,
     );
     std::fs::write(dir.join("pool.toml"), typo).unwrap();
-    let out = hsmdiag()
-        .arg("--rules")
-        .arg(&dir)
-        .arg("--grammar")
-        .arg("docs/examples/site/signer-grammar.toml")
-        .arg("docs/examples/site/signer.log")
-        .output()
-        .unwrap();
+    let out = analyse(&dir);
     // miette wraps the message to the terminal's width.
     let err = String::from_utf8_lossy(&out.stderr)
         .replace('│', " ")

@@ -649,6 +649,18 @@ struct Reference {
     span: std::ops::Range<usize>,
 }
 
+/// A query by id or code: the query trimmed, and as a code (`101` and
+/// `hsm101` are `HSM101`).
+fn as_code(query: &str) -> (&str, String) {
+    let q = query.trim();
+    let code = if q.chars().all(|c| c.is_ascii_digit()) {
+        format!("HSM{q}")
+    } else {
+        q.to_ascii_uppercase()
+    };
+    (q, code)
+}
+
 /// The loaded rules.
 #[derive(Debug, Clone, Default)]
 pub struct KnowledgeBase {
@@ -1291,12 +1303,7 @@ impl KnowledgeBase {
 
     /// A retired rule by id or code, in any case, with or without `HSM`.
     pub fn find_retired(&self, query: &str) -> Option<&Retired> {
-        let q = query.trim();
-        let code = if q.chars().all(|c| c.is_ascii_digit()) {
-            format!("HSM{q}")
-        } else {
-            q.to_ascii_uppercase()
-        };
+        let (q, code) = as_code(query);
         self.retired
             .iter()
             .find(|r| r.id.eq_ignore_ascii_case(q) || r.code == code)
@@ -1395,12 +1402,7 @@ impl KnowledgeBase {
 
     /// A rule by id or code, in any case, with or without the `HSM` prefix.
     pub fn find(&self, query: &str) -> Option<&Rule> {
-        let q = query.trim();
-        let code = if q.chars().all(|c| c.is_ascii_digit()) {
-            format!("HSM{q}")
-        } else {
-            q.to_ascii_uppercase()
-        };
+        let (q, code) = as_code(query);
         self.rules
             .iter()
             .find(|r| r.id.eq_ignore_ascii_case(q) || r.code.as_str() == code)

@@ -28,7 +28,11 @@ fn retired_codes_are_never_reused_and_their_successors_exist() {
     let analyzer = crate::analyzer();
     let kb = analyzer.knowledge_base();
     for x in kb.retired() {
-        assert!(kb.find(&x.code).is_none() && kb.find(&x.id).is_none(), "{} reused", x.code);
+        assert!(
+            kb.find(&x.code).is_none() && kb.find(&x.id).is_none(),
+            "{} reused",
+            x.code
+        );
         if let Some(s) = &x.successor {
             assert!(kb.find(s).is_some(), "{}: successor {s} is no rule", x.code);
         }
