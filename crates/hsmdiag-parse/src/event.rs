@@ -16,7 +16,7 @@ use serde::Serialize;
 ///
 /// Ids are dense and ordered as the inputs were given, so they double as an index
 /// into the report summary's list of sources.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct SourceId(pub u32);
 
 /// Where an event came from: the input, the 1-based line number and the byte range

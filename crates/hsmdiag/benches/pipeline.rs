@@ -3,7 +3,8 @@
 //! handshake failure every few hundred lines.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use hsmdiag::{AnalyzerBuilder, Grammar, LineParser, ParseCtx, SourceId};
+use hsmdiag::parser::{LineParser, ParseCtx};
+use hsmdiag::{AnalyzerBuilder, Grammar, SourceId};
 
 /// About `lines` lines of appliance log in Luna's own format.
 fn appliance_log(lines: usize) -> String {

@@ -1,7 +1,7 @@
 //! Findings: what the rules engine concluded, with the evidence that proves it.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use std::collections::BTreeMap;
 
@@ -12,7 +12,7 @@ use crate::kb::{Owner, Relation, RuleCode, Severity};
 pub const MAX_EVIDENCE: usize = 5;
 
 /// One line of evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Evidence {
     /// The input's index.
@@ -39,7 +39,7 @@ pub struct Evidence {
 }
 
 /// An event from any input that is the cause of a finding or an effect of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RelatedEvidence {
     /// Cause or effect.
@@ -63,13 +63,13 @@ pub struct RelatedEvidence {
 }
 
 /// One remediation step, filled with values from the log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Step {
     /// What to do.
     pub step: String,
     /// The command to run, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
     /// Whether it destroys configuration or key material.
     pub destructive: bool,
@@ -96,7 +96,7 @@ impl Step {
 }
 
 /// A known issue found in the inputs: one per rule and subject.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Finding {
     /// The rule's id (`ntls.unknown_ca`).
@@ -114,7 +114,7 @@ pub struct Finding {
     /// The subjects of a finding that speaks for many with one cause (thirty
     /// clients failing after one certificate regeneration), first seen first;
     /// empty when it is about one.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub affected: Vec<String>,
     /// About how many further subjects share the cause beyond those listed in
     /// `affected` (an engine holds at most
@@ -123,7 +123,7 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "is_zero")]
     pub affected_omitted: u64,
     /// One line about this occurrence, filled from the log.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// How many times it happened.
     pub count: u64,
@@ -146,10 +146,10 @@ pub struct Finding {
     pub channel: String,
     /// Events from any input that explain it (causes) or follow from it
     /// (effects), nearest first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<RelatedEvidence>,
     /// The story in one line: causes → this finding → effects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chain: Option<String>,
     /// Values of the finding's events that related evidence is joined on.
     #[serde(skip)]

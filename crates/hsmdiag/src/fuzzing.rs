@@ -34,7 +34,7 @@ pub fn lines(data: &[u8]) {
         return;
     };
     // Offsets are exact in the stream the lines are read from.
-    let plain = crate::Compression::sniff(data) == crate::Compression::None
+    let plain = crate::parser::Compression::sniff(data) == crate::parser::Compression::None
         && !data.starts_with(&[0xFF, 0xFE])
         && !data.starts_with(&[0xFE, 0xFF]);
     let valid = plain && std::str::from_utf8(data).is_ok();
@@ -65,13 +65,13 @@ pub fn lines(data: &[u8]) {
 pub fn header(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     for line in text.split(['\n', '\r']) {
-        let h = crate::parse_header(line);
+        let h = crate::parser::parse_header(line);
         assert!(
             line.is_char_boundary(h.msg_start),
             "message start: {line:?}"
         );
         let mut at = 0;
-        for r in crate::segments(line, &h) {
+        for r in crate::parser::segments(line, &h) {
             assert!(
                 r.start >= at && r.start <= r.end && r.end <= line.len(),
                 "{r:?} in {line:?}"
@@ -81,7 +81,7 @@ pub fn header(data: &[u8]) {
                 "{r:?} in {line:?}"
             );
             let seg = &line[r.clone()];
-            let sh = crate::parse_header(seg);
+            let sh = crate::parser::parse_header(seg);
             assert!(
                 seg.is_char_boundary(sh.msg_start),
                 "segment message start: {seg:?}"

@@ -44,28 +44,35 @@
 //! ```
 //!
 //! # How the pieces hand off
-//! 1. [`Input`] opens a file, a directory's files, or stdin (gzip, zstd, xz and
-//!    bzip2 recognised by content, UTF-16 decoded), and [`Lines`] yields its
-//!    lines with their byte offsets (`\n`, `\r\n` or a lone `\r`; at most
-//!    [`MAX_LINE`] bytes of a line are kept).
-//! 2. [`LineParser`] reads each line's syslog header (Luna's own format,
-//!    RFC 5424, RFC 3164, a bare `TAG[pid]:`), splits lines a copy-paste ran
-//!    together, and types each message with the [`Grammar`]'s catalogues
-//!    (`grammars/formats/*.toml`) into an [`Event`].
-//! 3. [`Engine`] runs every [`Rule`] of the [`KnowledgeBase`]
-//!    (`grammars/kb/HSMnnn.toml`) over the events: single events, counts in a
-//!    window, ordered sequences, absences.
+//! 1. [`Input`] opens a file, a directory's files, an archive's members or
+//!    stdin (gzip, zstd, xz and bzip2 recognised by content, UTF-16 decoded),
+//!    and [`parser::Lines`] yields its lines with their byte offsets.
+//! 2. [`parser::LineParser`] frames each line (a syslog header, a JSON
+//!    document, a shell session, a pasted wrapper) and types each message
+//!    with the [`Grammar`]'s catalogues (`grammars/formats/*.toml`) into an
+//!    [`Event`]. That layer is the `hsmdiag-parse` crate, re-exported as
+//!    [`parser`]; it knows nothing of rules.
+//! 3. The engine runs every [`Rule`] of the [`KnowledgeBase`]
+//!    (`grammars/kb/HSMnnn.toml`, the model in [`kb`]) over the events:
+//!    single events, counts in a window, ordered sequences, absences.
 //! 4. Hits become [`Finding`]s (one per rule and subject, with count, first and
-//!    last time, and up to five evidence lines), gathered in a [`Report`].
-//! 5. [`write_text`] and [`write_json`] render the report into a writer.
+//!    last time, and up to five evidence lines), gathered in a [`Report`],
+//!    which reads back from its own JSON.
+//! 5. The renderers of [`report`] write it: [`write_text`], [`write_json`],
+//!    [`write_jsonl`], [`write_markdown`], [`write_sarif`]; [`redact`] takes
+//!    identifiers out of any of them, [`timeline`] lays the events out by time.
 //!
 //! [`Analyzer`] runs all of it; [`AnalyzerBuilder`] configures it (the year for
 //! year-less timestamps, the zone, extra grammar and rule files). On each input
-//! the stateless part of step 2 ([`Pretyped`]) runs ahead in batches on the
-//! thread pool while the rest goes through the lines in order, with the same
-//! result as one thread ([`AnalyzerBuilder::batch_lines`]).
-//! [`Analyzer::follow`] reads a growing log like `tail -f` and hands out each
-//! finding as soon as its rule fires.
+//! the stateless part of step 2 runs ahead in batches on the thread pool while
+//! the rest goes through the lines in order, with the same result as one
+//! thread ([`AnalyzerBuilder::batch_lines`]). [`Analyzer::follow`] reads a
+//! growing log like `tail -f` and hands out each finding as soon as its rule
+//! fires.
+//!
+//! The text renderer draws with miette's graphical handler: the default
+//! feature `text`. Without it (`default-features = false`) the library builds
+//! without miette's terminal dependencies; [`write_text`] is then not there.
 #![deny(missing_docs)]
 #![allow(
     clippy::result_large_err,
@@ -76,40 +83,37 @@ mod analyzer;
 mod correlate;
 mod engine;
 mod finding;
+#[doc(hidden)]
 pub mod fuzzing;
-mod kb;
+pub mod kb;
 pub mod redact;
-mod report;
+pub mod report;
 pub mod timeline;
 
 // The parser layer, a crate of its own; its modules are named here as they
 // were before the split so that paths read `crate::event::Event`.
 use hsmdiag_parse::{coverage, event, parse, source};
 
-pub use analyzer::{
-    Analyzer, AnalyzerBuilder, BuildError, DEFAULT_BATCH_LINES, FindingCounts, Follow, Progress,
-    Report, SourceSummary, Summary,
-};
-pub use correlate::{Anchor, ClockSkew, corrected, estimate_skew};
-pub use engine::{
-    AFFECTED_IN_TEXT, Engine, MAX_SUBJECTS_PER_RULE, Omitted, SourceNames, group_by_cause,
-    group_by_cause_bounded, merge,
-};
+/// The README's examples, run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
+/// The parser layer (inputs → typed events): the `hsmdiag-parse` crate.
+pub use hsmdiag_parse as parser;
+
+pub use analyzer::{Analyzer, AnalyzerBuilder, BuildError, DEFAULT_BATCH_LINES, Follow, Progress};
+pub use correlate::ClockSkew;
+pub use engine::{MAX_SUBJECTS_PER_RULE, Omitted};
 pub use finding::{Evidence, Finding, MAX_EVIDENCE, RelatedEvidence, Step};
 pub use hsmdiag_parse::{
-    Catalogue, FieldType, Grammar, GrammarError, Header, LineCounts, LineOutcome, LineParser,
-    MessagePattern, ParseCtx, Pretyped, ReturnCode, SampleDef, Stamp, Typing, parse_header,
-    return_code, return_codes, segments,
+    Event, EventKind, Field, Grammar, GrammarError, Input, InputError, InputKind, SourceId, Span,
+    UnrecognizedTemplate, Value, expand,
 };
-pub use hsmdiag_parse::{Compression, Input, InputError, InputKind, Lines, MAX_LINE, expand};
-pub use hsmdiag_parse::{Coverage, ResourceId, UnrecognizedTemplate, ids_in};
-pub use hsmdiag_parse::{Event, EventKind, Field, META_FIELDS, SourceId, Span, Value};
-pub use kb::{
-    Cond, Direction, Example, KbError, KnowledgeBase, MatchSpec, Matcher, Owner, Related, Relation,
-    RemedyStep, Retired, Rule, RuleCode, Severity, Template, nearest, parse_duration,
-};
+pub use kb::{KbError, KnowledgeBase, Owner, Relation, Retired, Rule, RuleCode, Severity};
 pub use report::{
-    FindingDiagnostic, RenderError, SARIF_VERSION, TextOptions, event_line, fingerprint,
-    rule_detection, rule_markdown, rules_markdown, sarif, write_finding_text, write_json,
-    write_jsonl, write_markdown, write_sarif, write_text,
+    FindingCounts, RenderError, Report, SourceSummary, Summary, write_json, write_jsonl,
+    write_markdown, write_sarif,
 };
+#[cfg(feature = "text")]
+pub use report::{TextOptions, write_text};

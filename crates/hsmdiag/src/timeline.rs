@@ -7,9 +7,9 @@ use std::io::Write;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 
-use crate::analyzer::Report;
 use crate::correlate::corrected;
 use crate::event::{Event, SourceId};
+use crate::report::Report;
 
 /// One line of the timeline.
 #[derive(Debug, Clone, Serialize)]

@@ -2,10 +2,8 @@
 
 use std::io::Write;
 
-use hsmdiag::{
-    TextOptions, write_finding_text, write_json, write_jsonl, write_markdown, write_sarif,
-    write_text,
-};
+use hsmdiag::report::write_finding_text;
+use hsmdiag::{TextOptions, write_json, write_jsonl, write_markdown, write_sarif, write_text};
 
 use super::{AnalyzeArgs, EXIT_ERROR, Format};
 

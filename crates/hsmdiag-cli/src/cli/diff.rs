@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use hsmdiag::Report;
 use serde::Serialize;
-use serde_json::Value;
 
 use super::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 
@@ -56,50 +56,45 @@ struct Diff {
     resolved: Vec<Item>,
 }
 
-/// The findings of one side (a JSON report read as it is, or logs analysed),
+/// The findings of one side (a JSON report read back, or logs analysed),
 /// and the report they come from.
-fn side(path: &PathBuf, load: &super::load::LoadArgs) -> Result<(Vec<Item>, Value), String> {
-    let report: Value = match std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .filter(|v| v.get("findings").is_some() && v.get("summary").is_some())
-    {
-        Some(v) => v,
-        None => {
-            let analyzer = load
-                .analyzer()
-                .map_err(|_| "cannot load the rules".to_owned())?;
-            let (inputs, errors) = hsmdiag::expand(std::slice::from_ref(path));
-            if let Some(e) = errors.first() {
-                return Err(e.to_string());
-            }
-            let (report, errors) = analyzer.analyze(&inputs);
-            if let Some(e) = errors.first() {
-                return Err(e.to_string());
-            }
-            serde_json::to_value(&report).map_err(|e| e.to_string())?
+fn side(path: &PathBuf, load: &super::load::LoadArgs) -> Result<(Vec<Item>, Report), String> {
+    let text = std::fs::read_to_string(path).ok();
+    let looks_like_report = text
+        .as_deref()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+        .is_some_and(|v| v.get("findings").is_some() && v.get("summary").is_some());
+    let report: Report = if looks_like_report {
+        serde_json::from_str(text.as_deref().unwrap_or_default()).map_err(|e| {
+            format!(
+                "{}: not a report hsmdiag can read back: {e}",
+                path.display()
+            )
+        })?
+    } else {
+        let analyzer = load
+            .analyzer()
+            .map_err(|_| "cannot load the rules".to_owned())?;
+        let (inputs, errors) = hsmdiag::expand(std::slice::from_ref(path));
+        if let Some(e) = errors.first() {
+            return Err(e.to_string());
         }
+        let (report, errors) = analyzer.analyze(&inputs);
+        if let Some(e) = errors.first() {
+            return Err(e.to_string());
+        }
+        report
     };
-    let text = |f: &Value, k: &str| {
-        f.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let items = report["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let items = report
+        .findings
+        .iter()
         .map(|f| Item {
-            code: text(f, "code"),
-            id: text(f, "id"),
-            subject: text(f, "subject"),
-            severity: text(f, "severity"),
-            message: f
-                .get("message")
-                .and_then(Value::as_str)
-                .map_or_else(|| text(f, "title"), str::to_owned),
-            count: f.get("count").and_then(Value::as_u64).unwrap_or(0),
+            code: f.code.as_str().to_owned(),
+            id: f.id.clone(),
+            subject: f.subject.clone(),
+            severity: f.severity.to_string(),
+            message: f.message.clone().unwrap_or_else(|| f.title.clone()),
+            count: f.count,
             count_before: None,
         })
         .collect();
@@ -175,11 +170,10 @@ pub(super) fn run(args: &DiffArgs) -> u8 {
     let mut bytes = out.into_bytes();
     if args.redact.redact {
         // One redactor for both sides: a value keeps its pseudonym across them.
-        let texts = [before.1.to_string(), after.1.to_string()];
+        let texts = [&before.1, &after.1].map(|r| serde_json::to_string(r).unwrap_or_default());
         let names: Vec<&str> = [&before.1, &after.1]
             .iter()
-            .flat_map(|r| r["summary"]["sources"].as_array().into_iter().flatten())
-            .filter_map(|s| s["name"].as_str())
+            .flat_map(|r| r.summary.sources.iter().map(|s| s.name.as_str()))
             .collect();
         let redactor = hsmdiag::redact::Redactor::discover(texts.iter().map(String::as_str))
             .with_inputs(names);

@@ -4,7 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use hsmdiag::{SourceId, event_line, expand};
+use hsmdiag::report::event_line;
+use hsmdiag::{SourceId, expand};
 
 use super::{EXIT_CLEAN, EXIT_ERROR};
 

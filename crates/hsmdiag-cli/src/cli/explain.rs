@@ -3,7 +3,8 @@
 use std::io::Write;
 
 use clap::{Args, ValueEnum};
-use hsmdiag::{Rule, rule_detection, rule_markdown};
+use hsmdiag::Rule;
+use hsmdiag::report::{rule_detection, rule_markdown};
 use serde::Serialize;
 
 use super::{EXIT_CLEAN, EXIT_ERROR};
@@ -60,7 +61,7 @@ pub(super) fn run(args: &ExplainArgs) -> u8 {
         Err(code) => return code,
     };
     let kb = analyzer.knowledge_base();
-    if let Some(code) = hsmdiag::return_code(&args.rule) {
+    if let Some(code) = hsmdiag::parser::return_code(&args.rule) {
         return explain_code(code, kb, args.format);
     }
     if kb.find(&args.rule).is_none() {
@@ -131,7 +132,7 @@ struct CodeDoc<'a> {
 
 /// A return code's page: its value, meaning, source and the rules that read it.
 fn explain_code(
-    code: &hsmdiag::ReturnCode,
+    code: &hsmdiag::parser::ReturnCode,
     kb: &hsmdiag::KnowledgeBase,
     format: ExplainFormat,
 ) -> u8 {

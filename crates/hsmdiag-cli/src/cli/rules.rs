@@ -77,7 +77,7 @@ pub(super) fn run(args: &RulesArgs) -> u8 {
                 }
             }
         }
-        RulesFormat::Markdown => hsmdiag::rules_markdown(rules),
+        RulesFormat::Markdown => hsmdiag::report::rules_markdown(rules),
     };
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());

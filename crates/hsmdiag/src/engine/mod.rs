@@ -1170,11 +1170,8 @@ pub const AFFECTED_IN_TEXT: usize = 3;
 /// become one, which lists the subjects in `affected` (first seen first), says
 /// how many in its subject and names the first few in its message. The most
 /// severe (then the latest) speaks for the group, as when merging inputs.
-pub fn group_by_cause(findings: Vec<Finding>, rules: &[Rule]) -> Vec<Finding> {
-    group_by_cause_bounded(findings, Vec::new(), rules).0
-}
-
-/// [`group_by_cause`], with the tallies of hits about subjects beyond the
+///
+/// With the tallies of hits about subjects beyond the
 /// bound ([`Engine::take_omitted`], from every input): a grouped rule's tally
 /// is folded into the finding of its group whose time it falls within (its
 /// subjects counted in `affected_omitted`); what no finding takes is returned,

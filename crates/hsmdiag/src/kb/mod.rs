@@ -82,6 +82,14 @@ impl Owner {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct RuleCode(String);
 
+impl<'de> Deserialize<'de> for RuleCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        RuleCode::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a rule code (HSMnnn)")))
+    }
+}
+
 impl RuleCode {
     /// Checks and makes a code.
     pub fn parse(s: &str) -> Option<Self> {
@@ -167,7 +175,7 @@ pub struct Cond {
 }
 
 /// How a related event stands to a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Relation {

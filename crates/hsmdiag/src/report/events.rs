@@ -14,7 +14,7 @@ use crate::event::Event;
 /// ```
 /// let analyzer = hsmdiag::Analyzer::new();
 /// let events = analyzer.parse_str("NTLS[8508]: Error during SSL accept ( RC_SSL_ERROR )\n");
-/// let line = hsmdiag::event_line(&events[0]);
+/// let line = hsmdiag::report::event_line(&events[0]);
 /// assert!(line.starts_with(r#"L1 - ntls.ssl_accept_failed host=- prog=NTLS[8508] rc="RC_SSL_ERROR" ret="RC_SSL_ERROR""#));
 /// ```
 pub fn event_line(ev: &Event) -> String {

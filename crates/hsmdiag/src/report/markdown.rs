@@ -223,7 +223,7 @@ pub fn write_markdown(report: &Report, w: &mut dyn Write) -> Result<(), RenderEr
             w,
             "\n{} lines longer than {} MiB were cut to their first MiB.",
             s.long_lines,
-            crate::MAX_LINE >> 20
+            crate::parser::MAX_LINE >> 20
         )?;
     }
     if !report.unrecognized.is_empty() {

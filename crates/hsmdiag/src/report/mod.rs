@@ -5,16 +5,20 @@ mod diagnostic;
 mod events;
 mod json;
 mod markdown;
+mod model;
 mod rules;
 mod sarif;
+#[cfg(feature = "text")]
 mod text;
 
 pub use diagnostic::FindingDiagnostic;
 pub use events::event_line;
 pub use json::{write_json, write_jsonl};
 pub use markdown::write_markdown;
+pub use model::{FindingCounts, Report, SourceSummary, Summary};
 pub use rules::{rule_detection, rule_markdown, rules_markdown};
 pub use sarif::{SARIF_VERSION, fingerprint, sarif, write_sarif};
+#[cfg(feature = "text")]
 pub use text::{TextOptions, write_finding_text, write_text};
 
 /// Why a report could not be written.

@@ -1,14 +1,14 @@
 //! Rule documentation: `hsmdiag explain` and the rule reference page
 //! (`docs/rules.md`, written by `hsmdiag rules --format markdown`).
 
-use crate::{Matcher, Rule};
+use crate::kb::{Matcher, Rule};
 
 /// How the rule decides, in words.
 pub fn rule_detection(r: &Rule) -> Vec<String> {
     r.matches
         .iter()
         .map(|m| {
-            let cond = |c: &crate::Cond| {
+            let cond = |c: &crate::kb::Cond| {
                 let mut s = format!("`{}`", c.event);
                 for (f, re) in &c.where_ {
                     s.push_str(&format!(" where {f} matches `{re}`"));
@@ -89,8 +89,8 @@ pub fn rule_detection(r: &Rule) -> Vec<String> {
                     cond(trigger),
                     cond(expect),
                     match direction {
-                        crate::Direction::Before => "before it",
-                        crate::Direction::After => "after it",
+                        crate::kb::Direction::Before => "before it",
+                        crate::kb::Direction::After => "after it",
                     }
                 ),
             }

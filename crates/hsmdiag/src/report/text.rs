@@ -173,7 +173,7 @@ pub fn write_text(
             "Cut {} line{} longer than {} MiB to their first MiB.",
             s.long_lines,
             plural(s.long_lines as usize),
-            crate::MAX_LINE >> 20
+            crate::parser::MAX_LINE >> 20
         )?;
     }
     if s.sources.len() > 1 {

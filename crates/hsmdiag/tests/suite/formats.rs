@@ -60,3 +60,32 @@ fn json_lines() {
     }
     assert_eq!(lines.last().unwrap()["summary"]["inputs"], 5);
 }
+
+/// The report reads back from its own JSON, field for field (what `diff`
+/// relies on), for the findings of every bundled sample.
+#[test]
+fn the_json_report_reads_back_as_a_report() {
+    let mut n = 0;
+    for dir in [
+        "samples/azure",
+        "samples/incident",
+        "samples/luna",
+        "samples/ntls",
+    ] {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            let report = crate::analyzer().analyze_str(&e.path().display().to_string(), &text);
+            let json = serde_json::to_string(&report).unwrap();
+            let back: hsmdiag::Report = serde_json::from_str(&json)
+                .unwrap_or_else(|err| panic!("{}: {err}", e.path().display()));
+            assert_eq!(
+                serde_json::to_string(&back).unwrap(),
+                json,
+                "{}",
+                e.path().display()
+            );
+            n += usize::from(!report.findings.is_empty());
+        }
+    }
+    assert!(n > 50, "{n} samples with findings");
+}

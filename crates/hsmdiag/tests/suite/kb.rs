@@ -215,7 +215,7 @@ fn remediation_is_filled_from_the_log() {
 
 #[test]
 fn the_rule_reference_page_is_current() {
-    let page = hsmdiag::rules_markdown(Analyzer::new().rules());
+    let page = hsmdiag::report::rules_markdown(Analyzer::new().rules());
     let path = root().join("docs/rules.md");
     if std::env::var_os("HSMDIAG_BLESS").is_some() {
         std::fs::write(&path, &page).unwrap();

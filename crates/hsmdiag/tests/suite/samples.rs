@@ -30,7 +30,7 @@ fn sample_events() {
             let text = std::fs::read_to_string(path).unwrap();
             let mut out = String::new();
             for ev in analyzer.parse_str(&text) {
-                out.push_str(&hsmdiag::event_line(&ev));
+                out.push_str(&hsmdiag::report::event_line(&ev));
                 out.push('\n');
             }
             insta::assert_snapshot!(out);

@@ -7,7 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use hsmdiag::{Analyzer, expand, sarif};
+use hsmdiag::report::sarif;
+use hsmdiag::{Analyzer, expand};
 
 fn root() -> PathBuf {
     PathBuf::from(root!())
@@ -94,7 +95,7 @@ fn fingerprints_survive_a_change_of_addresses_and_names() {
             .analyze_str("a.log", t)
             .findings
             .iter()
-            .map(hsmdiag::fingerprint)
+            .map(hsmdiag::report::fingerprint)
             .collect();
         v.sort();
         v
