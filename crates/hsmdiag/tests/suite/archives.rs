@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use hsmdiag::{Analyzer, Report};
+use hsmdiag::Report;
 
 fn sample(rel: &str) -> Vec<u8> {
     std::fs::read(Path::new(root!()).join(rel)).unwrap()
@@ -82,7 +82,7 @@ fn gist(r: &Report) -> Vec<String> {
 /// one by one: both reports, once checked that the binary members were listed
 /// (not read) and that they give the same findings.
 fn read_as_members(inputs: &[hsmdiag::Input], dir: &Path) -> (Report, Report) {
-    let analyzer = Analyzer::new();
+    let analyzer = crate::analyzer();
     let (report, errors) = analyzer.analyze(inputs);
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(
@@ -169,7 +169,7 @@ fn a_cut_off_archive_gives_the_members_before_the_cut() {
     let (inputs, errors) = hsmdiag::expand(&[t]);
     assert!(errors.is_empty());
     assert!(!inputs.is_empty());
-    let (report, _) = Analyzer::new().analyze(&inputs);
+    let (report, _) = crate::analyzer().analyze(&inputs);
     assert!(report.findings.iter().any(|f| f.id == "ntls.unknown_ca"));
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,10 +1,10 @@
 //! Engine behaviour through the real parse + analyse path: interleaved
 //! connections, the more specific finding winning, windows, and aggregation.
 
-use hsmdiag::{Analyzer, Report};
+use hsmdiag::Report;
 
 fn run(log: &str) -> Report {
-    Analyzer::new().analyze_str("t.log", log)
+    crate::analyzer().analyze_str("t.log", log)
 }
 
 fn summary(r: &Report) -> Vec<(String, String, u64)> {
@@ -144,7 +144,7 @@ fn year_less_syslog_takes_the_year_from_context_and_rolls_over_new_year() {
         "2026-01-01T00:00:01+00:00"
     );
     // Without a year, year-less times are left unknown rather than guessed.
-    assert!(Analyzer::new().parse_str(log)[0].time.is_none());
+    assert!(crate::analyzer().parse_str(log)[0].time.is_none());
 }
 
 /// A rule file as a user would write one, around a match block.

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use hsmdiag::{Analyzer, TextOptions, expand, write_jsonl, write_markdown, write_text};
+use hsmdiag::{TextOptions, expand, write_jsonl, write_markdown, write_text};
 
 fn incident() -> hsmdiag::Report {
     let dir = PathBuf::from(concat!(root!(), "/samples/incident"));
@@ -20,7 +20,7 @@ fn incident() -> hsmdiag::Report {
             i
         })
         .collect();
-    Analyzer::new().analyze(&inputs).0
+    crate::analyzer().analyze(&inputs).0
 }
 
 #[test]

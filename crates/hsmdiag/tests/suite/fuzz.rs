@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use hsmdiag::{AnalyzerBuilder, fuzzing};
+use hsmdiag::fuzzing;
 use proptest::prelude::*;
 
 /// Every file under tests/fuzz_regressions/<target>/ through its target.
@@ -148,10 +148,10 @@ proptest! {
         ]),
         junk in prop::collection::vec((any::<prop::sample::Index>(), junk_line()), 1..30),
     ) {
-        let analyzer = AnalyzerBuilder::new().year(Some(2026)).build().unwrap();
+        let analyzer = crate::analyzer_2026();
         let path = Path::new(root!()).join(file);
         let clean = std::fs::read_to_string(path).unwrap();
-        let (want, clean_lines) = findings(&analyzer, &clean);
+        let (want, clean_lines) = findings(analyzer, &clean);
         let mut lines: Vec<Vec<u8>> = clean.lines().map(|l| l.as_bytes().to_vec()).collect();
         for (at, j) in &junk {
             let at = at.index(lines.len() + 1);
@@ -159,7 +159,7 @@ proptest! {
         }
         let mut mixed = String::from_utf8_lossy(&lines.join(&b'\n')).into_owned();
         mixed.push('\n');
-        let (got, mixed_lines) = findings(&analyzer, &mixed);
+        let (got, mixed_lines) = findings(analyzer, &mixed);
         prop_assert!(want.is_subset(&got), "lost {:?}", want.difference(&got).collect::<Vec<_>>());
         prop_assert_eq!(mixed_lines, clean_lines + junk.len() as u64);
     }

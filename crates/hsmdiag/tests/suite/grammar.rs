@@ -1,7 +1,7 @@
 //! Grammar catalogues: every pattern has sample lines, and each sample is typed
 //! by its own pattern (not shadowed by an earlier one) with the fields it lists.
 
-use hsmdiag::{Analyzer, Grammar};
+use hsmdiag::Grammar;
 
 #[test]
 fn every_pattern_has_samples_that_it_types() {
@@ -50,7 +50,7 @@ fn every_pattern_has_samples_that_it_types() {
 
 #[test]
 fn luna_socket_addresses_are_typed() {
-    let events = Analyzer::new()
+    let events = crate::analyzer()
         .parse_str("NTLS[8508]: info : 0 : Incoming connection request... : 192.168.50.2/59415\n");
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].kind.as_str(), "ntls.incoming_connection");
@@ -70,7 +70,7 @@ fn luna_socket_addresses_are_typed() {
 
 #[test]
 fn unknown_ntls_messages_are_unrecognized_events() {
-    let events = Analyzer::new().parse_str("2026 Mar 01 10:00:00 hsm1 local5 info NTLS [1]: info : 0 : Something new in firmware 7.9\n");
+    let events = crate::analyzer().parse_str("2026 Mar 01 10:00:00 hsm1 local5 info NTLS [1]: info : 0 : Something new in firmware 7.9\n");
     assert_eq!(events.len(), 1);
     assert!(events[0].kind.is_unrecognized());
     assert_eq!(events[0].host.as_deref(), Some("hsm1"));

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use hsmdiag::{Analyzer, Report};
+use hsmdiag::Report;
 
 /// Junk as pastes leave it: brackets alone, documents cut off in a string or
 /// after a comma, a member without its object. (A cut document that carries an
@@ -32,7 +32,7 @@ fn gist(r: &Report) -> Vec<String> {
 
 #[test]
 fn junk_before_or_after_a_sample_loses_no_finding() {
-    let analyzer = Analyzer::new();
+    let analyzer = crate::analyzer();
     let root = Path::new(root!()).join("samples");
     let mut checked = 0;
     for dir in ["ntls", "luna", "azure"] {
@@ -78,7 +78,7 @@ fn junk_before_or_after_a_sample_loses_no_finding() {
 /// lockout.
 #[test]
 fn a_lone_brace_and_a_cut_paste_keep_the_lines_after_them() {
-    let analyzer = Analyzer::new();
+    let analyzer = crate::analyzer();
     let three = "{\n\
         error: PKCS11 function C_Login failed: rv = CKR_PIN_LOCKED (0xa4)\n\
         Error: Unable to find any Luna SA slots/partitions among registered server\n\
@@ -118,7 +118,7 @@ fn a_binary_input_is_skipped_with_its_reason() {
     let log = Path::new(root!()).join("samples/ntls/unknown-ca-appliance.log");
     let (inputs, errors) = hsmdiag::expand(&[bin.clone(), log]);
     assert!(errors.is_empty(), "{errors:?}");
-    let (report, _) = Analyzer::new().analyze(&inputs);
+    let (report, _) = crate::analyzer().analyze(&inputs);
     assert_eq!(
         report.summary.skipped.len(),
         1,

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use hsmdiag::{Analyzer, AnalyzerBuilder, Report};
+use hsmdiag::{AnalyzerBuilder, Report};
 
 fn root() -> PathBuf {
     PathBuf::from(root!())
@@ -52,17 +52,14 @@ fn retired_codes_are_never_reused_and_their_successors_exist() {
 }
 
 fn analyze(path: &Path) -> Report {
-    let analyzer = AnalyzerBuilder::new()
-        .year(Some(2026))
-        .build()
-        .expect("built-in files load");
+    let analyzer = crate::analyzer_2026();
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     analyzer.analyze_str(&path.display().to_string(), &text)
 }
 
 #[test]
 fn every_rule_file_is_loaded_and_named_by_its_code() {
-    let analyzer = Analyzer::new();
+    let analyzer = crate::analyzer();
     let files = rule_files();
     assert_eq!(
         files.len(),
@@ -81,7 +78,7 @@ fn every_rule_file_is_loaded_and_named_by_its_code() {
 
 #[test]
 fn ids_and_codes_are_unique_and_in_their_family_block() {
-    let analyzer = Analyzer::new();
+    let analyzer = crate::analyzer();
     let mut ids = BTreeSet::new();
     let mut codes = BTreeSet::new();
     for r in analyzer.rules() {
@@ -125,7 +122,7 @@ fn duplicate_codes_are_rejected_at_load() {
 
 #[test]
 fn text_fields_are_present_and_titles_follow_the_convention() {
-    for r in Analyzer::new().rules() {
+    for r in crate::analyzer().rules() {
         for (name, text) in [
             ("meaning", &r.meaning),
             ("cause", &r.cause),
@@ -161,7 +158,7 @@ fn text_fields_are_present_and_titles_follow_the_convention() {
 
 #[test]
 fn every_rule_has_examples_that_fire_and_that_stay_quiet() {
-    for r in Analyzer::new().rules() {
+    for r in crate::analyzer().rules() {
         assert!(
             r.examples.iter().any(|e| e.fires),
             "{}: needs an example that fires",
@@ -194,7 +191,7 @@ fn remediation_is_filled_from_the_log() {
     // no `{name}` survives into a finding; `<name>` marks what the user fills in.
     // A literal brace is fine (a JMESPath `{name:name}` projection).
     let placeholder = regex::Regex::new(r"\{[A-Za-z_][A-Za-z0-9_.,]*(?:\||\})").unwrap();
-    for r in Analyzer::new().rules() {
+    for r in crate::analyzer().rules() {
         for ex in r.examples.iter().filter(|e| e.fires) {
             for f in analyze(&root().join(&ex.input))
                 .findings
@@ -215,7 +212,7 @@ fn remediation_is_filled_from_the_log() {
 
 #[test]
 fn the_rule_reference_page_is_current() {
-    let page = hsmdiag::report::rules_markdown(Analyzer::new().rules());
+    let page = hsmdiag::report::rules_markdown(crate::analyzer().rules());
     let path = root().join("docs/rules.md");
     if std::env::var_os("HSMDIAG_BLESS").is_some() {
         std::fs::write(&path, &page).unwrap();
@@ -229,7 +226,7 @@ fn the_rule_reference_page_is_current() {
 
 #[test]
 fn precedence_names_existing_rules() {
-    let analyzer = Analyzer::new();
+    let analyzer = crate::analyzer();
     let rules = analyzer.rules();
     for r in rules {
         for other in r.yields_to.iter().chain(&r.defers_to) {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use hsmdiag::{Analyzer, Input, Report};
+use hsmdiag::{Input, Report};
 
 fn gist(r: &Report) -> Vec<String> {
     r.findings
@@ -30,7 +30,7 @@ fn inputs(dir: &str) -> Vec<Input> {
 
 #[test]
 fn every_order_of_the_incident_gives_one_report() {
-    let analyzer = Analyzer::new();
+    let analyzer = crate::analyzer();
     let forward = inputs("samples/incident");
     assert!(forward.len() >= 5);
     let (base, _) = analyzer.analyze(&forward);
@@ -51,7 +51,7 @@ fn every_order_of_the_incident_gives_one_report() {
 fn a_finding_seen_in_two_inputs_takes_the_worst_severity_either_way() {
     // Two Luna sessions of the same partition's Crypto Officer: nine failures
     // in one (a warning, one try left) and the tenth in the other (locked out).
-    let analyzer = Analyzer::new();
+    let analyzer = crate::analyzer();
     let a = Input::file(Path::new(root!()).join("samples/luna/lunacm-co-nine-failures.txt"));
     let b = Input::file(Path::new(root!()).join("samples/luna/lunacm-co-ten-failures.txt"));
     let (ab, _) = analyzer.analyze(&[a.clone(), b.clone()]);
@@ -63,7 +63,7 @@ fn a_finding_seen_in_two_inputs_takes_the_worst_severity_either_way() {
 /// the same report (grouping by cause and merging across inputs included).
 #[test]
 fn every_sample_folder_reads_the_same_in_reverse() {
-    let analyzer = Analyzer::new();
+    let analyzer = crate::analyzer();
     for dir in [
         "samples/ntls",
         "samples/luna",

@@ -80,7 +80,7 @@ proptest! {
 
 #[test]
 fn lean_typing_finds_what_full_typing_finds() {
-    let analyzer = AnalyzerBuilder::new().year(Some(2026)).build().unwrap();
+    let analyzer = crate::analyzer_2026();
     for set in corpus() {
         let (lean, _) = analyzer.analyze(&set);
         // The timeline's path types every field of every event.

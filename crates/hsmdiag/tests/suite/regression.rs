@@ -1,6 +1,6 @@
 //! Regression tests named after the issue whose "done when" they pin.
 
-use hsmdiag::{Analyzer, Severity};
+use hsmdiag::Severity;
 
 /// Issue 2: the reference article's NTLS example, pasted as printed (five
 /// messages on one line), gives exactly one ntls.unknown_ca finding for
@@ -14,7 +14,7 @@ fn issue_2_article_example_gives_one_unknown_ca_finding() {
         1,
         "the sample keeps the article's single line"
     );
-    let analyzer = Analyzer::new();
+    let analyzer = crate::analyzer();
     let events = analyzer.parse_str(&text);
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(
@@ -64,10 +64,7 @@ fn issue_2_article_example_gives_one_unknown_ca_finding() {
 /// Issue 2: a healthy log gives no finding of warning or worse.
 #[test]
 fn issue_2_healthy_logs_give_no_finding() {
-    let analyzer = hsmdiag::AnalyzerBuilder::new()
-        .year(Some(2026))
-        .build()
-        .unwrap();
+    let analyzer = crate::analyzer_2026();
     for name in [
         "healthy-busy.log",
         "healthy-startup.log",
@@ -113,7 +110,7 @@ fn commands(f: &hsmdiag::Finding) -> Vec<String> {
 /// lists), and healthy Azure samples give no warning or worse.
 #[test]
 fn issue_3_every_rule_fires_in_several_input_styles() {
-    let analyzer = Analyzer::new();
+    let analyzer = crate::analyzer();
     for rule in analyzer
         .rules()
         .iter()
@@ -158,7 +155,7 @@ fn issue_3_every_rule_fires_in_several_input_styles() {
 /// and its target resource, and its evidence is the line where that error sits.
 #[test]
 fn issue_3_root_cause_is_the_innermost_error() {
-    let analyzer = Analyzer::new();
+    let analyzer = crate::analyzer();
     for (sample, line) in [
         ("az-cli-json-gateway-public-ip.txt", 9),
         ("az-cli-debug-msrest-gateway-public-ip.txt", 32),
@@ -188,7 +185,7 @@ fn issue_3_root_cause_is_the_innermost_error() {
 /// Issue 3: remediation commands carry the subscription's own names.
 #[test]
 fn issue_3_remediation_is_filled_from_resource_ids() {
-    let analyzer = Analyzer::new();
+    let analyzer = crate::analyzer();
     let report = analyzer.analyze_str("d", &azure_sample("az-cli-delegation-missing.txt"));
     let f = finding(&report, "deploy.subnet_delegation_missing");
     assert!(commands(f).iter().any(|c| c
@@ -217,7 +214,7 @@ fn issue_3_remediation_is_filled_from_resource_ids() {
 /// included, against the article's limits; the fix goes to Microsoft.
 #[test]
 fn issue_3_quota_counts_hsms_per_stamp_and_region() {
-    let analyzer = Analyzer::new();
+    let analyzer = crate::analyzer();
     let report = analyzer.analyze_str("q", &azure_sample("az-dedicated-hsm-list-stamp-full.json"));
     let f = finding(&report, "deploy.quota_exceeded");
     assert_eq!((f.subject.as_str(), f.count), ("stamp1 in westus", 3));
@@ -262,14 +259,14 @@ fn issue_3_mixed_stream_and_cut_off_json() {
         azure_sample("az-cli-delegation-missing.txt"),
         azure_sample("tf-gateway-still-creating.txt")
     );
-    let report = Analyzer::new().analyze_str("mixed", &text);
+    let report = crate::analyzer().analyze_str("mixed", &text);
     let mut codes: Vec<&str> = report.findings.iter().map(|f| f.code.as_str()).collect();
     codes.sort_unstable();
     assert_eq!(codes, ["HSM101", "HSM201", "HSM203"]);
     assert_eq!(report.summary.unrecognized_lines, 0);
 
     let cut = "ERROR: {\"status\":\"Failed\",\"error\":{\"code\":\"DeploymentFailed\",\"message\":\"At least one resource deployment operation failed.\",\"details\":[{\"code\":\"AnotherOperationInProgress\",\"message\":\"Another operation on this or dependent resource is in progress.\",\"target\":\"/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/hsmsubnet\"";
-    let report = Analyzer::new().analyze_str("cut", cut);
+    let report = crate::analyzer().analyze_str("cut", cut);
     let f = finding(&report, "deploy.race_condition");
     assert_eq!(f.subject, "hsmsubnet");
     assert_eq!(report.summary.lines, 1);
@@ -298,7 +295,7 @@ fn role_login(role: &str, ok: bool) -> String {
 }
 
 fn findings(text: &str) -> Vec<(String, Severity, String)> {
-    Analyzer::new()
+    crate::analyzer()
         .analyze_str("session.txt", text)
         .findings
         .into_iter()
@@ -504,7 +501,7 @@ fn incident() -> (hsmdiag::Report, Vec<hsmdiag::Event>, Vec<hsmdiag::Input>) {
     let (inputs, errors) = hsmdiag::expand(&[dir]);
     assert!(errors.is_empty());
     assert_eq!(inputs.len(), 5);
-    let (report, errors, events) = Analyzer::new().analyze_with_events(&inputs);
+    let (report, errors, events) = crate::analyzer().analyze_with_events(&inputs);
     assert!(errors.is_empty());
     (report, events, inputs)
 }
@@ -602,7 +599,7 @@ fn issue_5_time_window() {
             .unwrap()
             .with_timezone(&chrono::Utc)
     };
-    let all = Analyzer::new().analyze_str("a.log", &text);
+    let all = crate::analyzer().analyze_str("a.log", &text);
     let windowed = hsmdiag::AnalyzerBuilder::new()
         .window(Some(at("2026-03-01T10:10:00Z")), None)
         .build()
@@ -646,7 +643,7 @@ fn issue_5_failed_logins_on_one_host_explain_a_lockout_on_another() {
     )
     .unwrap();
     let (inputs, _) = hsmdiag::expand(&[web.clone(), batch.clone()]);
-    let (report, errors) = Analyzer::new().analyze(&inputs);
+    let (report, errors) = crate::analyzer().analyze(&inputs);
     assert!(errors.is_empty());
     let locked: Vec<_> = report
         .findings
@@ -723,7 +720,7 @@ fn unknown_ca(host: &str, time: &str, ip: &str, port: u32) -> String {
 fn issue_15_one_finding_per_cause() {
     let path = format!("{}/samples/ntls/unknown-ca-thirty-clients.log", root!());
     let text = std::fs::read_to_string(path).unwrap();
-    let report = Analyzer::new().analyze_str("lunalogs", &text);
+    let report = crate::analyzer().analyze_str("lunalogs", &text);
     assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
     let f = &report.findings[0];
     assert_eq!(f.id, "ntls.unknown_ca");
@@ -740,7 +737,7 @@ fn issue_15_one_finding_per_cause() {
         "{m}"
     );
     // One set of steps, for no one client in particular, then who to do them for.
-    let rule_steps = Analyzer::new()
+    let rule_steps = crate::analyzer()
         .knowledge_base()
         .find("HSM101")
         .unwrap()
@@ -762,7 +759,7 @@ fn issue_15_one_finding_per_cause() {
     let two = unknown_ca("hsm1", "10:05:00", "10.3.2.1", 40001)
         + &unknown_ca("hsm1", "10:05:10", "10.3.2.2", 40002)
         + &unknown_ca("hsm2", "10:05:20", "10.3.2.3", 40003);
-    let got = Analyzer::new().analyze_str("lunalogs", &two).findings;
+    let got = crate::analyzer().analyze_str("lunalogs", &two).findings;
     let mut subjects: Vec<&str> = got.iter().map(|f| f.subject.as_str()).collect();
     subjects.sort();
     assert_eq!(subjects, ["10.3.2.3", "2 clients on hsm1"]);
@@ -770,7 +767,7 @@ fn issue_15_one_finding_per_cause() {
     // The same failure three hours later is not the same incident.
     let apart = unknown_ca("hsm1", "10:05:00", "10.3.2.1", 40001)
         + &unknown_ca("hsm1", "13:05:00", "10.3.2.2", 40002);
-    let got = Analyzer::new().analyze_str("lunalogs", &apart).findings;
+    let got = crate::analyzer().analyze_str("lunalogs", &apart).findings;
     assert_eq!(got.len(), 2, "{got:?}");
     assert!(got.iter().all(|f| f.affected.is_empty()));
 }
@@ -783,7 +780,7 @@ fn issue_15_one_finding_per_cause() {
 fn issue_15_remediation_that_is_right() {
     let dir = root!();
     let read = |p: &str| std::fs::read_to_string(format!("{dir}/samples/{p}")).unwrap();
-    let co = Analyzer::new().analyze_str("s", &read("luna/lunacm-co-nine-failures.txt"));
+    let co = crate::analyzer().analyze_str("s", &read("luna/lunacm-co-nine-failures.txt"));
     let steps = &co.findings[0].remediation;
     assert!(
         steps.iter().any(|s| s.contains("role show -name co")),
@@ -793,7 +790,7 @@ fn issue_15_remediation_that_is_right() {
         !steps.iter().any(|s| s.contains("lunash:> hsm show")),
         "{steps:?}"
     );
-    let so = Analyzer::new().analyze_str("s", &read("luna/syslog-hsm-admin-login-failures.log"));
+    let so = crate::analyzer().analyze_str("s", &read("luna/syslog-hsm-admin-login-failures.log"));
     let steps = &so.findings[0].remediation;
     assert!(
         steps.iter().any(|s| s.contains("lunash:> hsm show")),
@@ -896,7 +893,7 @@ fn issue_16_one_line_two_matchers_one_finding() {
     let text = "ERROR: (SubnetMissingRequiredDelegation) Subnet hsmsubnet01 in VNET hsm-prod-vnet is missing a delegation to Microsoft.HardwareSecurityModules/dedicatedHSMs.\n\
                 Code: SubnetMissingRequiredDelegation\n\
                 Message: Subnet hsmsubnet01 in VNET hsm-prod-vnet is missing a delegation to Microsoft.HardwareSecurityModules/dedicatedHSMs.\n";
-    let report = Analyzer::new().analyze_str("az.txt", text);
+    let report = crate::analyzer().analyze_str("az.txt", text);
     let found: Vec<(&str, &str)> = report
         .findings
         .iter()
@@ -910,7 +907,7 @@ fn issue_16_one_line_two_matchers_one_finding() {
     let text = format!(
         "{text}Target: /subscriptions/3f2c8a61-7d4e-4b9a-9c1e-5a0d2b7e4f19/resourceGroups/hsm-prod-rg/providers/Microsoft.Network/virtualNetworks/hsm-prod-vnet/subnets/hsmsubnet01\n"
     );
-    let report = Analyzer::new().analyze_str("az.txt", &text);
+    let report = crate::analyzer().analyze_str("az.txt", &text);
     let found: Vec<(&str, &str)> = report
         .findings
         .iter()
@@ -931,7 +928,7 @@ fn issue_16_subjects_beyond_the_bound_are_counted_not_lost() {
         let ip = format!("10.9.{}.{}", i / 250, 1 + i % 250);
         text.push_str(&unknown_ca("hsm1", "10:05:00", &ip, 40000 + i as u32));
     }
-    let report = Analyzer::new().analyze_str("lunalogs", &text);
+    let report = crate::analyzer().analyze_str("lunalogs", &text);
     assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
     let f = &report.findings[0];
     assert_eq!(f.count, n as u64, "every occurrence counted");

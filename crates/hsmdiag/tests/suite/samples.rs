@@ -2,14 +2,11 @@
 //! snapshot-tested through the real parse + analyse path. A new sample is
 //! covered automatically; review its snapshots like code.
 
-use hsmdiag::{AnalyzerBuilder, Report};
+use hsmdiag::Report;
 
-fn analyzer() -> hsmdiag::Analyzer {
+fn analyzer() -> &'static hsmdiag::Analyzer {
     // Year-less samples are dated by --year, never by the checkout's file times.
-    AnalyzerBuilder::new()
-        .year(Some(2026))
-        .build()
-        .expect("built-in files load")
+    crate::analyzer_2026()
 }
 
 fn name(path: &std::path::Path) -> String {

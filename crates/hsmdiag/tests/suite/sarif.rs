@@ -7,15 +7,15 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use hsmdiag::expand;
 use hsmdiag::report::sarif;
-use hsmdiag::{Analyzer, expand};
 
 fn root() -> PathBuf {
     PathBuf::from(root!())
 }
 
 fn sarif_of(paths: &[PathBuf]) -> serde_json::Value {
-    let analyzer = Analyzer::new();
+    let analyzer = crate::analyzer();
     let (inputs, _) = expand(paths);
     let (report, _) = analyzer.analyze(&inputs);
     sarif(&report, analyzer.rules())
@@ -27,7 +27,7 @@ fn results_point_at_rules_files_and_lines() {
     assert_eq!(log["version"], "2.1.0");
     let run = &log["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), Analyzer::new().rules().len());
+    assert_eq!(rules.len(), crate::analyzer().rules().len());
     for r in rules {
         for key in [
             "id",
@@ -89,7 +89,7 @@ fn fingerprints_survive_a_change_of_addresses_and_names() {
         .replace("10.3.1.5", "192.0.2.78")
         .replace("hsm1", "host-a1b2")
         .replace("tenantadmin", "user-0042");
-    let analyzer = Analyzer::new();
+    let analyzer = crate::analyzer();
     let prints = |t: &str| {
         let mut v: Vec<String> = analyzer
             .analyze_str("a.log", t)
