@@ -391,33 +391,22 @@ impl Analyzer {
         let mut parser = LineParser::new(&self.grammar, self.ctx(id, input.modified_year()));
         let mut lines = Lines::new(reader);
         let mut events = Vec::with_capacity(8);
-        loop {
+        let error = each_line(&mut lines, &input.name, |line| {
             events.clear();
-            let last = match lines.next_line() {
-                Ok(Some((no, offset, text))) => {
-                    parser.push_line(&text, no, offset, &mut events);
-                    false
+            match line {
+                Some((text, no, offset)) => {
+                    parser.push_line(text, no, offset, &mut events);
                 }
-                Ok(None) => {
+                None => {
                     parser.finish(&mut events);
-                    true
                 }
-                Err(e) => {
-                    return Err(InputError::read(&input.name, lines.line(), &e));
-                }
-            };
-            for ev in events
+            }
+            events
                 .iter()
                 .filter(|e| e.span.line > 0 && !self.outside(e))
-            {
-                if !sink(ev) {
-                    return Ok(());
-                }
-            }
-            if last {
-                return Ok(());
-            }
-        }
+                .all(&mut sink)
+        });
+        error.map_or(Ok(()), Err)
     }
 
     /// Analyses text held in memory, named `name` in evidence.
@@ -485,28 +474,19 @@ impl Analyzer {
         let mut lines = Lines::new(reader);
         let mut events = Vec::new();
         let mut handed = HashSet::new();
-        let mut error = None;
-        loop {
+        let error = each_line(&mut lines, &input.name, |line| {
             events.clear();
-            let (counts, done) = match lines.next_line() {
-                Ok(Some((no, offset, text))) => {
-                    (parser.push_line(&text, no, offset, &mut events), false)
-                }
-                Ok(None) => (parser.finish(&mut events), true),
-                Err(e) => {
-                    error = Some(InputError::read(&input.name, lines.line(), &e));
-                    (parser.finish(&mut events), true)
-                }
+            let counts = match line {
+                Some((text, no, offset)) => parser.push_line(text, no, offset, &mut events),
+                None => parser.finish(&mut events),
             };
             self.feed(&mut part, &mut engine, counts, &events, keep);
             for f in engine.take_new(&names) {
                 handed.insert((f.id.clone(), f.subject.clone()));
                 on_finding(&f);
             }
-            if done {
-                break;
-            }
-        }
+            true
+        });
         part.summary.long_lines = lines.long_lines();
         part.omitted = engine.take_omitted();
         part.findings = engine.finish(&names);
@@ -613,18 +593,13 @@ impl Analyzer {
         };
         let mut error = None;
         if self.batch_lines == 0 {
-            loop {
-                match lines.next_line() {
-                    Ok(Some((no, offset, text))) => {
-                        step(Some((&text, no, offset, None)));
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        error = Some(InputError::read(&input.name, lines.line(), &e));
-                        break;
-                    }
+            // The end is handed to `step` below, after either branch.
+            error = each_line(&mut lines, &input.name, |line| {
+                if let Some((text, no, offset)) = line {
+                    step(Some((text, no, offset, None)));
                 }
-            }
+                true
+            });
         } else {
             // Batch k+1 is read and typed (in parallel) while batch k goes
             // through the parser and the engine in order.
@@ -820,6 +795,35 @@ impl Analyzer {
 }
 
 /// Counts the unrecognised messages of a batch of lines by template.
+/// The line loop: hands each line of an input to `on_line` (its text, number
+/// and byte offset), then `None` once at the end, also after a read error,
+/// which it returns (the lines before it were handed out). `on_line` returns
+/// false to stop reading.
+fn each_line<R: std::io::BufRead>(
+    lines: &mut Lines<R>,
+    name: &str,
+    mut on_line: impl FnMut(Option<(&str, u32, u64)>) -> bool,
+) -> Option<InputError> {
+    loop {
+        match lines.next_line() {
+            Ok(Some((no, offset, text))) => {
+                if !on_line(Some((&text, no, offset))) {
+                    return None;
+                }
+            }
+            Ok(None) => {
+                on_line(None);
+                return None;
+            }
+            Err(e) => {
+                let error = InputError::read(name, lines.line(), &e);
+                on_line(None);
+                return Some(error);
+            }
+        }
+    }
+}
+
 fn note_unrecognized(coverage: &mut Coverage, source: &str, events: &[Event]) {
     for ev in events.iter().filter(|e| e.kind.is_unrecognized()) {
         coverage.add(
