@@ -695,6 +695,18 @@ fn planted_values() -> impl Strategy<Value = BTreeMap<&'static str, String>> {
         })
 }
 
+/// The filled templates written into `dir`, as inputs.
+fn written(dir: &Path, values: &BTreeMap<&'static str, String>) -> Vec<hsmdiag::Input> {
+    fill(values)
+        .iter()
+        .map(|(name, text)| {
+            let p = dir.join(name);
+            std::fs::write(&p, text).unwrap();
+            hsmdiag::Input::file(p)
+        })
+        .collect()
+}
+
 /// The reports' own words: every format's redacted output of the fixed
 /// planted corpus (rule texts, keys, the redactor's own names), in lower case.
 fn vocabulary() -> &'static str {
@@ -702,14 +714,7 @@ fn vocabulary() -> &'static str {
     WORDS.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("hsmdiag-vocabulary-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let inputs: Vec<hsmdiag::Input> = fill(&fixed())
-            .iter()
-            .map(|(name, text)| {
-                let p = dir.join(name);
-                std::fs::write(&p, text).unwrap();
-                hsmdiag::Input::file(p)
-            })
-            .collect();
+        let inputs = written(&dir, &fixed());
         let (report, _) = analyzer().analyze(&inputs);
         let (ready, r) = hsmdiag::redact::prepare(&report);
         let words = FORMATS
@@ -744,14 +749,7 @@ proptest! {
             N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         std::fs::create_dir_all(&dir).unwrap();
-        let inputs: Vec<hsmdiag::Input> = fill(&values)
-            .iter()
-            .map(|(name, text)| {
-                let p = dir.join(name);
-                std::fs::write(&p, text).unwrap();
-                hsmdiag::Input::file(p)
-            })
-            .collect();
+        let inputs = written(&dir, &values);
         let (report, errors) = analyzer.analyze(&inputs);
         prop_assert!(errors.is_empty());
         prop_assert!(report.findings.len() >= 3, "{} findings", report.findings.len());
