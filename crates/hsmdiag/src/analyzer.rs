@@ -12,6 +12,7 @@ use crate::event::{Event, SourceId};
 use crate::finding::Finding;
 use crate::kb::{KbError, KnowledgeBase, Rule};
 use crate::parse::grammar::{Grammar, GrammarError, Typing};
+use crate::parse::prefilter::{self, Look, Prefilter};
 use crate::parse::{LineCounts, LineParser, ParseCtx, Pretyped};
 use crate::report::{Report, SourceSummary, Summary};
 use crate::source::{Input, InputError, Lines};
@@ -24,6 +25,7 @@ pub struct AnalyzerBuilder {
     grammars: Vec<(String, String)>,
     rules: Vec<(String, String)>,
     unrecognized: bool,
+    coverage: bool,
     since: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
     progress: Option<Progress>,
@@ -93,11 +95,24 @@ impl AnalyzerBuilder {
             grammars: Vec::new(),
             rules: Vec::new(),
             unrecognized: false,
+            coverage: false,
             since: None,
             until: None,
             progress: None,
             batch_lines: DEFAULT_BATCH_LINES,
         }
+    }
+
+    /// Whether to measure coverage: type every line, so that the summary
+    /// says how many were recognised (`recognized_lines`,
+    /// `unrecognized_lines`, `events`). Without it, lines that can give no
+    /// event a rule reads are only counted (the [`Prefilter`]), which is
+    /// several times faster; the findings are the same either way, and those
+    /// counts are `None` (not measured). [`unrecognized`](Self::unrecognized)
+    /// implies it.
+    pub fn coverage(&mut self, on: bool) -> &mut Self {
+        self.coverage = on;
+        self
     }
 
     /// How many lines of an input are read and typed ahead as one batch, on
@@ -130,7 +145,7 @@ impl AnalyzerBuilder {
     }
 
     /// Whether reports list the unrecognised messages as templates
-    /// ([`Report::unrecognized`]).
+    /// ([`Report::unrecognized`]); implies [`coverage`](Self::coverage).
     pub fn unrecognized(&mut self, on: bool) -> &mut Self {
         self.unrecognized = on;
         self
@@ -186,13 +201,36 @@ impl AnalyzerBuilder {
             }
         }
         kb.check_references()?;
-        grammar.needed_fields(engine::kinds_read(&kb));
+        let read = engine::kinds_read(&kb);
+        grammar.needed_fields(read.iter().cloned());
+        let coverage = self.coverage || self.unrecognized;
+        let (prefilter, prefilter_anchors) = if coverage {
+            (
+                Err(prefilter::NoPrefilter("coverage is measured".into())),
+                None,
+            )
+        } else {
+            let mut anchored = read.clone();
+            anchored.extend(grammar.anchor_kinds().map(str::to_owned));
+            (
+                Prefilter::build(&grammar, &read),
+                Prefilter::build(&grammar, &anchored).ok(),
+            )
+        };
+        let (prefilter, no_prefilter) = match prefilter {
+            Ok(p) => (Some(p), None),
+            Err(e) => (None, Some(e.0)),
+        };
         Ok(Analyzer {
             grammar,
             kb,
             year: self.year,
             zone: self.zone,
             unrecognized: self.unrecognized,
+            coverage,
+            prefilter,
+            prefilter_anchors,
+            no_prefilter,
             since: self.since,
             until: self.until,
             progress: self.progress.clone(),
@@ -209,6 +247,13 @@ pub struct Analyzer {
     year: Option<i32>,
     zone: FixedOffset,
     unrecognized: bool,
+    coverage: bool,
+    /// For one input (no connection anchors wanted).
+    prefilter: Option<Prefilter>,
+    /// For one of several inputs (connection anchors wanted too).
+    prefilter_anchors: Option<Prefilter>,
+    /// Why there is no prefilter, when there is none.
+    no_prefilter: Option<String>,
     since: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
     progress: Option<Progress>,
@@ -224,6 +269,8 @@ struct Part {
     /// earlier than `--since`.
     hidden: HashMap<String, u64>,
     summary: SourceSummary,
+    /// The counts that only a full read measures.
+    tally: Tally,
     coverage: Coverage,
     /// Events kept for the cross-input phase.
     kept: Vec<Event>,
@@ -244,12 +291,36 @@ impl Part {
                 name: name.to_owned(),
                 ..Default::default()
             },
+            tally: Tally::default(),
             coverage: Coverage::default(),
             kept: Vec::new(),
             anchors: Vec::new(),
             want_anchors,
         }
     }
+
+    /// Puts the counts only a full read measures into the summary: the
+    /// numbers when every line was typed, `None` otherwise.
+    fn close(&mut self, measured: bool) {
+        let t = &self.tally;
+        let m = |n: u64| measured.then_some(n);
+        let s = &mut self.summary;
+        s.recognized_lines = m(t.recognized);
+        s.unrecognized_lines = m(t.unrecognized);
+        s.events = m(t.events);
+        s.unrecognized_events = m(t.unrecognized_events);
+        s.outside_window = m(t.outside_window);
+    }
+}
+
+/// Counts of one input that depend on typing every line.
+#[derive(Default)]
+struct Tally {
+    recognized: u64,
+    unrecognized: u64,
+    events: u64,
+    unrecognized_events: u64,
+    outside_window: u64,
 }
 
 /// Which events a run keeps besides feeding them to the engine.
@@ -268,22 +339,33 @@ struct Batch<'g> {
     text: String,
     /// Each line: its end in `text`, number and byte offset in the input.
     lines: Vec<(usize, u32, u64)>,
-    typed: Vec<Pretyped<'g>>,
+    /// What the prefilter says of each line (every line wanted without one).
+    looks: Vec<Look>,
+    /// The typing of each wanted line.
+    typed: Vec<Option<Pretyped<'g>>>,
 }
 
 /// The most bytes of text one batch holds (it ends at the line that crosses it).
 const BATCH_BYTES: usize = 1 << 20;
 
+/// Every this many lines one is read even if the prefilter does not want it,
+/// so that the year of year-less timestamps follows the log across New Year;
+/// and until one of the first this many lines gives a time, each is read (the
+/// input's first time).
+const SAMPLE_LINES: u32 = 4096;
+
 impl<'g> Batch<'g> {
-    /// Reads up to `max` lines (or about [`BATCH_BYTES`]) and types them on the
-    /// thread pool. Returns `Some` when the input ended: `Ok` at its end, `Err`
-    /// when reading failed (the lines before are in the batch).
+    /// Reads up to `max` lines (or about [`BATCH_BYTES`]), looks at them with
+    /// the prefilter and types the wanted ones on the thread pool. Returns
+    /// `Some` when the input ended: `Ok` at its end, `Err` when reading failed
+    /// (the lines before are in the batch).
     fn fill<R: std::io::BufRead>(
         &mut self,
         lines: &mut Lines<R>,
         max: usize,
         grammar: &'g Grammar,
         typing: Typing,
+        prefilter: Option<&Prefilter>,
     ) -> Option<std::io::Result<()>> {
         self.text.clear();
         self.lines.clear();
@@ -306,23 +388,191 @@ impl<'g> Batch<'g> {
         }
         let text = &self.text;
         let spans = &self.lines;
-        self.typed = (0..spans.len())
+        (self.looks, self.typed) = (0..spans.len())
             .into_par_iter()
-            .with_min_len(64)
+            .with_min_len(256)
             .map(|i| {
                 let start = if i == 0 { 0 } else { spans[i - 1].0 };
-                Pretyped::typed(grammar, &text[start..spans[i].0], typing)
+                let line = &text[start..spans[i].0];
+                let look = prefilter.map_or(Look::WANTED, |p| p.look(line));
+                let typed = look.wanted.then(|| Pretyped::typed(grammar, line, typing));
+                (look, typed)
             })
-            .collect();
+            .unzip();
         end
     }
 
-    /// Hands each line, in order, with its typing.
-    fn consume(&mut self, mut f: impl FnMut((&str, u32, u64, Option<Pretyped<'g>>))) {
-        let mut start = 0;
-        for (&(end, no, offset), pre) in self.lines.iter().zip(self.typed.drain(..)) {
-            f((&self.text[start..end], no, offset, Some(pre)));
-            start = end;
+    /// The text of line `i`.
+    fn line(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.lines[i - 1].0 };
+        &self.text[start..self.lines[i].0]
+    }
+
+    /// Hands each line, in order, to the runner: the wanted ones to read, the
+    /// others to count while the parser is idle.
+    fn consume(&mut self, runner: &mut Runner<'_, 'g>) {
+        let mut held = Held::default();
+        let mut stamped = None;
+        let n = self.lines.len();
+        for i in 0..n {
+            let (_, no, offset) = self.lines[i];
+            runner.progress(offset);
+            let look = self.looks[i];
+            let must = look.wanted || runner.untimed(no) || no % SAMPLE_LINES == 0;
+            if !must && runner.parser.is_idle() {
+                if look.stamped {
+                    stamped = Some(i);
+                }
+                if let Some((_, blank)) = held.hold(i, look.blank) {
+                    runner.skip(blank);
+                }
+                continue;
+            }
+            self.release(&mut held, runner);
+            let pre = self.typed[i].take();
+            runner.read(self.line(i), no, offset, pre);
+        }
+        self.release(&mut held, runner);
+        // The last line with a time that was only counted: how far the log
+        // runs, if the lines read after it have no later time.
+        if let Some(i) = stamped {
+            let (_, no, offset) = self.lines[i];
+            runner.last_stamped = Some((self.line(i).to_owned(), no, offset));
+        }
+    }
+
+    /// Counts the held lines, or reads those a sentence may continue from.
+    fn release(&self, held: &mut Held<usize>, runner: &mut Runner<'_, 'g>) {
+        let (count, read) = held.release(|&i| prefilter::may_continue(self.line(i)));
+        for (_, blank) in count {
+            runner.skip(blank);
+        }
+        for i in read {
+            let (_, no, offset) = self.lines[i];
+            runner.read(self.line(i), no, offset, None);
+        }
+    }
+}
+
+/// The last lines the prefilter let pass while the parser was idle, held back
+/// until the next line read: a hard-wrapped sentence that line ends may have
+/// begun on them (the parser joins up to three lines).
+struct Held<T> {
+    lines: std::collections::VecDeque<(T, bool)>,
+}
+
+impl<T> Default for Held<T> {
+    fn default() -> Self {
+        Held {
+            lines: std::collections::VecDeque::with_capacity(4),
+        }
+    }
+}
+
+impl<T> Held<T> {
+    const MAX: usize = 3;
+
+    /// Holds a line (and whether it is blank); returns the line that falls
+    /// out, to be counted.
+    fn hold(&mut self, line: T, blank: bool) -> Option<(T, bool)> {
+        self.lines.push_back((line, blank));
+        (self.lines.len() > Self::MAX)
+            .then(|| self.lines.pop_front())
+            .flatten()
+    }
+
+    /// Empties it: the lines to count, then the trailing ones a sentence may
+    /// continue from, to read in order.
+    fn release(&mut self, may_continue: impl Fn(&T) -> bool) -> (Vec<(T, bool)>, Vec<T>) {
+        let keep = self
+            .lines
+            .iter()
+            .rev()
+            .take_while(|(l, blank)| !blank && may_continue(l))
+            .count();
+        let mut count: Vec<(T, bool)> = self.lines.drain(..).collect();
+        let read = count.split_off(count.len() - keep);
+        (count, read.into_iter().map(|(l, _)| l).collect())
+    }
+}
+
+/// The stateful, in-order part of one input's run: the parser, the engine
+/// and what the input gave so far.
+struct Runner<'k, 's> {
+    analyzer: &'s Analyzer,
+    parser: LineParser<'s>,
+    engine: Engine<'s>,
+    part: Part,
+    keep: Keep<'k>,
+    events: Vec<Event>,
+    reported: u64,
+    /// The number of the last line read.
+    last_read: u32,
+    /// The last line with a time that was only counted: its time is how
+    /// far the log runs, when no line read after it has a later one.
+    last_stamped: Option<(String, u32, u64)>,
+}
+
+impl<'s> Runner<'_, 's> {
+    /// Reads one line through the parser and feeds its events.
+    fn read(&mut self, text: &str, no: u32, offset: u64, pre: Option<Pretyped<'s>>) {
+        self.last_read = no;
+        self.events.clear();
+        let counts = self
+            .parser
+            .push_typed_line(text, no, offset, pre, &mut self.events);
+        self.fed(counts);
+    }
+
+    /// Feeds the events the last line (or the end) completed.
+    fn fed(&mut self, counts: LineCounts) {
+        let (part, engine) = (&mut self.part, &mut self.engine);
+        self.analyzer
+            .feed(part, engine, counts, &self.events, self.keep);
+    }
+
+    /// Gives the engine and the summary the time of a line only counted.
+    fn clock(&mut self, text: &str, no: u32, offset: u64) {
+        let Some(ev) = self.parser.clock(text, no, offset) else {
+            return;
+        };
+        if let Some(t) = ev.time {
+            let s = &mut self.part.summary;
+            s.first_time = Some(s.first_time.map_or(t, |f| f.min(t)));
+            s.last_time = Some(s.last_time.map_or(t, |l| l.max(t)));
+        }
+        self.engine.feed(&ev);
+    }
+
+    /// Whether line `no` is read to find the input's first time: until a
+    /// line gives one (among the first [`SAMPLE_LINES`]).
+    fn untimed(&self, no: u32) -> bool {
+        no <= SAMPLE_LINES && self.part.summary.first_time.is_none()
+    }
+
+    /// Counts a line the prefilter let pass.
+    fn skip(&mut self, blank: bool) {
+        self.part.summary.lines += 1;
+        self.part.summary.blank_lines += u64::from(blank);
+    }
+
+    /// Ends the input.
+    fn end(&mut self) {
+        if let Some((text, no, offset)) = self.last_stamped.take() {
+            self.clock(&text, no, offset);
+        }
+        self.events.clear();
+        let counts = self.parser.finish(&mut self.events);
+        self.fed(counts);
+    }
+
+    /// Tells the progress callback about every MiB read.
+    fn progress(&mut self, offset: u64) {
+        if let Some(p) = &self.analyzer.progress {
+            if offset - self.reported >= 1 << 20 {
+                (p.0)(offset - self.reported);
+                self.reported = offset;
+            }
         }
     }
 }
@@ -354,6 +604,21 @@ impl Analyzer {
     /// The grammar.
     pub fn grammar(&self) -> &Grammar {
         &self.grammar
+    }
+
+    /// Whether every line is typed, so that reports measure coverage
+    /// ([`AnalyzerBuilder::coverage`]).
+    pub fn measures_coverage(&self) -> bool {
+        self.coverage
+    }
+
+    /// The prefilter a single input is read with, or why there is none
+    /// (coverage is measured, or some pattern a rule reads has no text every
+    /// match contains: then every line is typed).
+    pub fn prefilter(&self) -> Result<&Prefilter, &str> {
+        self.prefilter
+            .as_ref()
+            .ok_or_else(|| self.no_prefilter.as_deref().unwrap_or("none"))
     }
 
     fn ctx(&self, source: SourceId, input_year: Option<i32>) -> ParseCtx {
@@ -488,6 +753,7 @@ impl Analyzer {
             true
         });
         part.summary.long_lines = lines.long_lines();
+        part.close(true);
         part.omitted = engine.take_omitted();
         part.findings = engine.finish(&names);
         let (report, _) = self.report(vec![part], inputs);
@@ -561,7 +827,10 @@ impl Analyzer {
         let mut part = Part::new(&input.name, many);
         let reader = match reader {
             Ok(r) => r,
-            Err(e) => return (part, Some(e)),
+            Err(e) => {
+                part.close(self.coverage);
+                return (part, Some(e));
+            }
         };
         // The timeline shows every event's fields; a report reads only some.
         let typing = match keep {
@@ -569,52 +838,90 @@ impl Analyzer {
             Keep::Related(_) if many => Typing::Lean,
             Keep::Related(_) => Typing::LeanNoAnchors,
         };
-        let mut parser =
-            LineParser::new(&self.grammar, self.ctx(id, input.modified_year())).typing(typing);
-        let mut engine = Engine::new(&self.kb).with_source_name(input.name.clone());
-        let mut lines = Lines::new(reader);
-        let mut events = Vec::with_capacity(8);
-        let mut reported = 0u64;
-        let mut step = |line: Option<(&str, u32, u64, Option<Pretyped<'s>>)>| {
-            events.clear();
-            let counts = match line {
-                Some((text, no, offset, pre)) => {
-                    if let Some(p) = &self.progress {
-                        if offset - reported >= 1 << 20 {
-                            (p.0)(offset - reported);
-                            reported = offset;
-                        }
-                    }
-                    parser.push_typed_line(text, no, offset, pre, &mut events)
-                }
-                None => parser.finish(&mut events),
-            };
-            self.feed(&mut part, &mut engine, counts, &events, keep);
+        // Lines that can matter are found by the prefilter, unless coverage
+        // is measured (every line typed).
+        let prefilter = match typing {
+            Typing::Lean => self.prefilter_anchors.as_ref(),
+            Typing::LeanNoAnchors => self.prefilter.as_ref(),
+            _ => None,
         };
+        let parser =
+            LineParser::new(&self.grammar, self.ctx(id, input.modified_year())).typing(typing);
+        let mut runner = Runner {
+            analyzer: self,
+            parser,
+            engine: Engine::new(&self.kb).with_source_name(input.name.clone()),
+            part,
+            keep,
+            events: Vec::with_capacity(8),
+            reported: 0,
+            last_read: 0,
+            last_stamped: None,
+        };
+        let mut lines = Lines::new(reader);
         let mut error = None;
         if self.batch_lines == 0 {
-            // The end is handed to `step` below, after either branch.
-            error = each_line(&mut lines, &input.name, |line| {
-                if let Some((text, no, offset)) = line {
-                    step(Some((text, no, offset, None)));
+            // One line at a time, typed when it is read.
+            let mut held: Held<(String, u32, u64)> = Held::default();
+            let release = |held: &mut Held<(String, u32, u64)>, runner: &mut Runner<'_, 's>| {
+                let (count, read) = held.release(|l| prefilter::may_continue(&l.0));
+                for (_, blank) in count {
+                    runner.skip(blank);
                 }
+                for (text, no, offset) in read {
+                    runner.read(&text, no, offset, None);
+                }
+            };
+            error = each_line(&mut lines, &input.name, |line| {
+                let Some((text, no, offset)) = line else {
+                    release(&mut held, &mut runner);
+                    return true;
+                };
+                runner.progress(offset);
+                let look = prefilter.map_or(Look::WANTED, |p| p.look(text));
+                let must = look.wanted || runner.untimed(no) || no % SAMPLE_LINES == 0;
+                if !must && runner.parser.is_idle() {
+                    if look.stamped {
+                        runner.last_stamped = Some((text.to_owned(), no, offset));
+                    }
+                    if let Some((_, blank)) = held.hold((text.to_owned(), no, offset), look.blank) {
+                        runner.skip(blank);
+                    }
+                    return true;
+                }
+                release(&mut held, &mut runner);
+                runner.read(text, no, offset, None);
                 true
             });
         } else {
-            // Batch k+1 is read and typed (in parallel) while batch k goes
-            // through the parser and the engine in order.
+            // Batch k+1 is read, looked at and typed (in parallel) while batch
+            // k goes through the parser and the engine in order.
             let mut next = Batch::default();
             let mut current = Batch::default();
-            let mut at_end = next.fill(&mut lines, self.batch_lines, &self.grammar, typing);
+            let mut at_end = next.fill(
+                &mut lines,
+                self.batch_lines,
+                &self.grammar,
+                typing,
+                prefilter,
+            );
             loop {
                 std::mem::swap(&mut next, &mut current);
                 if at_end.is_some() {
-                    current.consume(|line| step(Some(line)));
+                    current.consume(&mut runner);
                     break;
                 }
                 let (_, end) = rayon::join(
-                    || current.consume(|line| step(Some(line))),
-                    || next.fill(&mut lines, self.batch_lines, &self.grammar, typing),
+                    || current.consume(&mut runner),
+                    || {
+                        next.fill(
+                            &mut lines,
+                            self.batch_lines,
+                            &self.grammar,
+                            typing,
+                            prefilter,
+                        )
+                    },
                 );
                 at_end = end;
             }
@@ -622,8 +929,13 @@ impl Analyzer {
                 error = Some(InputError::read(&input.name, lines.line(), &e));
             }
         }
-        step(None);
+        runner.end();
+        let Runner {
+            mut part, engine, ..
+        } = runner;
+        let mut engine = engine;
         part.summary.long_lines = lines.long_lines();
+        part.close(prefilter.is_none());
         let name = input.name.clone();
         part.omitted = engine.take_omitted();
         part.findings = engine.finish(&move |_: SourceId| name.clone());
@@ -645,9 +957,10 @@ impl Analyzer {
             note_unrecognized(&mut part.coverage, &part.summary.name, events);
         }
         let summary = &mut part.summary;
+        let tally = &mut part.tally;
         summary.lines += counts.lines();
-        summary.recognized_lines += counts.recognized;
-        summary.unrecognized_lines += counts.unrecognized;
+        tally.recognized += counts.recognized;
+        tally.unrecognized += counts.unrecognized;
         summary.blank_lines += counts.blank;
         for ev in events {
             let outside = self.outside(ev);
@@ -656,14 +969,14 @@ impl Analyzer {
                 summary.last_time = Some(summary.last_time.map_or(t, |l| l.max(t)));
             }
             if ev.kind.is_unrecognized() {
-                summary.unrecognized_events += 1;
+                tally.unrecognized_events += 1;
                 // No rule matches it; the engine still learns how far the log runs.
                 engine.feed(ev);
                 continue;
             }
-            summary.events += 1;
+            tally.events += 1;
             if outside {
-                summary.outside_window += 1;
+                tally.outside_window += 1;
                 if self.since.is_some_and(|s| ev.time.is_some_and(|t| t < s)) {
                     for id in engine.streaks_counting(ev) {
                         *part.hidden.entry(id.to_owned()).or_default() += 1;
@@ -713,7 +1026,7 @@ impl Analyzer {
         let mut all = Vec::new();
         let mut omitted = Vec::new();
         let mut hidden: HashMap<String, u64> = HashMap::new();
-        let mut total = SourceSummary::default();
+
         let mut coverage = Coverage::default();
         let mut kept = Vec::new();
         let mut anchors = Vec::new();
@@ -731,22 +1044,22 @@ impl Analyzer {
             }
             all.extend(p.findings);
             omitted.extend(p.omitted);
-            total.add(&p.summary);
             summary.sources.push(p.summary);
             coverage.merge(p.coverage);
             kept.extend(p.kept);
             anchors.extend(p.anchors);
         }
-        summary.lines = total.lines;
-        summary.events = total.events;
-        summary.unrecognized_lines = total.unrecognized_lines;
-        summary.recognized_lines = total.recognized_lines;
-        summary.blank_lines = total.blank_lines;
-        summary.unrecognized_events = total.unrecognized_events;
-        summary.outside_window = total.outside_window;
-        summary.long_lines = total.long_lines;
-        summary.first_time = total.first_time;
-        summary.last_time = total.last_time;
+        let srcs = &summary.sources;
+        summary.lines = srcs.iter().map(|s| s.lines).sum();
+        summary.blank_lines = srcs.iter().map(|s| s.blank_lines).sum();
+        summary.long_lines = srcs.iter().map(|s| s.long_lines).sum();
+        summary.events = srcs.iter().map(|s| s.events).sum();
+        summary.unrecognized_lines = srcs.iter().map(|s| s.unrecognized_lines).sum();
+        summary.recognized_lines = srcs.iter().map(|s| s.recognized_lines).sum();
+        summary.unrecognized_events = srcs.iter().map(|s| s.unrecognized_events).sum();
+        summary.outside_window = srcs.iter().map(|s| s.outside_window).sum();
+        summary.first_time = srcs.iter().filter_map(|s| s.first_time).min();
+        summary.last_time = srcs.iter().filter_map(|s| s.last_time).max();
         // Per rule and subject across inputs, then one finding per cause where
         // many subjects (clients of one HSM) fail the same way together.
         let (grouped, left) =

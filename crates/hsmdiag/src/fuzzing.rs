@@ -25,6 +25,16 @@ static ANALYZER: LazyLock<Analyzer> = LazyLock::new(|| {
         .expect("built-in files load")
 });
 
+/// The same, measuring coverage (every line typed, no prefilter).
+static ANALYZER_COVERAGE: LazyLock<Analyzer> = LazyLock::new(|| {
+    AnalyzerBuilder::new()
+        .year(Some(2026))
+        .batch_lines(7)
+        .coverage(true)
+        .build()
+        .expect("built-in files load")
+});
+
 /// Reads `data` as an input file would be read (decompression, UTF-16,
 /// framing, typing, multi-line JSON) and checks every line and event.
 pub fn lines(data: &[u8]) {
@@ -124,11 +134,25 @@ fn check_event(ev: &Event, input: Option<&[u8]>) {
 pub fn analysis(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let report = ANALYZER.analyze_str("fuzz.log", &text);
-    let s = &report.summary;
+    // Coverage measured: every line typed, and accounted for.
+    let full = ANALYZER_COVERAGE.analyze_str("fuzz.log", &text);
+    let s = &full.summary;
     assert_eq!(
-        s.lines,
-        s.recognized_lines + s.unrecognized_lines + s.blank_lines,
+        Some(s.lines),
+        s.recognized_lines
+            .zip(s.unrecognized_lines)
+            .map(|(r, u)| r + u + s.blank_lines),
         "the summary accounts for every line: {s:?}"
+    );
+    // The prefilter changes how many lines are typed, never what is found.
+    assert_eq!(
+        report.findings, full.findings,
+        "the prefiltered analysis finds what the full one does"
+    );
+    assert_eq!(
+        (report.summary.lines, report.summary.blank_lines),
+        (s.lines, s.blank_lines),
+        "both count the same lines"
     );
     for f in &report.findings {
         assert!(f.count >= 1, "a finding happened at least once: {f:?}");

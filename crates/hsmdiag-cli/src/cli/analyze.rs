@@ -11,6 +11,7 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
     let bar = super::progress_bar(&args.inputs);
     let analyzer = match args.load.builder().and_then(|mut b| {
         b.unrecognized(args.unrecognized);
+        b.coverage(args.coverage);
         if let Some(bar) = &bar {
             let bar = bar.clone();
             b.progress(hsmdiag::Progress(std::sync::Arc::new(move |n| bar.inc(n))));

@@ -120,6 +120,13 @@ struct AnalyzeArgs {
     /// addresses, times and ids masked) with counts, most frequent first.
     #[arg(long)]
     unrecognized: bool,
+    /// Type every line and say in the summary how many were recognised
+    /// (`recognized_lines`, `unrecognized_lines`, `events`). By default lines that can
+    /// give no event a rule reads are only counted: the findings are the same, several
+    /// times faster, and those counts are not measured (`null` in JSON). Implied by
+    /// --unrecognized.
+    #[arg(long)]
+    coverage: bool,
     #[command(flatten)]
     redact: RedactArgs,
     /// When to use colour in text output.

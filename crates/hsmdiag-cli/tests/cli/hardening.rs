@@ -21,7 +21,26 @@ fn scratch(name: &str) -> PathBuf {
 /// Runs `hsmdiag --format json FILE` and returns the output, checking that it
 /// did not panic and that the summary accounts for every line.
 fn analyse(path: &Path) -> (Output, serde_json::Value) {
-    let out = hsmdiag().arg("--format=json").arg(path).output().unwrap();
+    let (out, report) = analyse_once(path);
+    // Without --coverage (the prefilter): the same findings and line count.
+    let quick = hsmdiag().arg("--format=json").arg(path).output().unwrap();
+    assert_eq!(quick.status.code(), out.status.code());
+    let quick: serde_json::Value = serde_json::from_slice(&quick.stdout).unwrap();
+    let s = &report["summary"];
+    assert_eq!(quick["findings"], report["findings"]);
+    assert_eq!(quick["summary"]["lines"], s["lines"]);
+    assert_eq!(quick["summary"]["blank_lines"], s["blank_lines"]);
+    assert!(quick["summary"]["unrecognized_lines"].is_null());
+    (out, report)
+}
+
+/// [`analyse`] with `--coverage` alone (an input that can be read once).
+fn analyse_once(path: &Path) -> (Output, serde_json::Value) {
+    let out = hsmdiag()
+        .args(["--format=json", "--coverage"])
+        .arg(path)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(
@@ -198,7 +217,7 @@ fn a_fifo_is_read_as_a_stream() {
             writeln!(f, "{ALERT}\n{FAILURE}").unwrap();
         })
     };
-    let (out, r) = analyse(&fifo);
+    let (out, r) = analyse_once(&fifo);
     writer.join().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(r["summary"]["lines"], 2);
@@ -211,7 +230,7 @@ fn a_file_that_shrinks_or_grows_while_it_is_read() {
     let line = format!("{ALERT}\n");
     std::fs::write(&path, line.repeat(200_000)).unwrap();
     let child = hsmdiag()
-        .arg("--format=json")
+        .args(["--format=json", "--coverage"])
         .arg(&path)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

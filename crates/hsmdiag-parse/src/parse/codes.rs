@@ -117,6 +117,15 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
     }
 });
 
+/// The patterns [`prose`] types a message by: the codes (one alternation)
+/// and the phrases of rows without a code.
+pub(crate) fn prose_patterns() -> Vec<String> {
+    let t = &*TABLE;
+    std::iter::once(t.prose_codes.as_str().to_owned())
+        .chain(t.prose_phrases.0.patterns().iter().cloned())
+        .collect()
+}
+
 /// Every row of the table, in file order.
 pub fn rows() -> impl Iterator<Item = &'static CodeRow> {
     TABLE.rows.iter()

@@ -31,6 +31,8 @@ pub struct Kinds {
     pub annotation: String,
     /// A Luna shell prompt.
     pub prompt: String,
+    /// A line read for its time alone (lines the prefilter let pass).
+    pub clock: String,
 }
 
 /// Shell sessions.

@@ -484,6 +484,17 @@ impl Grammar {
         &self.catalogues
     }
 
+    /// Which catalogue types each syslog program's messages: (the program in
+    /// lower case, the catalogue's index in [`catalogues`](Self::catalogues)).
+    pub fn program_claims(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.by_program.iter().map(|(p, &i)| (p.as_str(), i))
+    }
+
+    /// The catalogues (indices) that type lines no program's catalogue claims.
+    pub fn raw_catalogues(&self) -> &[usize] {
+        &self.raw
+    }
+
     /// Adds a user's grammar file: a patterns file (a `[patterns]` table of
     /// macros) or a catalogue.
     ///
@@ -782,6 +793,11 @@ impl Grammar {
                 pat.anchor = self.anchors.contains_key(pat.event.as_str());
             }
         }
+    }
+
+    /// The event kinds that give connection anchors.
+    pub fn anchor_kinds(&self) -> impl Iterator<Item = &str> {
+        self.anchors.keys().map(String::as_str)
     }
 
     /// The connection anchor an event gives, if its kind's pattern declares

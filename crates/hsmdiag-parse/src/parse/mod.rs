@@ -12,6 +12,7 @@ pub mod grammar;
 pub(crate) mod json;
 pub mod peel;
 mod powershell;
+pub mod prefilter;
 pub mod retcodes;
 pub mod syslog;
 mod yaml;
@@ -407,6 +408,37 @@ impl<'g> LineParser<'g> {
     pub fn typing(mut self, typing: Typing) -> Self {
         self.typing = typing;
         self
+    }
+
+    /// Whether the parser holds nothing open across lines: no document, YAML
+    /// scalar, error record, PowerShell message or shell session being
+    /// gathered, no hard-wrapped sentence begun. A line the
+    /// [`Prefilter`](prefilter::Prefilter) does not want, read now, would
+    /// give no event a rule reads and leave the parser as it is.
+    pub fn is_idle(&self) -> bool {
+        self.frame.is_none()
+            && self.yaml.is_none()
+            && self.record.is_none()
+            && self.ps7.is_none()
+            && self.session.is_none()
+            && self.wrapped.lines.is_empty()
+    }
+
+    /// The time of a line that is only counted (the prefilter let it pass),
+    /// as an event of the [`clock`](framing::Kinds::clock) kind: how far the
+    /// log runs, for time windows to close on. The year of year-less stamps
+    /// follows it as it follows a line read. `None` when it has no time.
+    pub fn clock(&mut self, line: &str, line_no: u32, offset: u64) -> Option<Event> {
+        let peel = peel::Peel::of(line);
+        let text = peel.apply(line);
+        let stamp = syslog::parse_header(&text).stamp?;
+        let mut ev = Event::unrecognized_at(self.ctx.source);
+        ev.time = Some(self.resolve(stamp)?);
+        ev.kind = EventKind::new(&kinds().clock);
+        ev.span.line = line_no;
+        ev.span.start = offset;
+        ev.span.end = offset + line.len() as u64;
+        Some(ev)
     }
 
     /// Reads one line (without its line ending) that starts at byte `offset` of
@@ -920,8 +952,12 @@ impl<'g> LineParser<'g> {
                     Some(typed) => typed,
                     None => {
                         outcome = LineOutcome::Unrecognized;
+                        // A hard-wrapped sentence runs over header-less
+                        // lines that follow each other; a log record ends it.
                         if header.program.is_none() && header.stamp.is_none() {
                             self.wrapped.keep(&text[header.msg_start..]);
+                        } else {
+                            self.wrapped.clear();
                         }
                         (EventKind::unrecognized(), Vec::new())
                     }

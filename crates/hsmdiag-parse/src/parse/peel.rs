@@ -152,6 +152,11 @@ pub struct Peel {
     context: Option<&'static EventKind>,
 }
 
+/// The kinds wrappers give the lines they wrap (`tf.context`).
+pub fn context_kinds() -> impl Iterator<Item = &'static EventKind> {
+    TABLE.prefixes.iter().filter_map(|p| p.context.as_ref())
+}
+
 impl Peel {
     /// Peels `line` (without its line ending).
     pub fn of(line: &str) -> Peel {

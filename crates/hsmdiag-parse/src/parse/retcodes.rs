@@ -69,6 +69,9 @@ struct Table {
     failure: Regex,
 }
 
+/// A line naming a return code holds one of these (names or a hex value).
+pub(crate) const PROSE_LITERALS: [&str; 4] = ["CKR_", "RET_", "RC_", "0x"];
+
 static TABLE: LazyLock<Table> = LazyLock::new(|| {
     let file: File = toml::from_str(TABLE_TEXT).expect("grammars/return_codes.toml is valid");
     let mut codes = Vec::new();
@@ -130,7 +133,7 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
         luna_by_value,
         prefilter: AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .build(["CKR_", "RET_", "RC_", "0x"])
+            .build(PROSE_LITERALS)
             .expect("static literals"),
         name: Regex::new(r"\b(?:CKR|LUNA_RET|RC)_[A-Z][A-Z0-9_]*[A-Z0-9]\b")
             .expect("static regex is valid"),

@@ -18,6 +18,11 @@
 //! }
 //! ```
 //!
+//! `summary.unrecognized_lines` (like `recognized_lines`, `events`,
+//! `unrecognized_events` and `outside_window`) is exact when coverage was
+//! measured (`--coverage`, `--unrecognized`) and `null` otherwise;
+//! `summary.lines` and `blank_lines` are always exact.
+//!
 //! `severity` is `info`, `warning`, `error` or `critical`; times are RFC 3339 in
 //! UTC, or `null` when the log has none. Fields may be added (findings also carry
 //! `message`, `owner`, `channel`, `remediation_steps`, and when other inputs

@@ -48,11 +48,18 @@ pub fn write_markdown(report: &Report, w: &mut dyn Write) -> Result<(), RenderEr
     let c = &s.findings;
     writeln!(w, "# hsmdiag report\n")?;
     writeln!(w, "| | |\n|---|---|")?;
-    writeln!(
-        w,
-        "| Inputs | {} ({} lines: {} recognised, {} unrecognised, {} blank) |",
-        s.inputs, s.lines, s.recognized_lines, s.unrecognized_lines, s.blank_lines
-    )?;
+    match (s.recognized_lines, s.unrecognized_lines) {
+        (Some(r), Some(u)) => writeln!(
+            w,
+            "| Inputs | {} ({} lines: {r} recognised, {u} unrecognised, {} blank) |",
+            s.inputs, s.lines, s.blank_lines
+        )?,
+        _ => writeln!(
+            w,
+            "| Inputs | {} ({} lines, {} blank; coverage not measured) |",
+            s.inputs, s.lines, s.blank_lines
+        )?,
+    }
     writeln!(
         w,
         "| Time range | {} – {} |",
@@ -204,18 +211,17 @@ pub fn write_markdown(report: &Report, w: &mut dyn Write) -> Result<(), RenderEr
             "| {} | {} | {} | {} | {} | {} | {} |",
             cell(&src.name),
             src.lines,
-            src.recognized_lines,
-            src.unrecognized_lines,
+            count(src.recognized_lines),
+            count(src.unrecognized_lines),
             src.blank_lines,
             time(src.first_time),
             time(src.last_time)
         )?;
     }
-    if s.outside_window > 0 {
+    if let Some(n) = s.outside_window.filter(|&n| n > 0) {
         writeln!(
             w,
-            "\n{} events were left out as outside `--since` / `--until`.",
-            s.outside_window
+            "\n{n} events were left out as outside `--since` / `--until`."
         )?;
     }
     if s.long_lines > 0 {
@@ -242,4 +248,9 @@ pub fn write_markdown(report: &Report, w: &mut dyn Write) -> Result<(), RenderEr
     }
     w.flush()?;
     Ok(())
+}
+
+/// A count, or a dash where it was not measured (coverage off).
+fn count(n: Option<u64>) -> String {
+    n.map_or_else(|| "–".to_owned(), |n| n.to_string())
 }

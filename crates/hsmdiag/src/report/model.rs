@@ -11,7 +11,9 @@ use crate::engine::Omitted;
 use crate::finding::Finding;
 
 /// Line and event counts for one input. `lines` is always
-/// `recognized_lines + unrecognized_lines + blank_lines`.
+/// `recognized_lines + unrecognized_lines + blank_lines` when coverage was
+/// measured; without it (the default) those counts that need every line typed
+/// are `None`, and `lines`, `blank_lines` and `long_lines` are still exact.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SourceSummary {
@@ -19,45 +21,33 @@ pub struct SourceSummary {
     pub name: String,
     /// Lines read.
     pub lines: u64,
-    /// Lines whose every message was typed.
-    pub recognized_lines: u64,
-    /// Lines holding a message no pattern typed.
-    pub unrecognized_lines: u64,
+    /// Lines whose every message was typed (`None`: coverage not measured).
+    pub recognized_lines: Option<u64>,
+    /// Lines holding a message no pattern typed (`None`: not measured).
+    pub unrecognized_lines: Option<u64>,
     /// Empty lines.
     pub blank_lines: u64,
-    /// Typed events (a run-together line gives several).
-    pub events: u64,
-    /// Messages no pattern typed.
-    pub unrecognized_events: u64,
-    /// Events left out because their time is outside `--since` / `--until`.
-    pub outside_window: u64,
+    /// Typed events, a run-together line giving several (`None`: not measured).
+    pub events: Option<u64>,
+    /// Messages no pattern typed (`None`: not measured).
+    pub unrecognized_events: Option<u64>,
+    /// Events left out because their time is outside `--since` / `--until`
+    /// (`None`: not measured).
+    pub outside_window: Option<u64>,
     /// Lines longer than [`MAX_LINE`](crate::parser::MAX_LINE), cut to it (still
     /// counted once among the lines above).
     pub long_lines: u64,
-    /// The earliest time in the input, on its own clock.
+    /// The earliest time in the input, on its own clock (without coverage, of
+    /// the lines read: the first, the last and those that can matter).
     pub first_time: Option<DateTime<Utc>>,
-    /// The latest time in the input, on its own clock.
+    /// The latest time in the input, on its own clock (as `first_time`).
     pub last_time: Option<DateTime<Utc>>,
 }
 
 impl SourceSummary {
-    pub(crate) fn add(&mut self, o: &SourceSummary) {
-        self.first_time = match (self.first_time, o.first_time) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        self.last_time = match (self.last_time, o.last_time) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-        self.outside_window += o.outside_window;
-        self.long_lines += o.long_lines;
-        self.lines += o.lines;
-        self.recognized_lines += o.recognized_lines;
-        self.unrecognized_lines += o.unrecognized_lines;
-        self.blank_lines += o.blank_lines;
-        self.events += o.events;
-        self.unrecognized_events += o.unrecognized_events;
+    /// Whether the counts that need every line typed were measured.
+    pub fn coverage_measured(&self) -> bool {
+        self.unrecognized_lines.is_some()
     }
 }
 
@@ -69,18 +59,19 @@ pub struct Summary {
     pub inputs: usize,
     /// Lines read.
     pub lines: u64,
-    /// Typed events.
-    pub events: u64,
-    /// Lines holding a message no pattern typed.
-    pub unrecognized_lines: u64,
-    /// Lines whose every message was typed.
-    pub recognized_lines: u64,
+    /// Typed events (`None`: coverage not measured, see [`SourceSummary`]).
+    pub events: Option<u64>,
+    /// Lines holding a message no pattern typed (`None`: not measured).
+    pub unrecognized_lines: Option<u64>,
+    /// Lines whose every message was typed (`None`: not measured).
+    pub recognized_lines: Option<u64>,
     /// Empty lines.
     pub blank_lines: u64,
-    /// Messages no pattern typed.
-    pub unrecognized_events: u64,
-    /// Events left out because their time is outside `--since` / `--until`.
-    pub outside_window: u64,
+    /// Messages no pattern typed (`None`: not measured).
+    pub unrecognized_events: Option<u64>,
+    /// Events left out because their time is outside `--since` / `--until`
+    /// (`None`: not measured).
+    pub outside_window: Option<u64>,
     /// Lines longer than [`MAX_LINE`](crate::parser::MAX_LINE), cut to it.
     pub long_lines: u64,
     /// The earliest time in any input.

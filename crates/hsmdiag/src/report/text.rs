@@ -146,25 +146,32 @@ pub fn write_text(
         }
         writeln!(w, "{n} finding{} ({}).", plural(n), parts.join(", "))?;
     }
-    writeln!(
-        w,
-        "Read {} input{}, {} line{}: {} recognised, {} unrecognised, {} blank; {} event{}.",
-        s.inputs,
-        plural(s.inputs),
-        s.lines,
-        plural(s.lines as usize),
-        s.recognized_lines,
-        s.unrecognized_lines,
-        s.blank_lines,
-        s.events,
-        plural(s.events as usize),
-    )?;
-    if s.outside_window > 0 {
+    match (s.recognized_lines, s.unrecognized_lines, s.events) {
+        (Some(r), Some(u), Some(e)) => writeln!(
+            w,
+            "Read {} input{}, {} line{}: {r} recognised, {u} unrecognised, {} blank; {e} event{}.",
+            s.inputs,
+            plural(s.inputs),
+            s.lines,
+            plural(s.lines as usize),
+            s.blank_lines,
+            plural(e as usize),
+        )?,
+        _ => writeln!(
+            w,
+            "Read {} input{}, {} line{} ({} blank); coverage not measured (--coverage).",
+            s.inputs,
+            plural(s.inputs),
+            s.lines,
+            plural(s.lines as usize),
+            s.blank_lines,
+        )?,
+    }
+    if let Some(n) = s.outside_window.filter(|&n| n > 0) {
         writeln!(
             w,
-            "Left out {} event{} outside --since / --until.",
-            s.outside_window,
-            plural(s.outside_window as usize)
+            "Left out {n} event{} outside --since / --until.",
+            plural(n as usize)
         )?;
     }
     if s.long_lines > 0 {
@@ -179,16 +186,24 @@ pub fn write_text(
     if s.sources.len() > 1 {
         let width = s.sources.iter().map(|x| x.name.len()).max().unwrap_or(0);
         for src in &s.sources {
-            writeln!(
-                w,
-                "  {:<width$}  {} line{}: {} recognised, {} unrecognised, {} blank",
-                src.name,
-                src.lines,
-                plural(src.lines as usize),
-                src.recognized_lines,
-                src.unrecognized_lines,
-                src.blank_lines,
-            )?;
+            match (src.recognized_lines, src.unrecognized_lines) {
+                (Some(r), Some(u)) => writeln!(
+                    w,
+                    "  {:<width$}  {} line{}: {r} recognised, {u} unrecognised, {} blank",
+                    src.name,
+                    src.lines,
+                    plural(src.lines as usize),
+                    src.blank_lines,
+                )?,
+                _ => writeln!(
+                    w,
+                    "  {:<width$}  {} line{} ({} blank)",
+                    src.name,
+                    src.lines,
+                    plural(src.lines as usize),
+                    src.blank_lines,
+                )?,
+            }
         }
     }
     if !s.skipped.is_empty() {

@@ -22,6 +22,19 @@ pub fn analyzer() -> &'static hsmdiag::Analyzer {
     &ANALYZER
 }
 
+/// The built-in analyzer measuring coverage (every line typed), dating
+/// year-less samples in 2026, built once.
+pub fn analyzer_coverage() -> &'static hsmdiag::Analyzer {
+    static ANALYZER: std::sync::LazyLock<hsmdiag::Analyzer> = std::sync::LazyLock::new(|| {
+        hsmdiag::AnalyzerBuilder::new()
+            .year(Some(2026))
+            .coverage(true)
+            .build()
+            .expect("built-in files load")
+    });
+    &ANALYZER
+}
+
 /// The built-in analyzer dating year-less samples in 2026 (never by the
 /// checkout's file times), built once.
 pub fn analyzer_2026() -> &'static hsmdiag::Analyzer {

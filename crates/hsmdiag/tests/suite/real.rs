@@ -105,6 +105,13 @@ fn score(analyzer: &hsmdiag::Analyzer, dir: &Path, case: &Case, notes: &mut Vec<
     );
     let (report, errors) = analyzer.analyze(&[Input::file(&path)]);
     assert!(errors.is_empty(), "{}: {errors:?}", case.file);
+    // Text nobody here wrote: the prefilter must not change what is found.
+    let (full, _) = crate::analyzer_coverage().analyze(&[Input::file(&path)]);
+    assert_eq!(
+        full.findings, report.findings,
+        "{}: the prefilter changed the findings",
+        case.file
+    );
     let got: BTreeSet<String> = report
         .findings
         .iter()

@@ -57,8 +57,11 @@ fn issue_2_article_example_gives_one_unknown_ca_finding() {
             .any(|r| r.contains("-client 192.168.50.2"))
     );
     assert_eq!(report.summary.lines, 1);
-    assert_eq!(report.summary.events, 5);
-    assert_eq!(report.summary.unrecognized_lines, 0);
+    assert_eq!(report.summary.events, None, "not measured by default");
+    let measured = crate::analyzer_coverage().analyze_str("article.log", &text);
+    assert_eq!(measured.findings, report.findings);
+    assert_eq!(measured.summary.events, Some(5));
+    assert_eq!(measured.summary.unrecognized_lines, Some(0));
 }
 
 /// Issue 2: a healthy log gives no finding of warning or worse.
@@ -72,14 +75,20 @@ fn issue_2_healthy_logs_give_no_finding() {
         "healthy-rfc3164-collector.log",
     ] {
         let path = format!("{}/samples/ntls/{name}", root!());
-        let report = analyzer.analyze_str(name, &std::fs::read_to_string(path).unwrap());
+        let report = analyzer.analyze_str(name, &report_text(&path));
         assert!(
             report.findings.is_empty(),
             "{name}: {:?}",
             report.findings.iter().map(|f| &f.id).collect::<Vec<_>>()
         );
-        assert_eq!(report.summary.unrecognized_lines, 0, "{name}");
+        let measured = crate::analyzer_coverage().analyze_str(name, &report_text(&path));
+        assert_eq!(measured.findings, report.findings, "{name}");
+        assert_eq!(measured.summary.unrecognized_lines, Some(0), "{name}");
     }
+}
+
+fn report_text(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap()
 }
 
 fn azure_sample(name: &str) -> String {
@@ -146,7 +155,10 @@ fn issue_3_every_rule_fires_in_several_input_styles() {
             "{name}: {:?}",
             report.findings.iter().map(|f| &f.id).collect::<Vec<_>>()
         );
-        assert_eq!(report.summary.unrecognized_lines, 0, "{name}");
+        let measured =
+            crate::analyzer_coverage().analyze_str(&name, &std::fs::read_to_string(&path).unwrap());
+        assert_eq!(measured.findings, report.findings, "{name}");
+        assert_eq!(measured.summary.unrecognized_lines, Some(0), "{name}");
     }
     assert!(healthy >= 8);
 }
@@ -259,11 +271,11 @@ fn issue_3_mixed_stream_and_cut_off_json() {
         azure_sample("az-cli-delegation-missing.txt"),
         azure_sample("tf-gateway-still-creating.txt")
     );
-    let report = crate::analyzer().analyze_str("mixed", &text);
+    let report = crate::analyzer_coverage().analyze_str("mixed", &text);
     let mut codes: Vec<&str> = report.findings.iter().map(|f| f.code.as_str()).collect();
     codes.sort_unstable();
     assert_eq!(codes, ["HSM101", "HSM201", "HSM203"]);
-    assert_eq!(report.summary.unrecognized_lines, 0);
+    assert_eq!(report.summary.unrecognized_lines, Some(0));
 
     let cut = "ERROR: {\"status\":\"Failed\",\"error\":{\"code\":\"DeploymentFailed\",\"message\":\"At least one resource deployment operation failed.\",\"details\":[{\"code\":\"AnotherOperationInProgress\",\"message\":\"Another operation on this or dependent resource is in progress.\",\"target\":\"/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/hsmsubnet\"";
     let report = crate::analyzer().analyze_str("cut", cut);
@@ -599,14 +611,15 @@ fn issue_5_time_window() {
             .unwrap()
             .with_timezone(&chrono::Utc)
     };
-    let all = crate::analyzer().analyze_str("a.log", &text);
+    let all = crate::analyzer_coverage().analyze_str("a.log", &text);
     let windowed = hsmdiag::AnalyzerBuilder::new()
         .window(Some(at("2026-03-01T10:10:00Z")), None)
+        .coverage(true)
         .build()
         .unwrap()
         .analyze_str("a.log", &text);
-    assert_eq!(all.summary.outside_window, 0);
-    assert!(windowed.summary.outside_window > 10);
+    assert_eq!(all.summary.outside_window, Some(0));
+    assert!(windowed.summary.outside_window > Some(10));
     assert_eq!(
         windowed.summary.lines, all.summary.lines,
         "every line is still accounted for"

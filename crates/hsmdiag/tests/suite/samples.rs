@@ -44,11 +44,21 @@ fn sample_findings() {
         |path| {
             let text = std::fs::read_to_string(path).unwrap();
             let report: Report = analyzer.analyze_str(&name(path), &text);
-            let s = &report.summary;
-            // The summary accounts for every line.
+            // Typing every line finds the same; its summary accounts for
+            // every line.
+            let full = crate::analyzer_coverage().analyze_str(&name(path), &text);
+            assert_eq!(full.findings, report.findings, "{}", name(path));
+            assert_eq!(full.clock_skew, report.clock_skew);
+            let s = &full.summary;
             assert_eq!(
-                s.lines,
-                s.recognized_lines + s.unrecognized_lines + s.blank_lines
+                Some(s.lines),
+                s.recognized_lines
+                    .zip(s.unrecognized_lines)
+                    .map(|(r, u)| r + u + s.blank_lines)
+            );
+            assert_eq!(
+                (report.summary.lines, report.summary.blank_lines),
+                (s.lines, s.blank_lines)
             );
             assert_eq!(s.lines as usize, text.lines().count());
             insta::assert_json_snapshot!(report);

@@ -135,7 +135,12 @@ fn terraform_box_in_colour() {
     let ev = evidence(&r, "deploy.race_condition");
     // The escapes are cut from the text; the offset is the original byte.
     points_at(text, ev, 2, "Error", &["\x1b[0m", "\x1b[1m", "\x1b[31m"]);
-    assert_eq!(r.summary.unrecognized_lines, 0, "{:?}", r.unrecognized);
+    assert_eq!(
+        r.summary.unrecognized_lines,
+        Some(0),
+        "{:?}",
+        r.unrecognized
+    );
 }
 
 #[test]
@@ -165,7 +170,7 @@ fn a_fenced_json_document_and_escaped_json_inside_it() {
     let ev = evidence(&r, "deploy.capacity_exhausted");
     // The inner error sits in the escaped message on line 11.
     assert_eq!(ev.line, 11, "{ev:?}");
-    assert_eq!(r.summary.unrecognized_lines, 1, "only the prose line");
+    assert_eq!(r.summary.unrecognized_lines, Some(1), "only the prose line");
 }
 
 #[test]
@@ -177,7 +182,7 @@ fn a_document_cut_off_and_one_pasted_from_its_middle() {
     let middle = "ps/rg/providers/Microsoft.Resources/deployments/x\",\"message\":\"The resource write operation failed.\",\"details\":[{\"code\":\"SkuNotAvailable\",\"message\":\"The requested VM size is currently not available in location 'westeurope'.\"}]}}\n";
     let r = analyze(middle);
     assert_eq!(evidence(&r, "deploy.capacity_exhausted").line, 1);
-    assert_eq!(r.summary.unrecognized_lines, 0);
+    assert_eq!(r.summary.unrecognized_lines, Some(0));
 }
 
 #[test]

@@ -1,0 +1,548 @@
+//! The prefilter: which lines can matter to the rules at all.
+//!
+//! Most lines of an appliance log are traffic no rule reads (connections
+//! opened and closed, commands that succeed). Every pattern of a kind that
+//! rules read, every framing stage's trigger and every prose table has some
+//! text a line must contain for it to match; those texts are gathered into
+//! one multi-literal automaton (Aho-Corasick, case-insensitive), built once.
+//! A line with none of them, read while the parser holds no state open, gives
+//! nothing any rule reads: it is counted and not typed.
+//!
+//! The required texts are found in the patterns themselves (their syntax
+//! tree), so a site's own catalogue or rule needs no extra declaration. When
+//! some pattern has no text every match must contain (`^\d+ \w+$`), no
+//! prefilter is built and every line is typed, as with `--coverage`.
+
+use std::collections::HashSet;
+
+use aho_corasick::AhoCorasick;
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+use super::grammar::Grammar;
+use super::{codes, json, peel, powershell, retcodes, syslog, yaml};
+
+/// The most literals one alternation may contribute before it counts as
+/// giving none (a long list of codes is still a good prefilter).
+const MAX_SET: usize = 1024;
+
+/// Texts the framing stages look for on their own (besides the per-line
+/// checks of [`Prefilter::look`]): ANSI escapes, whose removal joins the text
+/// around them, the two non-ASCII case variants of ASCII letters, and an
+/// error's `"code"` pair, plain or escaped (`json::has_code_pair`).
+const FRAMING: &[&str] = &["\x1b", "\u{212A}", "\u{17F}", "ode\"", "ode\\\""];
+
+/// The characters outside ASCII that Unicode case folding gives ASCII
+/// letters: the Kelvin sign (`k`) and the long s (`s`).
+const FOLDS: [char; 2] = ['\u{212A}', '\u{17F}'];
+
+/// What the prefilter says of one line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Look {
+    /// The line may give an event a rule reads or open a framing stage: it
+    /// must go through the parser.
+    pub wanted: bool,
+    /// The line is blank (after its wrappers are peeled): counted as blank.
+    pub blank: bool,
+    /// The line has a syslog header with a time (worth a
+    /// [`clock`](super::LineParser::clock) when it ends a run of skipped lines).
+    pub stamped: bool,
+}
+
+impl Look {
+    /// What is said of every line when there is no prefilter: wanted.
+    pub const WANTED: Look = Look {
+        wanted: true,
+        blank: false,
+        stamped: false,
+    };
+}
+
+/// Multi-literal automata over every text a wanted line must contain: one
+/// for the lines a syslog program's catalogue types (its texts), one for the
+/// others (the raw catalogues' texts), each with the texts that matter to
+/// every line (framing, the code tables).
+#[derive(Debug, Clone)]
+pub struct Prefilter {
+    /// Syslog program (lower case) → its automaton.
+    programs: Vec<(String, usize)>,
+    /// [`RAW`] for lines no program's catalogue claims, [`ALL`] for lines
+    /// that may hold several messages, then one per claiming catalogue.
+    automata: Vec<AhoCorasick>,
+    count: usize,
+}
+
+/// The automaton for lines no program's catalogue claims.
+const RAW: usize = 0;
+/// The automaton for lines that may run several messages together.
+const ALL: usize = 1;
+
+/// Why no prefilter could be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoPrefilter(pub String);
+
+impl std::fmt::Display for NoPrefilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Prefilter {
+    /// The prefilter for a grammar when the event kinds in `needed` are the
+    /// ones that matter (those rules read, plus what the caller keeps).
+    ///
+    /// # Errors
+    /// [`NoPrefilter`] naming the first pattern with no required text, or a
+    /// wrapper that types lines of a needed kind.
+    pub fn build(grammar: &Grammar, needed: &HashSet<String>) -> Result<Prefilter, NoPrefilter> {
+        let mut needed = needed.clone();
+        // The framing stages react to these kinds whoever reads them.
+        let k = super::framing::kinds();
+        needed.extend(
+            [&k.error, &k.error_field, &k.powershell_error, &k.prompt]
+                .into_iter()
+                .cloned(),
+        );
+        needed.extend(super::framing::framing().session.ends.iter().cloned());
+        if let Some(kind) = peel::context_kinds().find(|c| needed.contains(c.as_str())) {
+            return Err(NoPrefilter(format!(
+                "a wrapper types lines as `{kind}`, which a rule reads"
+            )));
+        }
+        let mut global: Vec<Vec<u8>> = FRAMING.iter().map(|s| s.as_bytes().to_vec()).collect();
+        for pattern in codes::prose_patterns() {
+            let set = required_of(&pattern, false).ok_or_else(|| {
+                NoPrefilter(format!(
+                    "the code table's phrase `{pattern}` has no required text"
+                ))
+            })?;
+            global.extend(set);
+        }
+        global.extend(
+            retcodes::PROSE_LITERALS
+                .iter()
+                .map(|s| s.as_bytes().to_vec()),
+        );
+        // Each catalogue's texts: as a program's catalogue the whole required
+        // text; as a raw one, which also types sentences joined from
+        // hard-wrapped lines, words (they cannot span a line break).
+        let mut own: Vec<Vec<Vec<u8>>> = Vec::new();
+        let mut raw: Vec<Vec<u8>> = Vec::new();
+        let raws = grammar.raw_catalogues();
+        for (i, cat) in grammar.catalogues().iter().enumerate() {
+            let is_raw = raws.contains(&i);
+            let mut lits = Vec::new();
+            for pat in cat
+                .messages
+                .iter()
+                .filter(|p| needed.contains(p.event.as_str()))
+            {
+                let missing = || {
+                    NoPrefilter(format!(
+                        "the pattern for `{}` in {} has no text every match contains",
+                        pat.event,
+                        cat.file()
+                    ))
+                };
+                lits.extend(required_of(pat.regex(), false).ok_or_else(missing)?);
+                if is_raw {
+                    raw.extend(required_of(pat.regex(), true).ok_or_else(missing)?);
+                }
+            }
+            own.push(lits);
+        }
+        let build = |parts: &[&[Vec<u8>]]| -> Result<(AhoCorasick, usize), NoPrefilter> {
+            let mut lits: Vec<&[u8]> = parts
+                .iter()
+                .flat_map(|p| p.iter().map(Vec::as_slice))
+                .collect();
+            lits.sort_unstable();
+            lits.dedup();
+            let n = lits.len();
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(lits)
+                .map(|a| (a, n))
+                .map_err(|e| NoPrefilter(format!("the literal set does not build: {e}")))
+        };
+        let every: Vec<Vec<u8>> = own.iter().flatten().cloned().collect();
+        let (raw_ac, _) = build(&[&global, &raw])?;
+        let (all_ac, count) = build(&[&global, &raw, &every])?;
+        let mut automata = vec![raw_ac, all_ac];
+        let mut by_catalogue = std::collections::HashMap::new();
+        let mut programs = Vec::new();
+        for (program, i) in grammar.program_claims() {
+            let at = match by_catalogue.get(&i) {
+                Some(&at) => at,
+                None => {
+                    automata.push(build(&[&global, &own[i]])?.0);
+                    by_catalogue.insert(i, automata.len() - 1);
+                    automata.len() - 1
+                }
+            };
+            programs.push((program.to_owned(), at));
+        }
+        Ok(Prefilter {
+            programs,
+            automata,
+            count,
+        })
+    }
+
+    /// How many distinct texts it looks for.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether it looks for nothing (never: the framing texts are always in).
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The automaton for a message text: its program's, the raw one, or all
+    /// where the line may hold several messages.
+    /// Also says whether the text has a time.
+    fn automaton(&self, text: &str) -> (&AhoCorasick, bool) {
+        let header = syslog::parse_header(text);
+        let stamped = header.stamp.is_some();
+        let Some(program) = header.program else {
+            let at = if text.contains("\t(") { ALL } else { RAW };
+            return (&self.automata[at], stamped);
+        };
+        if header.pid.is_some() && text[header.msg_start..].contains("]:") {
+            return (&self.automata[ALL], stamped);
+        }
+        let at = self
+            .programs
+            .iter()
+            .find(|(p, _)| p.eq_ignore_ascii_case(program))
+            .map_or(RAW, |&(_, at)| at);
+        (&self.automata[at], stamped)
+    }
+
+    /// Looks at one line (without its line ending), as the parser would see
+    /// it in its idle state: wrappers peeled, then the framing stages' own
+    /// checks (a JSON document or YAML scalar opening, a PowerShell gutter, an
+    /// error's `"code"` pair), then the texts of the catalogue that would
+    /// type it.
+    pub fn look(&self, line: &str) -> Look {
+        let peel = peel::Peel::of(line);
+        if peel.is_blank() {
+            return Look {
+                wanted: false,
+                blank: true,
+                stamped: false,
+            };
+        }
+        let text = peel.apply(line);
+        if text.trim().is_empty() {
+            return Look {
+                wanted: false,
+                blank: true,
+                stamped: false,
+            };
+        }
+        if opens_stage(&text) {
+            return Look::WANTED;
+        }
+        let (automaton, stamped) = self.automaton(&text);
+        Look {
+            wanted: automaton.is_match(text.as_bytes()),
+            blank: false,
+            stamped,
+        }
+    }
+
+    /// Why a line is wanted: the framing stage that would open on it, or the
+    /// text found in it; `None` when it is not.
+    pub fn why(&self, line: &str) -> Option<String> {
+        let peel = peel::Peel::of(line);
+        let text = peel.apply(line);
+        if opens_stage(&text) {
+            return Some("a framing stage opens".to_owned());
+        }
+        let m = self.automaton(&text).0.find(text.as_bytes())?;
+        Some(format!("`{}`", &text[m.range()]))
+    }
+}
+
+/// Whether a framing stage opens on the (peeled) line: a JSON document, a
+/// YAML scalar holding one, a PowerShell gutter. Each needs a bracket or a
+/// `|`, looked for first. (An error's `"code"` pair is among the literals.)
+fn opens_stage(text: &str) -> bool {
+    let t = text.trim_start();
+    if t.starts_with('|') && text.starts_with(' ') {
+        return powershell::gutter(text).is_some();
+    }
+    let brace = memchr::memchr(b'{', text.as_bytes()).is_some();
+    let square = t.starts_with('[') || t.trim_end().ends_with('[');
+    (brace || square || memchr::memchr(b'[', text.as_bytes()).is_some() && text.contains(": "))
+        && (json::json_start(text).is_some() || yaml::scalar_start(text).is_some())
+}
+
+/// Whether a skipped line could be one a hard-wrapped sentence continues
+/// from: a message with no syslog header that ends in a letter or digit (the
+/// parser keeps the last few such lines). Such lines, at the end of a run of
+/// skipped ones, are read after all.
+pub fn may_continue(line: &str) -> bool {
+    let peel = peel::Peel::of(line);
+    let text = peel.apply(line);
+    let t = text.trim();
+    if !t.ends_with(|c: char| c.is_alphanumeric()) {
+        return false;
+    }
+    let h = syslog::parse_header(&text);
+    h.stamp.is_none() && h.program.is_none()
+}
+
+/// The texts one of which every match of `pattern` contains, or `None` (also
+/// when the best it has is blanks: every line would be wanted).
+/// With `words`, each is a run without whitespace.
+pub fn required_of(pattern: &str, words: bool) -> Option<Vec<Vec<u8>>> {
+    let hir = regex_syntax::parse(pattern).ok()?;
+    let set = analyse(&hir, words).required?;
+    let useful = |l: &Vec<u8>| !l.iter().all(u8::is_ascii_whitespace);
+    (!set.is_empty() && set.iter().all(useful)).then_some(set)
+}
+
+/// What a piece of a pattern says about the text it matches.
+struct Info {
+    /// It matches exactly this text (letters compared without case).
+    exact: Option<Vec<u8>>,
+    /// Every match contains one of these.
+    required: Option<Vec<Vec<u8>>>,
+}
+
+impl Info {
+    fn none() -> Self {
+        Info {
+            exact: None,
+            required: None,
+        }
+    }
+}
+
+/// The longest whitespace-free run of `lit`.
+fn longest_word(lit: &[u8]) -> Vec<u8> {
+    lit.split(u8::is_ascii_whitespace)
+        .max_by_key(|w| w.len())
+        .unwrap_or_default()
+        .to_vec()
+}
+
+/// A set's worth as a prefilter: its shortest member's length, then fewer
+/// members.
+fn score(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
+    let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
+    (shortest, std::cmp::Reverse(set.len()))
+}
+
+fn candidate(lit: &[u8], words: bool) -> Option<Vec<Vec<u8>>> {
+    let lit = if words {
+        longest_word(lit)
+    } else {
+        lit.to_vec()
+    };
+    (!lit.is_empty()).then(|| vec![lit])
+}
+
+fn analyse(h: &Hir, words: bool) -> Info {
+    match h.kind() {
+        HirKind::Empty | HirKind::Look(_) => Info {
+            exact: Some(Vec::new()),
+            required: None,
+        },
+        HirKind::Literal(l) => Info {
+            exact: Some(l.0.to_vec()),
+            required: candidate(&l.0, words),
+        },
+        HirKind::Class(c) => match class_char(c) {
+            Some(b) => Info {
+                exact: Some(b.clone()),
+                required: candidate(&b, words),
+            },
+            None => Info::none(),
+        },
+        HirKind::Capture(c) => analyse(&c.sub, words),
+        HirKind::Repetition(r) => {
+            let inner = analyse(&r.sub, words);
+            if r.min == 1 && r.max == Some(1) {
+                inner
+            } else if r.min >= 1 {
+                Info {
+                    exact: None,
+                    required: inner.required,
+                }
+            } else {
+                Info::none()
+            }
+        }
+        HirKind::Alternation(alts) => {
+            let mut set = Vec::new();
+            for a in alts {
+                let Some(r) = analyse(a, words).required else {
+                    return Info::none();
+                };
+                set.extend(r);
+                if set.len() > MAX_SET {
+                    return Info::none();
+                }
+            }
+            set.sort();
+            set.dedup();
+            Info {
+                exact: None,
+                required: Some(set),
+            }
+        }
+        HirKind::Concat(parts) => {
+            let mut best: Option<Vec<Vec<u8>>> = None;
+            let mut consider = |set: Option<Vec<Vec<u8>>>| {
+                if let Some(set) = set.filter(|s| !s.is_empty()) {
+                    if best.as_ref().is_none_or(|b| score(&set) > score(b)) {
+                        best = Some(set);
+                    }
+                }
+            };
+            let mut run: Vec<u8> = Vec::new();
+            let mut all_exact = true;
+            let mut whole = Vec::new();
+            for p in parts {
+                let info = analyse(p, words);
+                match info.exact {
+                    Some(e) => {
+                        run.extend_from_slice(&e);
+                        whole.extend_from_slice(&e);
+                    }
+                    None => {
+                        all_exact = false;
+                        consider(candidate(&run, words));
+                        run.clear();
+                        consider(info.required);
+                    }
+                }
+            }
+            consider(candidate(&run, words));
+            Info {
+                exact: all_exact.then_some(whole),
+                required: best,
+            }
+        }
+    }
+}
+
+/// The one character a class matches, or the lower case of the two an ASCII
+/// letter's cases are (`(?i)a` is `[Aa]`), as UTF-8.
+fn class_char(c: &Class) -> Option<Vec<u8>> {
+    let chars: Vec<(u32, u32)> = match c {
+        Class::Unicode(u) => u
+            .ranges()
+            .iter()
+            .map(|r| (r.start() as u32, r.end() as u32))
+            .collect(),
+        Class::Bytes(b) => b
+            .ranges()
+            .iter()
+            .map(|r| (u32::from(r.start()), u32::from(r.end())))
+            .collect(),
+    };
+    let single = |(a, b): (u32, u32)| (a == b).then_some(a);
+    // `(?i)k` also matches the Kelvin sign and `(?i)s` the long s: lines
+    // holding either are always wanted (see FRAMING), so the class counts as
+    // its ASCII letter.
+    let ascii: Vec<(u32, u32)> = chars
+        .iter()
+        .copied()
+        .filter(|r| !FOLDS.iter().any(|f| single(*r) == Some(*f as u32)))
+        .collect();
+    let one = match ascii.as_slice() {
+        [r] if ascii.len() == chars.len() => single(*r)?,
+        [r1, r2] => {
+            let (a, b) = (single(*r1)?, single(*r2)?);
+            let (a, b) = (char::from_u32(a)?, char::from_u32(b)?);
+            if a.is_ascii_alphabetic() && a.eq_ignore_ascii_case(&b) {
+                a.to_ascii_lowercase() as u32
+            } else {
+                return None;
+            }
+        }
+        _ => return None,
+    };
+    if matches!(c, Class::Bytes(_)) {
+        return u8::try_from(one).ok().filter(u8::is_ascii).map(|b| vec![b]);
+    }
+    let ch = char::from_u32(one)?;
+    let mut buf = [0u8; 4];
+    Some(ch.encode_utf8(&mut buf).as_bytes().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(p: &str, words: bool) -> Option<Vec<String>> {
+        required_of(p, words).map(|s| {
+            s.into_iter()
+                .map(|l| String::from_utf8(l).unwrap())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn literals_of_patterns() {
+        assert_eq!(
+            req(
+                r"^Fail to establish a secure channel with client : (\S+)",
+                false
+            ),
+            Some(vec![
+                "Fail to establish a secure channel with client : ".into()
+            ])
+        );
+        assert_eq!(
+            req(r"(?i)incorrect password", false),
+            Some(vec!["incorrect password".into()])
+        );
+        // (?i) with Unicode makes `k` a class of three (the Kelvin sign).
+        assert_eq!(
+            req(r"(?i)alert unknown ca", false),
+            Some(vec!["alert unknown ca".into()])
+        );
+        assert_eq!(req(r"[abc]def", false), Some(vec!["def".into()]));
+        assert_eq!(
+            req(r"(?:foo|barbaz) \d+ quux", false),
+            Some(vec![" quux".into()])
+        );
+        assert_eq!(
+            req(r"HSM Admin Login: (?P<x>\w+) password", true),
+            Some(vec!["password".into()])
+        );
+        assert_eq!(req(r"^\d+ \w+$", false), None);
+        assert_eq!(req(r"(?:a|\d+)xyzw?", false), Some(vec!["xyz".into()]));
+        assert_eq!(
+            req(r"^(?:\$|PS [^>]*>)", false),
+            Some(vec!["$".into(), "PS ".into()])
+        );
+    }
+
+    #[test]
+    fn the_builtin_grammar_has_one() {
+        let g = Grammar::builtin();
+        let kinds: HashSet<String> = ["ntls.ssl_accept_error".to_owned()].into();
+        let p = Prefilter::build(&g, &kinds).expect("builds");
+        assert!(p.len() > 10);
+        let line = "2026 Mar 01 00:00:02 hsm1 local5 info NTLS [2490]: info : 0 : Incoming connection request... : 10.3.1.5/5000";
+        assert_eq!(
+            p.look(line),
+            Look {
+                wanted: false,
+                blank: false,
+                stamped: true
+            }
+        );
+        assert!(p.look("ERROR: {\"code\":\"X\"").wanted);
+        assert!(p.look("   ").blank);
+        assert!(p.look("```").blank);
+    }
+}
