@@ -204,23 +204,6 @@ impl AnalyzerBuilder {
         let read = engine::kinds_read(&kb);
         grammar.needed_fields(read.iter().cloned());
         let coverage = self.coverage || self.unrecognized;
-        let (prefilter, prefilter_anchors) = if coverage {
-            (
-                Err(prefilter::NoPrefilter("coverage is measured".into())),
-                None,
-            )
-        } else {
-            let mut anchored = read.clone();
-            anchored.extend(grammar.anchor_kinds().map(str::to_owned));
-            (
-                Prefilter::build(&grammar, &read),
-                Prefilter::build(&grammar, &anchored).ok(),
-            )
-        };
-        let (prefilter, no_prefilter) = match prefilter {
-            Ok(p) => (Some(p), None),
-            Err(e) => (None, Some(e.0)),
-        };
         Ok(Analyzer {
             grammar,
             kb,
@@ -228,9 +211,9 @@ impl AnalyzerBuilder {
             zone: self.zone,
             unrecognized: self.unrecognized,
             coverage,
-            prefilter,
-            prefilter_anchors,
-            no_prefilter,
+            read,
+            prefilter: std::sync::OnceLock::new(),
+            prefilter_anchors: std::sync::OnceLock::new(),
             since: self.since,
             until: self.until,
             progress: self.progress.clone(),
@@ -248,12 +231,12 @@ pub struct Analyzer {
     zone: FixedOffset,
     unrecognized: bool,
     coverage: bool,
-    /// For one input (no connection anchors wanted).
-    prefilter: Option<Prefilter>,
+    /// The event kinds rules read.
+    read: HashSet<String>,
+    /// For one input (no connection anchors wanted), built on first use.
+    prefilter: std::sync::OnceLock<Result<Prefilter, String>>,
     /// For one of several inputs (connection anchors wanted too).
-    prefilter_anchors: Option<Prefilter>,
-    /// Why there is no prefilter, when there is none.
-    no_prefilter: Option<String>,
+    prefilter_anchors: std::sync::OnceLock<Result<Prefilter, String>>,
     since: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
     progress: Option<Progress>,
@@ -616,9 +599,29 @@ impl Analyzer {
     /// (coverage is measured, or some pattern a rule reads has no text every
     /// match contains: then every line is typed).
     pub fn prefilter(&self) -> Result<&Prefilter, &str> {
-        self.prefilter
-            .as_ref()
-            .ok_or_else(|| self.no_prefilter.as_deref().unwrap_or("none"))
+        self.prefilter_for(false)
+    }
+
+    /// The prefilter, for one input or (`anchors`) for one of several,
+    /// whose connection anchors are read too; built on first use.
+    fn prefilter_for(&self, anchors: bool) -> Result<&Prefilter, &str> {
+        if self.coverage {
+            return Err("coverage is measured");
+        }
+        let cell = if anchors {
+            &self.prefilter_anchors
+        } else {
+            &self.prefilter
+        };
+        cell.get_or_init(|| {
+            let mut kinds = self.read.clone();
+            if anchors {
+                kinds.extend(self.grammar.anchor_kinds().map(str::to_owned));
+            }
+            Prefilter::build(&self.grammar, &kinds).map_err(|e| e.0)
+        })
+        .as_ref()
+        .map_err(String::as_str)
     }
 
     fn ctx(&self, source: SourceId, input_year: Option<i32>) -> ParseCtx {
@@ -841,8 +844,8 @@ impl Analyzer {
         // Lines that can matter are found by the prefilter, unless coverage
         // is measured (every line typed).
         let prefilter = match typing {
-            Typing::Lean => self.prefilter_anchors.as_ref(),
-            Typing::LeanNoAnchors => self.prefilter.as_ref(),
+            Typing::Lean => self.prefilter_for(true).ok(),
+            Typing::LeanNoAnchors => self.prefilter_for(false).ok(),
             _ => None,
         };
         let parser =

@@ -161,7 +161,6 @@ impl Prefilter {
             let n = lits.len();
             AhoCorasick::builder()
                 .ascii_case_insensitive(true)
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                 .build(lits)
                 .map(|a| (a, n))
                 .map_err(|e| NoPrefilter(format!("the literal set does not build: {e}")))
