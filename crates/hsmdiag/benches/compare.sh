@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# End-to-end speed and memory of hsmdiag against ripgrep counting ten incident
-# signatures, on the same generated appliance log, alternating the two in one run.
+# End-to-end speed and memory of hsmdiag (default: prefiltered; and --coverage:
+# every line typed) against ripgrep counting ten incident signatures, on the
+# same generated appliance log, alternating the three in one run.
 #
 #   bash crates/hsmdiag/benches/compare.sh [MIB] [ROUNDS]     (default 256 MiB, 3 rounds)
-#   FLAT=1 bash crates/hsmdiag/benches/compare.sh 256 3       (also peak memory on 100 MiB and 1 GiB)
+#   FLAT=1 bash crates/hsmdiag/benches/compare.sh 256 3       (also peak memory on 100 MiB and 1 GiB,
+#                                                              appliance logs and Azure JSON)
 #
 # Needs: cargo, ripgrep (`apt-get install ripgrep`), GNU time (/usr/bin/time).
 set -euo pipefail
@@ -43,6 +45,7 @@ echo "| tool | wall | throughput | peak RSS |"
 echo "|---|---|---|---|"
 for _ in $(seq "$ROUNDS"); do
   measure "hsmdiag --format json" target/release/hsmdiag --format json "$LOG"
+  measure "hsmdiag --coverage --format json" target/release/hsmdiag --coverage --format json "$LOG"
   measure "rg -c (10 signatures)" rg -c "${SIGS[@]}" "$LOG"
 done
 
@@ -56,5 +59,15 @@ if [ "${FLAT:-0}" = 1 ]; then
     [ -s "$LOG" ] || cargo bench --quiet --bench genlog -- "$LOG" "$mib"
     BYTES=$(stat -c %s "$LOG")
     measure "hsmdiag, ${mib} MiB" target/release/hsmdiag --format json "$LOG"
+  done
+  # Azure deployment operations as JSON: concatenated documents of 200
+  # operations each, and one array export.
+  for shape in docs array; do
+    for mib in 100 1024; do
+      LOG="$DIR/azure-${mib}MiB-${shape}.json"
+      [ -s "$LOG" ] || python3 crates/hsmdiag/benches/genazure.py "$LOG" "$mib" "$shape"
+      BYTES=$(stat -c %s "$LOG")
+      measure "hsmdiag, Azure JSON ${shape}, ${mib} MiB" target/release/hsmdiag --format json "$LOG"
+    done
   done
 fi

@@ -50,6 +50,10 @@ fn benches(c: &mut Criterion) {
     let log = appliance_log(100_000);
     let grammar = Grammar::builtin();
     let analyzer = AnalyzerBuilder::new().build().expect("built-in files load");
+    let coverage = AnalyzerBuilder::new()
+        .coverage(true)
+        .build()
+        .expect("built-in files load");
 
     let mut g = c.benchmark_group("luna_appliance");
     g.throughput(Throughput::Bytes(log.len() as u64));
@@ -69,8 +73,18 @@ fn benches(c: &mut Criterion) {
             count
         })
     });
+    // The default: the prefilter counts the lines no rule can read.
     g.bench_function("pipeline", |b| {
         b.iter(|| analyzer.analyze_str("bench.log", &log).findings.len())
+    });
+    // --coverage: every line typed.
+    g.bench_function("pipeline_coverage", |b| {
+        b.iter(|| coverage.analyze_str("bench.log", &log).findings.len())
+    });
+    // The prefilter's look at every line, alone.
+    let prefilter = analyzer.prefilter().expect("the built-in grammar has one");
+    g.bench_function("prefilter", |b| {
+        b.iter(|| log.lines().filter(|l| prefilter.look(l).wanted).count())
     });
     g.finish();
 
