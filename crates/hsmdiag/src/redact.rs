@@ -366,6 +366,18 @@ fn word_pattern(value: &str, kind: Kind) -> String {
     )
 }
 
+/// The places of found values in a text. A name is hidden whatever letters
+/// follow it (`lunaclient07Key.pem`), but a name that ends in a digit and goes
+/// on with another digit is a different one: `hsm1` is not in `hsm10`, nor in
+/// the rule code `HSM101`.
+fn values_in<'t>(re: &Regex, text: &'t str) -> impl Iterator<Item = regex::Match<'t>> {
+    re.find_iter(text).filter(move |m| {
+        let ends_in_digit = m.as_str().ends_with(|c: char| c.is_ascii_digit());
+        let digit_follows = text[m.end()..].starts_with(|c: char| c.is_ascii_digit());
+        !(ends_in_digit && digit_follows)
+    })
+}
+
 impl Redactor {
     /// Finds the values to hide in these texts (a report's JSON form, say) and
     /// numbers their pseudonyms.
@@ -618,14 +630,15 @@ impl Redactor {
                 .iter()
                 .map(|m| (fold(&m.original), m.pseudonym.as_str()))
                 .collect();
-            out = re
-                .replace_all(&out, |c: &regex::Captures<'_>| {
-                    by.get(&fold(&c[0]))
-                        .copied()
-                        .unwrap_or("[REDACTED]")
-                        .to_owned()
-                })
-                .into_owned();
+            let mut done = String::with_capacity(out.len());
+            let mut last = 0;
+            for m in values_in(re, &out) {
+                done.push_str(&out[last..m.start()]);
+                done.push_str(by.get(&fold(m.as_str())).copied().unwrap_or("[REDACTED]"));
+                last = m.end();
+            }
+            done.push_str(&out[last..]);
+            out = done;
         }
         out
     }
@@ -666,7 +679,7 @@ impl Redactor {
     /// [`Leak`] naming (masked) what remains.
     pub fn check(&self, output: &str) -> Result<(), Leak> {
         let mut left: Vec<String> = match self.combined() {
-            Some(re) => re.find_iter(output).map(|m| mask(m.as_str())).collect(),
+            Some(re) => values_in(re, output).map(|m| mask(m.as_str())).collect(),
             // Values that cannot be searched for cannot be vouched for.
             None if !self.map.is_empty() => {
                 return Err(Leak {
@@ -795,6 +808,19 @@ mod tests {
         assert_ne!(net(&a.pseudonym), net(&c.pseudonym));
         assert!(r.check(&out).is_ok());
         assert_eq!(r.apply(text), out, "the same value, the same pseudonym");
+    }
+
+    #[test]
+    fn a_host_name_is_not_found_inside_a_longer_number() {
+        let text = "2026 Mar 01 10:05:00 hsm1 local5 info NTLS [2490]: client : 10.3.1.4/59415\n";
+        let r = Redactor::discover([text]);
+        let report = "HSM101 error on hsm1 (see hsm12 and hsm1.pem, HSM1)";
+        let out = r.apply(report);
+        assert_eq!(
+            out,
+            "HSM101 error on host-1 (see hsm12 and host-1.pem, host-1)"
+        );
+        assert!(r.check(&out).is_ok(), "HSM101 is no leak of hsm1");
     }
 
     #[test]
