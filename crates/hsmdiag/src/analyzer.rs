@@ -750,7 +750,7 @@ impl Analyzer {
             };
             self.feed(&mut part, &mut engine, counts, &events, keep);
             for f in engine.take_new(&names) {
-                handed.insert((f.id.clone(), f.subject.clone()));
+                handed.insert((f.id.clone(), f.host.clone(), f.subject.clone()));
                 on_finding(&f);
             }
             true
@@ -761,7 +761,7 @@ impl Analyzer {
         part.findings = engine.finish(&names);
         let (report, _) = self.report(vec![part], inputs);
         for f in &report.findings {
-            if !handed.contains(&(f.id.clone(), f.subject.clone())) {
+            if !handed.contains(&(f.id.clone(), f.host.clone(), f.subject.clone())) {
                 on_finding(f);
             }
         }

@@ -95,7 +95,7 @@ impl Step {
     }
 }
 
-/// A known issue found in the inputs: one per rule and subject.
+/// A known issue found in the inputs: one per rule, host and subject.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Finding {
@@ -111,6 +111,12 @@ pub struct Finding {
     /// that speaks for many subjects with one cause, how many and where
     /// (`30 clients on hsm1`).
     pub subject: String,
+    /// The host the finding is about: the syslog host (or appliance) of its
+    /// events when they name one, `null` otherwise. With the rule and the
+    /// subject it is what tells findings apart, so a fleet whose HSMs send to one
+    /// collector gets one finding per host and can shard on this field.
+    #[serde(default)]
+    pub host: Option<String>,
     /// The subjects of a finding that speaks for many with one cause (thirty
     /// clients failing after one certificate regeneration), first seen first;
     /// empty when it is about one.

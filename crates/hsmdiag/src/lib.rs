@@ -55,7 +55,7 @@
 //! 3. The engine runs every [`Rule`] of the [`KnowledgeBase`]
 //!    (`grammars/kb/HSMnnn.toml`, the model in [`kb`]) over the events:
 //!    single events, counts in a window, ordered sequences, absences.
-//! 4. Hits become [`Finding`]s (one per rule and subject, with count, first and
+//! 4. Hits become [`Finding`]s (one per rule, host and subject, with count, first and
 //!    last time, and up to five evidence lines), gathered in a [`Report`],
 //!    which reads back from its own JSON.
 //! 5. The renderers of [`report`] write it: [`write_text`], [`write_json`],
@@ -113,7 +113,7 @@ pub use hsmdiag_parse::{
 pub use kb::{KbError, KnowledgeBase, Owner, Relation, Retired, Rule, RuleCode, Severity};
 pub use report::{
     FindingCounts, RenderError, Report, SourceSummary, Summary, write_json, write_jsonl,
-    write_markdown, write_sarif,
+    write_jsonl_finding, write_jsonl_summary, write_markdown, write_sarif,
 };
 #[cfg(feature = "text")]
 pub use report::{TextOptions, write_text};

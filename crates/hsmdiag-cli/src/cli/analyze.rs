@@ -3,7 +3,10 @@
 use std::io::Write;
 
 use hsmdiag::report::write_finding_text;
-use hsmdiag::{TextOptions, write_json, write_jsonl, write_markdown, write_sarif, write_text};
+use hsmdiag::{
+    TextOptions, write_json, write_jsonl, write_jsonl_finding, write_jsonl_summary, write_markdown,
+    write_sarif, write_text,
+};
 
 use super::{AnalyzeArgs, EXIT_ERROR, Format};
 
@@ -67,6 +70,15 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
     super::exit_status(all_read, &report)
 }
 
+/// A rendering error as an I/O error that keeps a closed pipe recognisable.
+fn into_io(e: hsmdiag::RenderError) -> std::io::Error {
+    if e.is_broken_pipe() {
+        std::io::ErrorKind::BrokenPipe.into()
+    } else {
+        std::io::Error::other(e)
+    }
+}
+
 /// `hsmdiag --follow FILE`: findings as they happen, the summary at Ctrl-C.
 pub(super) fn follow(args: &AnalyzeArgs) -> u8 {
     if !matches!(args.format, Format::Text | Format::Jsonl) {
@@ -115,10 +127,8 @@ pub(super) fn follow(args: &AnalyzeArgs) -> u8 {
             return;
         }
         let written = match args.format {
-            Format::Jsonl => serde_json::to_writer(&mut out, f)
-                .map_err(std::io::Error::from)
-                .and_then(|()| out.write_all(b"\n")),
-            _ => write_finding_text(f, &mut out, text).map_err(std::io::Error::other),
+            Format::Jsonl => write_jsonl_finding(f, &mut out).map_err(into_io),
+            _ => write_finding_text(f, &mut out, text).map_err(into_io),
         };
         if let Err(e) = written.and_then(|()| out.flush()) {
             // The reader went away (`| head`): stop following.
@@ -137,15 +147,11 @@ pub(super) fn follow(args: &AnalyzeArgs) -> u8 {
         return EXIT_ERROR;
     }
     let summary = match args.format {
-        Format::Jsonl => {
-            serde_json::to_writer(&mut out, &serde_json::json!({ "summary": report.summary }))
-                .map_err(std::io::Error::from)
-                .and_then(|()| out.write_all(b"\n"))
-        }
+        Format::Jsonl => write_jsonl_summary(&report.summary, &mut out).map_err(into_io),
         _ => {
             let mut opts = text;
             opts.diagnostics = false;
-            write_text(&report, &mut out, opts).map_err(std::io::Error::other)
+            write_text(&report, &mut out, opts).map_err(into_io)
         }
     };
     if let Err(e) = summary.and_then(|()| out.flush()) {

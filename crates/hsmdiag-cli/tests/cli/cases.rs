@@ -18,10 +18,7 @@ fn hsmdiag() -> Command {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hsmdiag-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::scratch(&format!("test-{name}"))
 }
 
 fn json(out: &std::process::Output) -> serde_json::Value {

@@ -12,10 +12,7 @@ fn hsmdiag() -> Command {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hsmdiag-hard-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::scratch(&format!("hard-{name}"))
 }
 
 /// Runs `hsmdiag --format json FILE` and returns the output, checking that it

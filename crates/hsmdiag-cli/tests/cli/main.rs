@@ -14,6 +14,16 @@ fn from_the_workspace_root() {
     std::env::set_current_dir(root).expect("the workspace root exists");
 }
 
+/// An empty directory of this test run's own, `hsmdiag-NAME-PID` in the
+/// system's temporary directory.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("hsmdiag-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
+}
+
 mod cases;
+mod fleet;
 mod hardening;
 mod redaction;

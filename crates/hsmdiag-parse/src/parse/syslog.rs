@@ -205,6 +205,27 @@ fn program_tag(i: &str) -> IResult<&str, (&str, Option<u32>)> {
     Ok((i, (name, pid)))
 }
 
+/// `NTLS[8508]` followed by a blank, with no colon: how rsyslog's file
+/// templates (`RSYSLOG_FileFormat`, `RSYSLOG_TraditionalFileFormat`, omprog's
+/// default) write the tag of a message that came in as RFC 5424. Only taken
+/// after a time and a host, where nothing else has that shape.
+fn bare_program_pid(i: &str) -> IResult<&str, (&str, u32)> {
+    let (rest, name) = recognize((
+        take_while_m_n(1, 1, |c: char| c.is_ascii_alphabetic()),
+        take_while(is_tag_char),
+    ))
+    .parse(i)?;
+    let (rest, pid) = delimited(char('['), num::<u32>(1, 10), char(']')).parse(rest)?;
+    if rest.is_empty() || rest.starts_with(' ') || rest.starts_with('\t') {
+        Ok((rest, (name, pid)))
+    } else {
+        Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Tag,
+        )))
+    }
+}
+
 fn hostname(i: &str) -> IResult<&str, &str> {
     take_while1(|c: char| !c.is_whitespace()).parse(i)
 }
@@ -286,11 +307,28 @@ fn rfc5424(i: &str) -> IResult<&str, Header<'_>> {
     };
     let i = i.strip_prefix(' ').unwrap_or(i);
     let i = i.strip_prefix('\u{feff}').unwrap_or(i);
+    let mut pid = procid.parse().ok();
+    // A relay that rewrote an RFC 3164 line as RFC 5424 (rsyslog's
+    // `RSYSLOG_SyslogProtocol23Format`) leaves the blank after the tag and,
+    // when the tag was Luna's `NTLS [8508]:`, the pid in the message.
+    let mut i = skip_ws(i);
+    if pid.is_none() {
+        if let Ok((rest, p)) = delimited(
+            char::<&str, nom::error::Error<&str>>('['),
+            num::<u32>(1, 10),
+            tag("]:"),
+        )
+        .parse(i)
+        {
+            pid = Some(p);
+            i = skip_ws(rest);
+        }
+    }
     let header = Header {
         stamp,
         host: nil_or(host),
         program: nil_or(app),
-        pid: procid.parse().ok(),
+        pid,
         msg_start: 0,
     };
     Ok((i, header))
@@ -359,6 +397,12 @@ pub fn parse_header(line: &str) -> Header<'_> {
             h.program = Some(name);
             h.pid = pid;
             i = skip_ws(rest);
+        } else if h.host.is_some() {
+            if let Ok((rest, (name, pid))) = bare_program_pid(i) {
+                h.program = Some(name);
+                h.pid = Some(pid);
+                i = skip_ws(rest);
+            }
         }
         h.msg_start = at(i);
         return h;
@@ -495,6 +539,35 @@ mod tests {
         let h = parse_header(l);
         assert_eq!(h.host, Some("hsm1"));
         assert_eq!(&l[h.msg_start..], "msg");
+    }
+
+    #[test]
+    fn rsyslog_file_format_of_rfc5424() {
+        // What rsyslog's RSYSLOG_FileFormat makes of `<174>1 ... hsm2 NTLS 1874 - - msg`.
+        let l = "2026-04-12T22:14:03.415Z hsm2 NTLS[1874] Error during SSL accept ( RC_SSL_ERROR )";
+        let h = parse_header(l);
+        assert_eq!(h.host, Some("hsm2"));
+        assert_eq!(h.program, Some("NTLS"));
+        assert_eq!(h.pid, Some(1874));
+        assert_eq!(
+            &l[h.msg_start..],
+            "Error during SSL accept ( RC_SSL_ERROR )"
+        );
+        // Without a host the same shape is not taken for a tag.
+        let h = parse_header("2026-04-12T22:14:03Z word[3] rest");
+        assert_eq!(h.program, None);
+    }
+
+    #[test]
+    fn rsyslog_protocol23_of_luna_tag() {
+        // RSYSLOG_SyslogProtocol23Format of `<174>Mar  1 10:05:00 hsm1 NTLS [2490]: info : 0 : x`.
+        let l = "<174>1 2026-03-01T10:05:00+00:00 hsm1 NTLS - - -  [2490]: info : 0 : x";
+        let h = parse_header(l);
+        assert_eq!(h.program, Some("NTLS"));
+        assert_eq!(h.pid, Some(2490));
+        assert_eq!(&l[h.msg_start..], "info : 0 : x");
+        let l = "<174>1 2026-03-01T10:05:00+00:00 hsm1 NTLS 2490 - -  Error during SSL accept";
+        assert_eq!(&l[parse_header(l).msg_start..], "Error during SSL accept");
     }
 
     #[test]

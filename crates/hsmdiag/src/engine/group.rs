@@ -11,14 +11,14 @@ use super::{Omitted, max_opt, min_opt};
 use crate::finding::{Finding, MAX_EVIDENCE, Step};
 use crate::kb::Rule;
 
-/// Merges findings of the same rule and subject from several inputs.
+/// Merges findings of the same rule, host and subject from several inputs.
 pub fn merge(findings: impl IntoIterator<Item = Finding>) -> Vec<Finding> {
-    // Gathered per rule and subject first, so that what the merged finding
-    // says cannot depend on the order the inputs were given in.
+    // Gathered per rule, host and subject first, so that what the merged
+    // finding says cannot depend on the order the inputs were given in.
     let mut groups: Vec<Vec<Finding>> = Vec::new();
-    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    let mut index: HashMap<(String, Option<String>, String), usize> = HashMap::new();
     for f in findings {
-        let key = (f.id.clone(), f.subject.clone());
+        let key = (f.id.clone(), f.host.clone(), f.subject.clone());
         match index.get(&key) {
             Some(&i) => groups[i].push(f),
             None => {
@@ -105,8 +105,11 @@ pub fn group_by_cause_bounded(
             .group
             .as_ref()
             .expect("grouped rules have a group");
+        // One host's findings are never grouped with another's.
         let by = |f: &Finding| -> Vec<Option<String>> {
-            g.by.iter().map(|k| f.context.get(k).cloned()).collect()
+            std::iter::once(f.host.clone())
+                .chain(g.by.iter().map(|k| f.context.get(k).cloned()))
+                .collect()
         };
         fs.sort_by(|a, b| {
             by(a)

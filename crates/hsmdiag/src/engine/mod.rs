@@ -167,10 +167,15 @@ struct StreakState {
     reset: bool,
 }
 
+/// A finding's identity in one input: its rule, the host it is about (a fleet
+/// sending to one collector is one stream) and its subject.
+type AggKey = (usize, Option<String>, String);
+
 #[derive(Debug, Clone)]
 struct Agg {
     rule: usize,
     spec: usize,
+    host: Option<String>,
     subject: String,
     count: u64,
     first_seen: Option<DateTime<Utc>>,
@@ -188,7 +193,7 @@ struct Agg {
 pub struct Engine<'kb> {
     kb: &'kb KnowledgeBase,
     states: Vec<Vec<State>>,
-    aggs: HashMap<(usize, String), Agg>,
+    aggs: HashMap<AggKey, Agg>,
     /// Rules some other rule yields to, for the suppression check.
     yields: Vec<Vec<usize>>,
     /// For each event kind, the (rule, matcher) pairs whose conditions name it,
@@ -198,10 +203,10 @@ pub struct Engine<'kb> {
     /// The input's name, for `{source}` in subjects.
     source_name: Option<String>,
     /// Findings that appeared since [`Engine::take_new`] last ran.
-    fresh: Vec<(usize, String)>,
+    fresh: Vec<AggKey>,
     /// The severity each finding had when [`take_new`](Self::take_new) last
     /// handed it out: a finding whose severity rises is handed out again.
-    announced: HashMap<(usize, String), Severity>,
+    announced: HashMap<AggKey, Severity>,
     /// The (rule, matcher) pairs that wait for an absence.
     absences: Vec<(usize, usize)>,
     /// How many subjects of each rule are held in full.
@@ -422,8 +427,11 @@ impl<'kb> Engine<'kb> {
     fn tally(&mut self, hit: &Hit, subject: &str, time: Option<DateTime<Utc>>) {
         let rule = &self.kb.rules()[hit.rule];
         let (by, within) = match &rule.group {
+            // As the findings are grouped: per host, then the group's fields.
             Some(g) => (
-                g.by.iter().map(|k| lookup(&hit.events, k)).collect(),
+                std::iter::once(lookup(&hit.events, "host"))
+                    .chain(g.by.iter().map(|k| lookup(&hit.events, k)))
+                    .collect(),
                 chrono::Duration::from_std(g.within).ok(),
             ),
             None => (Vec::new(), None),
@@ -460,9 +468,10 @@ impl<'kb> Engine<'kb> {
             "source" => self.source_name.clone(),
             _ => lookup(&hit.events, n),
         });
+        let host = lookup(&hit.events, "host");
         // A success after failures: the finding they made, if any, learns it.
         if hit.streak.is_some_and(|s| s.reset) {
-            if let Some(agg) = self.aggs.get_mut(&(hit.rule, subject)) {
+            if let Some(agg) = self.aggs.get_mut(&(hit.rule, host, subject)) {
                 if let Some(st) = agg.streak.as_mut() {
                     st.reset = true;
                 }
@@ -479,7 +488,7 @@ impl<'kb> Engine<'kb> {
         let anchor = hit.events.last().map_or((SourceId(0), 0), |m| {
             (m.event.span.source, m.event.span.start)
         });
-        let key = (hit.rule, subject.clone());
+        let key = (hit.rule, host.clone(), subject.clone());
         if !self.aggs.contains_key(&key) {
             if self.held[hit.rule] >= MAX_SUBJECTS_PER_RULE {
                 self.tally(&hit, &subject, lo.or(hi));
@@ -491,6 +500,7 @@ impl<'kb> Engine<'kb> {
         let agg = self.aggs.entry(key.clone()).or_insert_with(|| Agg {
             rule: hit.rule,
             spec: hit.spec,
+            host,
             subject,
             count: 0,
             first_seen: None,
@@ -875,6 +885,7 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
         code: rule.code.clone(),
         severity: severity_of(rule, &a),
         title: rule.title.clone(),
+        host: a.host,
         subject: a.subject,
         affected: Vec::new(),
         affected_omitted: 0,

@@ -24,7 +24,13 @@ fn gist(r: &Report) -> Vec<String> {
     let mut v: Vec<String> = r
         .findings
         .iter()
-        .map(|f| format!("{} {:?} {} x{}", f.id, f.severity, f.subject, f.count))
+        .map(|f| {
+            let host = f.host.as_deref().unwrap_or("-");
+            format!(
+                "{} {:?} {} on {host} x{}",
+                f.id, f.severity, f.subject, f.count
+            )
+        })
         .collect();
     v.sort();
     v
