@@ -292,7 +292,7 @@ pub struct Catalogue {
     pub references: Vec<String>,
     /// The patterns, in match order.
     pub messages: Vec<MessagePattern>,
-    set: RegexSet,
+    set: Option<RegexSet>,
     /// When every pattern is anchored at the start: all of them as one
     /// leftmost-first automaton, whose one anchored search finds the first
     /// pattern that matches (what `set` finds, without tracking every pattern
@@ -383,7 +383,7 @@ impl Catalogue {
                 let input = regex_automata::Input::new(msg).anchored(regex_automata::Anchored::Yes);
                 first.search(&input)?.pattern().as_usize()
             }
-            None => self.set.matches(msg).into_iter().next()?,
+            None => self.set.as_ref()?.matches(msg).into_iter().next()?,
         };
         let pat = &self.messages[idx];
         let skip = match typing {
@@ -550,15 +550,6 @@ impl Grammar {
             }
             messages.push(pat);
         }
-        let set = regex::RegexSetBuilder::new(messages.iter().map(|m| m.regex.as_str()))
-            .dfa_size_limit(64 << 20)
-            .build()
-            .map_err(|e| GrammarError::Syntax {
-                file: file.to_owned(),
-                message: format!("the patterns together are too large: {e}"),
-                src: NamedSource::new(file, Arc::from(text)),
-                span: None,
-            })?;
         let first = if messages.iter().all(|m| anchored_at_start(m.regex.as_str())) {
             regex_automata::meta::Builder::new()
                 .configure(
@@ -575,6 +566,22 @@ impl Grammar {
                 .ok()
         } else {
             None
+        };
+        // Where the patterns are not all anchored (or too many for one
+        // automaton), a set finds the first that matches.
+        let set = match first {
+            Some(_) => None,
+            None => Some(
+                regex::RegexSetBuilder::new(messages.iter().map(|m| m.regex.as_str()))
+                    .dfa_size_limit(64 << 20)
+                    .build()
+                    .map_err(|e| GrammarError::Syntax {
+                        file: file.to_owned(),
+                        message: format!("the patterns together are too large: {e}"),
+                        src: NamedSource::new(file, Arc::from(text)),
+                        span: None,
+                    })?,
+            ),
         };
         for d in parsed.document {
             let d = d.into_inner();

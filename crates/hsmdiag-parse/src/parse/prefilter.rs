@@ -274,10 +274,15 @@ fn opens_stage(text: &str) -> bool {
     if t.starts_with('|') && text.starts_with(' ') {
         return powershell::gutter(text).is_some();
     }
+    // A document opens at a brace, or at a bracket that starts or ends the line.
     let brace = memchr::memchr(b'{', text.as_bytes()).is_some();
     let square = t.starts_with('[') || t.trim_end().ends_with('[');
-    (brace || square || memchr::memchr(b'[', text.as_bytes()).is_some() && text.contains(": "))
-        && (json::json_start(text).is_some() || yaml::scalar_start(text).is_some())
+    if (brace || square) && json::json_start(text).is_some() {
+        return true;
+    }
+    // A YAML scalar holding a document: `key: "{` or `key: '[` (a syslog
+    // line's `[pid]:` has a bracket too, and fails at its key).
+    (brace || memchr::memchr(b'[', text.as_bytes()).is_some()) && yaml::scalar_start(text).is_some()
 }
 
 /// Whether a skipped line could be one a hard-wrapped sentence continues
