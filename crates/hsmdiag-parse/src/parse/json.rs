@@ -88,14 +88,14 @@ pub(crate) fn json_start(line: &str) -> Option<usize> {
     // `ERROR: {...}`, `Deployment failed. Correlation ID: <guid>. {...}`,
     // `Response content: {...}`, az's `Exception Details:\t(Conflict) {`,
     // PowerShell's `... failed with message '{`: a known prefix.
-    let brace = memchr::memchr(b'{', line.as_bytes()).is_some();
-    let at = (brace.then(|| memchr::memmem::find(line.as_bytes(), b"{\"")))
-        .flatten()
-        .or_else(|| {
-            brace
-                .then(|| memchr::memmem::find(line.as_bytes(), b"[{"))
-                .flatten()
+    // Both openings hold a brace: without one, no substring search.
+    let braced = memchr::memchr(b'{', line.as_bytes()).is_some();
+    let at = braced
+        .then(|| {
+            memchr::memmem::find(line.as_bytes(), b"{\"")
+                .or_else(|| memchr::memmem::find(line.as_bytes(), b"[{"))
         })
+        .flatten()
         .or_else(|| {
             let t = line.trim_end();
             (t.ends_with('{') || t.ends_with('[')).then(|| t.len() - 1)

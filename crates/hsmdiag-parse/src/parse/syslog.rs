@@ -185,13 +185,18 @@ fn is_tag_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/')
 }
 
-/// `NTLS[8508]:`, `NTLS [8508]:` or `sshd:` followed by a space or the end.
-fn program_tag(i: &str) -> IResult<&str, (&str, Option<u32>)> {
-    let (i, name) = recognize((
+/// A program name: a letter, then letters, digits and `_-./`.
+fn tag_name(i: &str) -> IResult<&str, &str> {
+    recognize((
         take_while_m_n(1, 1, |c: char| c.is_ascii_alphabetic()),
         take_while(is_tag_char),
     ))
-    .parse(i)?;
+    .parse(i)
+}
+
+/// `NTLS[8508]:`, `NTLS [8508]:` or `sshd:` followed by a space or the end.
+fn program_tag(i: &str) -> IResult<&str, (&str, Option<u32>)> {
+    let (i, name) = tag_name(i)?;
     let (i, pid) = opt(delimited((space0, char('[')), num::<u32>(1, 10), char(']'))).parse(i)?;
     let (i, _) = char(':').parse(i)?;
     // `TAG:` needs a blank after it; `TAG[pid]:` is distinctive enough without
@@ -210,11 +215,7 @@ fn program_tag(i: &str) -> IResult<&str, (&str, Option<u32>)> {
 /// default) write the tag of a message that came in as RFC 5424. Only taken
 /// after a time and a host, where nothing else has that shape.
 fn bare_program_pid(i: &str) -> IResult<&str, (&str, u32)> {
-    let (rest, name) = recognize((
-        take_while_m_n(1, 1, |c: char| c.is_ascii_alphabetic()),
-        take_while(is_tag_char),
-    ))
-    .parse(i)?;
+    let (rest, name) = tag_name(i)?;
     let (rest, pid) = delimited(char('['), num::<u32>(1, 10), char(']')).parse(rest)?;
     if rest.is_empty() || rest.starts_with(' ') || rest.starts_with('\t') {
         Ok((rest, (name, pid)))
