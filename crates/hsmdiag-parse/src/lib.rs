@@ -35,6 +35,7 @@ pub mod coverage;
 pub mod event;
 pub mod parse;
 pub mod source;
+pub mod zone;
 
 pub use anchor::Anchor;
 pub use azure::{ResourceId, ids_in};
@@ -46,4 +47,7 @@ pub use parse::grammar::{
 pub use parse::retcodes::{ReturnCode, all as return_codes, lookup as return_code};
 pub use parse::syslog::{Header, Stamp, parse_header, segments};
 pub use parse::{LineCounts, LineOutcome, LineParser, ParseCtx, Pretyped};
-pub use source::{Compression, Input, InputError, InputKind, Lines, MAX_LINE, expand};
+pub use source::{
+    Compression, Input, InputError, InputKind, Lines, MAX_LINE, Walk, expand, expand_with,
+};
+pub use zone::Zone;

@@ -99,7 +99,10 @@ impl Input {
     /// [`InputError::Open`] when the file cannot be opened.
     pub fn open(&self) -> Result<Box<dyn BufRead + Send>, InputError> {
         let raw: Box<dyn Read + Send> = match &self.kind {
-            InputKind::Stdin => Box::new(io::stdin()),
+            InputKind::Stdin => Box::new(Fused {
+                inner: io::stdin(),
+                done: false,
+            }),
             InputKind::File(p) => {
                 Box::new(File::open(p).map_err(|e| InputError::open(&self.name, e))?)
             }
@@ -263,6 +266,25 @@ pub fn decode_stream(raw: Box<dyn Read + Send>) -> io::Result<Box<dyn BufRead + 
     // A stream that fails at its first block (a truncated or corrupt
     // compressed file) is a read error at line 0, not an open error.
     Ok(decode_text(stream).unwrap_or_else(|e| Box::new(Failed(Some(e)))))
+}
+
+/// A reader that stays at its end once it has reached it: a terminal gives
+/// one end of input per Ctrl-D, and the format sniffing must not use it up
+/// (the reading after it would wait for a second one).
+struct Fused<R> {
+    inner: R,
+    done: bool,
+}
+
+impl<R: Read> Read for Fused<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.done || buf.is_empty() {
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?;
+        self.done = n == 0;
+        Ok(n)
+    }
 }
 
 /// A reader whose first read fails with the error it holds.
@@ -458,10 +480,7 @@ impl Read for Utf16Reader {
 pub enum InputError {
     /// The path does not exist, is not readable, or is not a file or directory.
     #[error("{path}: {reason}")]
-    #[diagnostic(
-        code(hsmdiag::input),
-        help("check the path and its permissions; the other inputs were still analysed")
-    )]
+    #[diagnostic(code(hsmdiag::input), help("check the path and its permissions"))]
     Open {
         /// The path as given.
         path: String,
@@ -680,11 +699,92 @@ fn file_inputs(path: &Path, inputs: &mut Vec<Input>) {
     }
 }
 
+/// How the directories named as inputs are walked: which files in them are
+/// read. Files named on their own are always read.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Walk {
+    /// Also read hidden files and folders (names that start with `.`).
+    pub hidden: bool,
+    /// Also read what `.gitignore`, `.ignore` and `.hsmdiagignore` files leave out.
+    pub no_ignore: bool,
+    /// Read only the files whose path below the folder matches one of these
+    /// globs (`*.log`, `ntls/**`); all when empty.
+    pub globs: Vec<String>,
+    /// Leave out the files and folders matching any of these globs (`*.pcap`, `old/`).
+    pub excludes: Vec<String>,
+}
+
+impl Walk {
+    /// The default walk: hidden files and ignored files left out, every other
+    /// file read.
+    pub fn new() -> Self {
+        Walk::default()
+    }
+
+    /// Reads hidden files and folders too.
+    pub fn hidden(mut self, yes: bool) -> Self {
+        self.hidden = yes;
+        self
+    }
+
+    /// Reads what ignore files leave out too.
+    pub fn no_ignore(mut self, yes: bool) -> Self {
+        self.no_ignore = yes;
+        self
+    }
+
+    /// Reads only files matching this glob (repeatable).
+    pub fn glob(mut self, glob: impl Into<String>) -> Self {
+        self.globs.push(glob.into());
+        self
+    }
+
+    /// Leaves out files and folders matching this glob (repeatable).
+    pub fn exclude(mut self, glob: impl Into<String>) -> Self {
+        self.excludes.push(glob.into());
+        self
+    }
+
+    /// The filters for a folder: what to leave out (an override the walker
+    /// applies, folders and all) and which files to read (checked on each file,
+    /// so a glob never brings back a hidden or ignored file); or what is wrong
+    /// with a glob.
+    fn filters(
+        &self,
+        root: &Path,
+    ) -> Result<(ignore::overrides::Override, ignore::overrides::Override), InputError> {
+        let bad = |g: &str, e: ignore::Error| InputError::Open {
+            path: format!("--glob {g}"),
+            reason: format!("not a valid glob: {e}"),
+        };
+        let mut out = ignore::overrides::OverrideBuilder::new(root);
+        for g in &self.excludes {
+            let g2 = format!("!{}", g.strip_prefix('!').unwrap_or(g));
+            out.add(&g2).map_err(|e| bad(g, e))?;
+        }
+        let mut only = ignore::overrides::OverrideBuilder::new(root);
+        for g in &self.globs {
+            only.add(g).map_err(|e| bad(g, e))?;
+        }
+        Ok((
+            out.build().map_err(|e| bad("", e))?,
+            only.build().map_err(|e| bad("", e))?,
+        ))
+    }
+}
+
 /// Turns command-line arguments into inputs: `-` is stdin, a directory gives
-/// its files (recursively, sorted by path), a tar archive its members (`logs.tgz!var/log/messages`;
-/// compressed members are decompressed, binary ones skipped), and no argument means stdin.
+/// its files (recursively, sorted by path, hidden and git-ignored files left
+/// out), a tar archive its members (`logs.tgz!var/log/messages`; compressed
+/// members are decompressed, binary ones skipped), and no argument means stdin.
 /// Paths that cannot be read are returned as errors beside the inputs that can.
 pub fn expand(args: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
+    expand_with(args, &Walk::default())
+}
+
+/// [`expand`], with directories walked as `walk` says.
+pub fn expand_with(args: &[PathBuf], walk: &Walk) -> (Vec<Input>, Vec<InputError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
     if args.is_empty() {
@@ -696,11 +796,7 @@ pub fn expand(args: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
             continue;
         }
         match std::fs::metadata(a) {
-            Ok(m) if m.is_dir() => {
-                let mut seen = std::collections::HashSet::new();
-                let root = std::fs::canonicalize(a).unwrap_or_else(|_| a.clone());
-                walk(a, &root, &mut inputs, &mut errors, &mut seen);
-            }
+            Ok(m) if m.is_dir() => walk_dir(a, walk, &mut inputs, &mut errors),
             Ok(_) => file_inputs(a, &mut inputs),
             Err(e) => errors.push(InputError::open(&a.display().to_string(), e)),
         }
@@ -712,33 +808,52 @@ pub fn expand(args: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
 /// again through a symbolic link (a loop, or a second way in) is read once. A
 /// link that leads out of the named folder is not followed, and what is no
 /// regular file (a FIFO, a socket, a device) is not read: both are listed as
-/// skipped, with the reason.
-fn walk(
-    dir: &Path,
-    root: &Path,
-    inputs: &mut Vec<Input>,
-    errors: &mut Vec<InputError>,
-    seen: &mut std::collections::HashSet<PathBuf>,
-) {
-    let Ok(real) = std::fs::canonicalize(dir) else {
+/// skipped, with the reason. Hidden files and what ignore files exclude are
+/// left out unless `walk` says otherwise.
+fn walk_dir(dir: &Path, walk: &Walk, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
+    let Ok(root) = std::fs::canonicalize(dir) else {
         errors.push(InputError::Open {
             path: dir.display().to_string(),
             reason: "cannot resolve the directory (a broken or looping link?)".into(),
         });
         return;
     };
-    if !seen.insert(real) {
-        return;
+    let seen = Seen::default();
+    seen.first(&root);
+    walk_tree(dir, &root, walk, &seen, inputs, errors);
+}
+
+/// The real folders a walk has entered, shared with the walker's filter.
+#[derive(Debug, Clone, Default)]
+struct Seen(std::sync::Arc<std::sync::Mutex<std::collections::HashSet<PathBuf>>>);
+
+impl Seen {
+    /// Whether this is the first time `real` is entered (and now it is).
+    fn first(&self, real: &Path) -> bool {
+        self.0
+            .lock()
+            .map_or(true, |mut s| s.insert(real.to_owned()))
     }
-    let entries = match std::fs::read_dir(dir) {
-        Ok(rd) => rd,
+}
+
+/// One tree of [`walk_dir`]: a link to a folder inside the root is walked
+/// where it stands, as a tree of its own (the walker does not follow links),
+/// and a folder reached twice is walked once.
+fn walk_tree(
+    dir: &Path,
+    root: &Path,
+    walk: &Walk,
+    seen: &Seen,
+    inputs: &mut Vec<Input>,
+    errors: &mut Vec<InputError>,
+) {
+    let (overrides, only) = match walk.filters(dir) {
+        Ok(o) => o,
         Err(e) => {
-            errors.push(InputError::open(&dir.display().to_string(), e));
+            errors.push(e);
             return;
         }
     };
-    let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    paths.sort();
     let skip = |p: &Path, reason: &str, inputs: &mut Vec<Input>| {
         inputs.push(Input {
             name: p.display().to_string(),
@@ -747,16 +862,62 @@ fn walk(
             },
         });
     };
-    for p in paths {
-        let is_link = std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
-        if is_link && !std::fs::canonicalize(&p).is_ok_and(|t| t.starts_with(root)) {
-            skip(&p, "a link out of the folder, not followed", inputs);
+    let obey = !walk.no_ignore;
+    let mut b = ignore::WalkBuilder::new(dir);
+    b.hidden(!walk.hidden)
+        .ignore(obey)
+        .git_ignore(obey)
+        .git_global(obey)
+        .git_exclude(obey)
+        .parents(obey)
+        .follow_links(false)
+        .overrides(overrides)
+        .sort_by_file_path(|a, b| a.cmp(b));
+    let dirs = seen.clone();
+    // A folder reached a second way (through a link walked before it) is read once.
+    b.filter_entry(move |e| {
+        e.depth() == 0
+            || e.path_is_symlink()
+            || !e.file_type().is_some_and(|t| t.is_dir())
+            || std::fs::canonicalize(e.path()).map_or(true, |real| dirs.first(&real))
+    });
+    if obey {
+        b.add_custom_ignore_filename(".hsmdiagignore");
+    }
+    for entry in b.build() {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = match &e {
+                    ignore::Error::WithPath { path, .. } => path.display().to_string(),
+                    _ => dir.display().to_string(),
+                };
+                errors.push(InputError::Open {
+                    path,
+                    reason: e.to_string(),
+                });
+                continue;
+            }
+        };
+        if entry.depth() == 0 {
             continue;
         }
-        match std::fs::metadata(&p) {
-            Ok(m) if m.is_dir() => walk(&p, root, inputs, errors, seen),
-            Ok(m) if m.is_file() => file_inputs(&p, inputs),
-            Ok(_) => skip(&p, "not a regular file (a FIFO, socket or device)", inputs),
+        let p = entry.path();
+        let is_link = entry.path_is_symlink();
+        let real = std::fs::canonicalize(p);
+        if is_link && !real.as_ref().is_ok_and(|t| t.starts_with(root)) {
+            skip(p, "a link out of the folder, not followed", inputs);
+            continue;
+        }
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => {
+                if is_link && real.is_ok_and(|r| seen.first(&r)) {
+                    walk_tree(p, root, walk, seen, inputs, errors);
+                }
+            }
+            Ok(_) if !only.is_empty() && !only.matched(p, false).is_whitelist() => {}
+            Ok(m) if m.is_file() => file_inputs(p, inputs),
+            Ok(_) => skip(p, "not a regular file (a FIFO, socket or device)", inputs),
             Err(e) => errors.push(InputError::open(&p.display().to_string(), e)),
         }
     }

@@ -2,7 +2,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
+
+use hsmdiag_parse::Zone;
 use rayon::prelude::*;
 
 use crate::correlate::{self, Anchor};
@@ -21,7 +23,7 @@ use crate::source::{Input, InputError, Lines};
 #[derive(Debug, Clone)]
 pub struct AnalyzerBuilder {
     year: Option<i32>,
-    zone: FixedOffset,
+    zone: Zone,
     grammars: Vec<(String, String)>,
     rules: Vec<(String, String)>,
     unrecognized: bool,
@@ -91,7 +93,7 @@ impl AnalyzerBuilder {
     pub fn new() -> Self {
         AnalyzerBuilder {
             year: None,
-            zone: FixedOffset::east_opt(0).expect("zero offset is valid"),
+            zone: Zone::UTC,
             grammars: Vec::new(),
             rules: Vec::new(),
             unrecognized: false,
@@ -158,9 +160,10 @@ impl AnalyzerBuilder {
         self
     }
 
-    /// The zone for timestamps that carry none.
-    pub fn zone(&mut self, zone: FixedOffset) -> &mut Self {
-        self.zone = zone;
+    /// The zone for timestamps that carry none: a fixed offset, or an IANA
+    /// zone ([`Zone`]) whose offset follows daylight saving time.
+    pub fn zone(&mut self, zone: impl Into<Zone>) -> &mut Self {
+        self.zone = zone.into();
         self
     }
 
@@ -228,7 +231,7 @@ pub struct Analyzer {
     grammar: Grammar,
     kb: KnowledgeBase,
     year: Option<i32>,
-    zone: FixedOffset,
+    zone: Zone,
     unrecognized: bool,
     coverage: bool,
     /// The event kinds rules read.

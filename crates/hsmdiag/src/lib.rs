@@ -108,7 +108,7 @@ pub use engine::{MAX_SUBJECTS_PER_RULE, Omitted};
 pub use finding::{Evidence, Finding, MAX_EVIDENCE, RelatedEvidence, Step};
 pub use hsmdiag_parse::{
     Event, EventKind, Field, Grammar, GrammarError, Input, InputError, InputKind, SourceId, Span,
-    UnrecognizedTemplate, Value, expand,
+    UnrecognizedTemplate, Value, Walk, Zone, expand, expand_with,
 };
 pub use kb::{KbError, KnowledgeBase, Owner, Relation, Retired, Rule, RuleCode, Severity};
 pub use report::{

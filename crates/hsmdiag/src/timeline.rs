@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
+use hsmdiag_parse::Zone;
 use serde::Serialize;
 
 use crate::correlate::corrected;
@@ -132,12 +133,19 @@ pub fn build(report: &Report, events: &[Event], names: &dyn Fn(SourceId) -> Stri
 pub fn write_text(
     report: &Report,
     entries: &[Entry],
-    zone: FixedOffset,
+    zone: Zone,
+    width: usize,
     w: &mut dyn Write,
 ) -> std::io::Result<()> {
+    use crate::report::wrap::{cut_end as cut, wrap};
+    let width = width.max(40);
+    let say = |w: &mut dyn Write, text: &str, first: &str, rest: &str| {
+        wrap(text, width, first, rest)
+            .iter()
+            .try_for_each(|l| writeln!(w, "{l}"))
+    };
     for s in &report.clock_skew {
-        writeln!(
-            w,
+        let line = format!(
             "Clock: {} runs {} {} {} ({} connection{} logged at both ends); its times are corrected below.",
             s.source,
             human_ms(s.offset_ms.abs()),
@@ -149,7 +157,8 @@ pub fn write_text(
             s.reference,
             s.pairs,
             if s.pairs == 1 { "" } else { "s" }
-        )?;
+        );
+        say(w, &line, "", "  ")?;
     }
     if !report.clock_skew.is_empty() {
         writeln!(w)?;
@@ -163,7 +172,7 @@ pub fn write_text(
     for e in entries {
         let time = match e.time {
             Some(t) => {
-                let local = t.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S");
+                let local = zone.local(&t).format("%Y-%m-%d %H:%M:%S");
                 if e.inferred {
                     format!("~{local}")
                 } else {
@@ -178,19 +187,39 @@ pub fn write_text(
         } else {
             format!("  ◀ {}", e.marks.join(", "))
         };
-        writeln!(w, "{time}  {place:<place_w$}  {}{mark}", e.text.trim())?;
+        // A log line is cut, not wrapped, so each event stays on one line (on
+        // a narrow terminal, under its time and place); its marks move to the
+        // next line when they would be cut.
+        let text = e.text.trim().replace('\t', " ");
+        let narrow = width < time.chars().count() + place_w + 4 + 40;
+        let line = if narrow {
+            writeln!(w, "{}", cut(&format!("{time}  {place}"), width))?;
+            format!("      {text}")
+        } else {
+            format!("{time}  {place:<place_w$}  {text}")
+        };
+        if (line.chars().count() + mark.chars().count()) <= width {
+            writeln!(w, "{line}{mark}")?;
+        } else {
+            writeln!(w, "{}", cut(&line, width))?;
+            if !mark.is_empty() {
+                let pad = " ".repeat(if narrow { 6 } else { time.chars().count() + 2 });
+                say(w, mark.trim_start(), &pad, &format!("{pad}  "))?;
+            }
+        }
     }
     for f in &report.findings {
-        writeln!(
-            w,
-            "\n{} {} ({}): {}",
+        writeln!(w)?;
+        let head = format!(
+            "{} {} ({}): {}",
             f.code,
             f.id,
             f.severity,
             f.message.as_deref().unwrap_or(&f.subject)
-        )?;
+        );
+        say(w, &head, "", "  ")?;
         if let Some(c) = &f.chain {
-            writeln!(w, "  {c}")?;
+            say(w, c, "  ", "    ")?;
         }
     }
     Ok(())

@@ -11,7 +11,7 @@ use hsmdiag::{
 use super::{AnalyzeArgs, EXIT_ERROR, Format};
 
 pub(super) fn run(args: &AnalyzeArgs) -> u8 {
-    let bar = super::progress_bar(&args.inputs);
+    let bar = super::progress_bar(&args.inputs, &args.load);
     let analyzer = match args.load.builder().and_then(|mut b| {
         b.unrecognized(args.unrecognized);
         b.coverage(args.coverage);
@@ -24,9 +24,18 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
         Ok(a) => a,
         Err(code) => return code,
     };
-    let (report, all_read) = super::analyze_inputs(&analyzer, &args.inputs);
+    let super::Analysis {
+        report,
+        all_read,
+        none_read,
+    } = super::analyze_inputs(&analyzer, &args.load, &args.inputs);
     if let Some(bar) = bar {
         bar.finish_and_clear();
+    }
+    // Nothing could be read: the errors said so, and a report would claim
+    // an analysis that did not happen.
+    if none_read {
+        return EXIT_ERROR;
     }
     // Rendered in memory first: redaction and its leak check see the whole
     // output before any of it is written.
@@ -39,7 +48,7 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
     let mut buf: Vec<u8> = Vec::new();
     let rendered = match args.format {
         Format::Text => {
-            let color = !args.redact.redact && super::use_color(args.color, args.output.is_some());
+            let color = !args.redact.redact && super::use_color(args.output.is_some());
             write_text(&report, &mut buf, TextOptions::new(color, super::width()))
         }
         Format::Json => write_json(&report, &mut buf),
@@ -56,6 +65,9 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
             Ok(b) => b,
             Err(code) => return code,
         };
+    }
+    if super::settings::get().quiet && args.output.is_none() {
+        return super::exit_status(all_read, &report);
     }
     let mut out = match super::open_output(args.output.as_ref()) {
         Ok(o) => o,
@@ -85,7 +97,7 @@ pub(super) fn follow(args: &AnalyzeArgs) -> u8 {
         eprintln!("error: --follow prints findings as they come: use --format text or jsonl");
         return EXIT_ERROR;
     }
-    let (inputs, errors) = hsmdiag::expand(&args.inputs);
+    let (inputs, errors) = args.load.expand(&args.inputs);
     for e in &errors {
         super::print_error(e);
     }
@@ -116,10 +128,7 @@ pub(super) fn follow(args: &AnalyzeArgs) -> u8 {
         Ok(o) => o,
         Err(code) => return code,
     };
-    let text = TextOptions::new(
-        super::use_color(args.color, args.output.is_some()),
-        super::width(),
-    );
+    let text = TextOptions::new(super::use_color(args.output.is_some()), super::width());
     let mut failed: Option<std::io::Error> = None;
     let stop = opts.stop.clone();
     let (report, error) = analyzer.follow(&input, &opts, &mut |f| {

@@ -43,7 +43,15 @@ pub(super) fn run(args: &BundleArgs) -> u8 {
         Ok(a) => a,
         Err(code) => return code,
     };
-    let (report, all_read) = super::analyze_inputs(&analyzer, &args.inputs);
+    let super::Analysis {
+        report,
+        all_read,
+        none_read,
+    } = super::analyze_inputs(&analyzer, &args.load, &args.inputs);
+    if none_read {
+        eprintln!("error: no input could be read: no bundle written");
+        return super::EXIT_ERROR;
+    }
 
     // The files, rendered in memory.
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();

@@ -76,10 +76,11 @@ pub(super) fn run(args: &CheckArgs) -> u8 {
         let samples: usize = cat.messages.iter().map(|m| m.samples.len()).sum();
         if problems.is_empty() {
             outln!(
-                "ok  {}: catalogue `{}`, {} pattern(s), {samples} sample(s) typed as they say",
+                "ok  {}: catalogue `{}`, {}, {} typed as they say",
                 cat.file(),
                 cat.name,
-                cat.messages.len()
+                super::counted(cat.messages.len(), "pattern"),
+                super::counted(samples, "sample")
             );
             passed += 1;
         }
@@ -135,11 +136,16 @@ pub(super) fn run(args: &CheckArgs) -> u8 {
         }
         if bad.is_empty() {
             outln!(
-                "ok  {}: {} {}, {} example(s) behave as they say",
+                "ok  {}: {} {}, {} {} as they say",
                 rule.file,
                 rule.code,
                 rule.id,
-                rule.examples.len()
+                super::counted(rule.examples.len(), "example"),
+                if rule.examples.len() == 1 {
+                    "behaves"
+                } else {
+                    "behave"
+                }
             );
             passed += 1;
         } else {
@@ -150,7 +156,11 @@ pub(super) fn run(args: &CheckArgs) -> u8 {
         }
     }
     if failed > 0 {
-        eprintln!("{failed} problem(s); {passed} file(s) passed");
+        eprintln!(
+            "{}; {} passed",
+            super::counted(failed, "problem"),
+            super::counted(passed, "file")
+        );
         EXIT_ERROR
     } else {
         EXIT_CLEAN

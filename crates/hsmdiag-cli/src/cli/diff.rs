@@ -75,7 +75,7 @@ fn side(path: &PathBuf, load: &super::load::LoadArgs) -> Result<(Vec<Item>, Repo
         let analyzer = load
             .analyzer()
             .map_err(|_| "cannot load the rules".to_owned())?;
-        let (inputs, errors) = hsmdiag::expand(std::slice::from_ref(path));
+        let (inputs, errors) = load.expand(std::slice::from_ref(path));
         if let Some(e) = errors.first() {
             return Err(e.to_string());
         }
@@ -159,10 +159,17 @@ pub(super) fn run(args: &DiffArgs) -> u8 {
                         Some(b) if b != i.count => format!(" (seen {b} → {} times)", i.count),
                         _ => String::new(),
                     };
-                    out.push_str(&format!(
-                        "  {mark} {} {} [{}] {}{counts}\n",
-                        i.code, i.id, i.severity, i.message
-                    ));
+                    let line =
+                        format!("{} {} [{}] {}{counts}", i.code, i.id, i.severity, i.message);
+                    for l in hsmdiag::report::wrap(
+                        &line,
+                        super::width(),
+                        &format!("  {mark} "),
+                        "      ",
+                    ) {
+                        out.push_str(&l);
+                        out.push('\n');
+                    }
                 }
             }
         }
@@ -192,11 +199,13 @@ pub(super) fn run(args: &DiffArgs) -> u8 {
             }
         }
     }
-    if d.new.is_empty() && d.unchanged.is_empty() {
-        EXIT_CLEAN
-    } else {
-        EXIT_FINDINGS
-    }
+    // Findings that are still there or new count toward the fail level.
+    let level = super::settings::get().fail_on;
+    let failing = d.new.iter().chain(&d.unchanged).any(|i| {
+        serde_json::from_value::<hsmdiag::Severity>(serde_json::Value::String(i.severity.clone()))
+            .is_ok_and(|s| s >= level)
+    });
+    if failing { EXIT_FINDINGS } else { EXIT_CLEAN }
 }
 
 #[cfg(test)]

@@ -4,8 +4,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
+use hsmdiag::SourceId;
 use hsmdiag::report::event_line;
-use hsmdiag::{SourceId, expand};
+
+use super::RecordFormat;
 
 use super::{EXIT_CLEAN, EXIT_ERROR};
 
@@ -18,8 +20,11 @@ pub(super) struct EventsArgs {
     /// `unrecognized`).
     #[arg(long, value_name = "PREFIX")]
     kind: Option<String>,
-    /// Print each event as one JSON object per line instead.
-    #[arg(long)]
+    /// Output format.
+    #[arg(long, value_enum)]
+    format: Option<super::RecordFormat>,
+    /// The same as `--format jsonl`.
+    #[arg(long, hide = true, conflicts_with = "format")]
     json: bool,
     #[command(flatten)]
     load: super::load::LoadArgs,
@@ -30,11 +35,16 @@ pub(super) fn run(args: &EventsArgs) -> u8 {
         Ok(a) => a,
         Err(code) => return code,
     };
-    let (inputs, mut errors) = expand(&args.inputs);
+    let (inputs, mut errors) = args.load.expand(&args.inputs);
+    let format = RecordFormat::pick(args.format, args.json);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut broken = false;
+    let mut first = true;
+    if format == RecordFormat::Json {
+        broken |= out.write_all(b"[").is_err();
+    }
     for (i, input) in inputs.iter().enumerate() {
-        if inputs.len() > 1 && !args.json {
+        if inputs.len() > 1 && format == RecordFormat::Text {
             broken |= writeln!(out, "==> {} <==", input.name).is_err();
         }
         let result = analyzer.events(SourceId(i as u32), input, |ev| {
@@ -45,13 +55,16 @@ pub(super) fn run(args: &EventsArgs) -> u8 {
             {
                 return true;
             }
-            let written = if args.json {
-                serde_json::to_writer(&mut out, ev)
+            let written = match format {
+                RecordFormat::Text => writeln!(out, "{}", event_line(ev)),
+                RecordFormat::Jsonl => serde_json::to_writer(&mut out, ev)
                     .map_err(std::io::Error::from)
-                    .and_then(|()| out.write_all(b"\n"))
-            } else {
-                writeln!(out, "{}", event_line(ev))
+                    .and_then(|()| out.write_all(b"\n")),
+                RecordFormat::Json => out
+                    .write_all(if first { b"\n  " } else { b",\n  " })
+                    .and_then(|()| serde_json::to_writer(&mut out, ev).map_err(Into::into)),
             };
+            first = false;
             broken = written.is_err();
             !broken
         });
@@ -61,6 +74,9 @@ pub(super) fn run(args: &EventsArgs) -> u8 {
         if broken {
             return EXIT_CLEAN;
         }
+    }
+    if format == RecordFormat::Json {
+        let _ = out.write_all(if first { b"]\n" } else { b"\n]\n" });
     }
     let _ = out.flush();
     for e in &errors {

@@ -78,7 +78,9 @@ pub(super) fn run(args: &ExplainArgs) -> u8 {
         return EXIT_ERROR;
     };
     let text = match args.format {
-        ExplainFormat::Text => rule_markdown(rule, 1),
+        ExplainFormat::Text => {
+            hsmdiag::report::wrap::markdown_for_terminal(&rule_markdown(rule, 1), super::width())
+        }
         ExplainFormat::Json => match serde_json::to_string_pretty(&doc(rule)) {
             Ok(s) => s + "\n",
             Err(e) => {
@@ -178,7 +180,7 @@ fn explain_code(
                 t += &format!("Read by: {}\n\n", doc.rules.join(", "));
             }
             t += &format!("Source: {}\n", doc.source);
-            t
+            hsmdiag::report::wrap::markdown_for_terminal(&t, super::width())
         }
     };
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
@@ -207,7 +209,7 @@ fn explain_retired(x: &hsmdiag::Retired, kb: &hsmdiag::KnowledgeBase, format: Ex
                 (None, Some(name)) => s.push_str(&format!("\nIts successor: {name}.\n")),
                 (None, None) => {}
             }
-            s
+            hsmdiag::report::wrap::markdown_for_terminal(&s, super::width())
         }
         ExplainFormat::Json => {
             let mut v = serde_json::to_value(x).unwrap_or_default();

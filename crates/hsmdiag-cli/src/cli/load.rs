@@ -3,8 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 use clap::Args;
+use hsmdiag::Zone;
 
 use super::EXIT_ERROR;
 
@@ -32,10 +33,11 @@ pub(super) struct LoadArgs {
     /// log's own dated lines, else the file's modification year.
     #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i32).range(1970..=9999))]
     pub year: Option<i32>,
-    /// Zone for timestamps that carry none: `UTC`, `+02:00`, `-0500`. RFC 5424 and
-    /// ISO 8601 offsets in the log are always honoured.
-    #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_zone)]
-    pub tz: FixedOffset,
+    /// Zone for timestamps that carry none: `UTC`, `+02:00`, `-0500`, or an IANA
+    /// zone (`Europe/Berlin`, daylight saving time followed). RFC 5424 and ISO 8601
+    /// offsets in the log are always honoured. [default: UTC]
+    #[arg(long, value_name = "ZONE", value_parser = Zone::parse)]
+    pub tz: Option<Zone>,
     /// Leave out events before this time: RFC 3339 (`2026-11-20T02:00:00Z`), or
     /// `YYYY-MM-DD[ HH:MM[:SS]]` in the `--tz` zone. Events without a time are kept.
     #[arg(long, value_name = "TIME", value_parser = parse_when)]
@@ -44,6 +46,44 @@ pub(super) struct LoadArgs {
     /// means the end of that day).
     #[arg(long, value_name = "TIME", value_parser = parse_when)]
     pub until: Option<When>,
+    #[command(flatten)]
+    pub walk: WalkArgs,
+}
+
+/// Which files of a folder are read.
+#[derive(Debug, Args, Clone, Default)]
+pub(super) struct WalkArgs {
+    /// In folders, also read hidden files and folders (names that start with `.`).
+    #[arg(long)]
+    pub hidden: bool,
+    /// In folders, also read what `.gitignore`, `.ignore` and `.hsmdiagignore` files
+    /// leave out.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// In folders, read only the files matching this glob (`*.log`, `ntls/**`).
+    /// Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub glob: Vec<String>,
+    /// In folders, leave out the files and folders matching this glob (`*.pcap`,
+    /// `old/`). Repeatable; `exclude` in hsmdiag.toml adds to it.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+}
+
+impl WalkArgs {
+    /// The walk these options and the configuration file describe.
+    pub(super) fn walk(&self) -> hsmdiag::Walk {
+        let mut w = hsmdiag::Walk::new()
+            .hidden(self.hidden)
+            .no_ignore(self.no_ignore);
+        for g in &self.glob {
+            w = w.glob(g.as_str());
+        }
+        for g in super::settings::get().exclude.iter().chain(&self.exclude) {
+            w = w.exclude(g.as_str());
+        }
+        w
+    }
 }
 
 /// A time from the command line: with its own offset, or to be read in `--tz`.
@@ -76,56 +116,14 @@ fn parse_when(s: &str) -> Result<When, String> {
 }
 
 impl When {
-    fn resolve(self, tz: FixedOffset, end_of_day: bool) -> Option<DateTime<Utc>> {
+    fn resolve(self, tz: Zone, end_of_day: bool) -> Option<DateTime<Utc>> {
         let local = match self {
             When::Zoned(z) => return Some(z.with_timezone(&Utc)),
             When::Local(n) => n,
             When::Day(d) if end_of_day => d.and_hms_opt(23, 59, 59)?,
             When::Day(d) => d.and_hms_opt(0, 0, 0)?,
         };
-        tz.from_local_datetime(&local)
-            .single()
-            .map(|t| t.with_timezone(&Utc))
-    }
-}
-
-/// Parses `UTC`, `Z`, `+02:00`, `+0200`, `-5`.
-pub(super) fn parse_zone(s: &str) -> Result<FixedOffset, String> {
-    let t = s.trim();
-    if t.eq_ignore_ascii_case("utc") || t.eq_ignore_ascii_case("z") || t == "0" {
-        return Ok(FixedOffset::east_opt(0).expect("zero offset is valid"));
-    }
-    let t = t
-        .strip_prefix("UTC")
-        .or_else(|| t.strip_prefix("utc"))
-        .unwrap_or(t);
-    let (sign, rest) = match t.as_bytes().first() {
-        Some(b'+') => (1, &t[1..]),
-        Some(b'-') => (-1, &t[1..]),
-        _ => {
-            return Err(format!(
-                "`{s}`: give UTC or an offset such as +02:00 or -0500"
-            ));
-        }
-    };
-    let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
-    let (h, m) = match (rest.contains(':'), digits.len()) {
-        (true, _) => {
-            let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
-            (h.parse::<i32>().ok(), m.parse::<i32>().ok())
-        }
-        (false, 1 | 2) => (digits.parse().ok(), Some(0)),
-        (false, 4) => (digits[..2].parse().ok(), digits[2..].parse().ok()),
-        _ => (None, None),
-    };
-    match (h, m) {
-        (Some(h), Some(m)) if h <= 14 && m < 60 => {
-            FixedOffset::east_opt(sign * (h * 3600 + m * 60))
-                .ok_or_else(|| format!("`{s}`: offset out of range"))
-        }
-        _ => Err(format!(
-            "`{s}`: give UTC or an offset such as +02:00 or -0500"
-        )),
+        tz.to_utc(&local)
     }
 }
 
@@ -200,10 +198,13 @@ impl KbArgs {
             eprintln!("error: {e}");
             EXIT_ERROR
         };
-        for (path, text) in read_all(&self.grammar, FileKind::Grammar).map_err(fail)? {
+        let site = super::settings::get();
+        let grammar: Vec<PathBuf> = site.grammar.iter().chain(&self.grammar).cloned().collect();
+        let rules: Vec<PathBuf> = site.rules.iter().chain(&self.rules).cloned().collect();
+        for (path, text) in read_all(&grammar, FileKind::Grammar).map_err(fail)? {
             b.grammar(path.display().to_string(), text);
         }
-        for (path, text) in read_all(&self.rules, FileKind::Rule).map_err(fail)? {
+        for (path, text) in read_all(&rules, FileKind::Rule).map_err(fail)? {
             b.rule(path.display().to_string(), text);
         }
         Ok(b)
@@ -224,11 +225,28 @@ impl LoadArgs {
     /// The builder for these options.
     pub(super) fn builder(&self) -> Result<hsmdiag::AnalyzerBuilder, u8> {
         let mut b = self.kb.builder()?;
-        b.year(self.year).zone(self.tz).window(
-            self.since.and_then(|w| w.resolve(self.tz, false)),
-            self.until.and_then(|w| w.resolve(self.tz, true)),
+        let tz = self.zone();
+        b.year(self.year).zone(tz).window(
+            self.since.and_then(|w| w.resolve(tz, false)),
+            self.until.and_then(|w| w.resolve(tz, true)),
         );
         Ok(b)
+    }
+
+    /// The zone of zone-less times: `--tz`, else the configuration file's, else UTC.
+    pub(super) fn zone(&self) -> Zone {
+        self.tz.or(super::settings::get().tz).unwrap_or(Zone::UTC)
+    }
+
+    /// The inputs the paths name, folders walked as asked; a one-line hint on
+    /// stderr when the log is to be typed at a terminal.
+    pub(super) fn expand(
+        &self,
+        paths: &[PathBuf],
+    ) -> (Vec<hsmdiag::Input>, Vec<hsmdiag::InputError>) {
+        let (inputs, errors) = hsmdiag::expand_with(paths, &self.walk.walk());
+        super::stdin_hint(&inputs);
+        (inputs, errors)
     }
 }
 
@@ -237,25 +255,4 @@ pub(super) fn build(b: &hsmdiag::AnalyzerBuilder) -> Result<hsmdiag::Analyzer, u
         super::print_error(&e);
         EXIT_ERROR
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_zone;
-
-    #[test]
-    fn zones() {
-        for (s, secs) in [
-            ("UTC", 0),
-            ("+02:00", 7200),
-            ("-0500", -18000),
-            ("+5", 18000),
-            ("UTC+01:30", 5400),
-        ] {
-            assert_eq!(parse_zone(s).unwrap().local_minus_utc(), secs, "{s}");
-        }
-        for bad in ["CET", "+25:00", "+1:75", "2"] {
-            assert!(parse_zone(bad).is_err(), "{bad}");
-        }
-    }
 }

@@ -16,8 +16,10 @@ mod check;
 mod diff;
 mod events;
 mod explain;
+mod extras;
 mod load;
 mod rules;
+mod settings;
 mod timeline;
 
 use std::io::{IsTerminal, Write};
@@ -26,9 +28,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Exit status: nothing found.
+/// Exit status: no finding at or above the fail level (`--fail-on`).
 pub const EXIT_CLEAN: u8 = 0;
-/// Exit status: findings were reported.
+/// Exit status: a finding at or above the fail level was reported.
 pub const EXIT_FINDINGS: u8 = 1;
 /// Exit status: a usage error or an unreadable input.
 pub const EXIT_ERROR: u8 = 2;
@@ -39,7 +41,8 @@ pub const EXIT_ERROR: u8 = 2;
 /// connection tests, a pasted support ticket — and hsmdiag says what is wrong, shows
 /// the lines that prove it, and prints the fix with the values from the log filled in.
 ///
-/// Exit status: 0 nothing found, 1 findings reported, 2 usage error or unreadable input.
+/// Exit status: 0 no finding at or above the fail level (--fail-on, default warning),
+/// 1 such a finding reported, 2 usage error or unreadable input.
 #[derive(Debug, Parser)]
 #[command(
     name = "hsmdiag",
@@ -52,6 +55,8 @@ pub struct Cli {
     command: Option<Command>,
     #[command(flatten)]
     analyze: AnalyzeArgs,
+    #[command(flatten)]
+    global: settings::GlobalArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,6 +78,10 @@ enum Command {
     /// Write a support bundle: report.md, report.sarif, findings.json, the evidence,
     /// and a manifest with the SHA-256 of every file; redacted unless --no-redact.
     Bundle(bundle::BundleArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(extras::CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command to a folder.
+    Man(extras::ManArgs),
 }
 
 /// Output formats of an analysis.
@@ -90,8 +99,62 @@ pub enum Format {
     Sarif,
 }
 
-/// When to colour text output.
+/// Output formats of the commands that print a stream of records (events, a timeline).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(super) enum RecordFormat {
+    /// One line per record, for people.
+    Text,
+    /// One JSON array of the records.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+impl RecordFormat {
+    /// `--format`, or `jsonl` for the older `--json`.
+    pub(super) fn pick(format: Option<RecordFormat>, json: bool) -> RecordFormat {
+        format.unwrap_or(if json {
+            RecordFormat::Jsonl
+        } else {
+            RecordFormat::Text
+        })
+    }
+}
+
+/// Writes records as `format` says (text lines by `text`).
+fn write_records<T: serde::Serialize>(
+    format: RecordFormat,
+    records: impl Iterator<Item = T>,
+    w: &mut dyn Write,
+    mut text: impl FnMut(&T, &mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut first = true;
+    if format == RecordFormat::Json {
+        w.write_all(b"[")?;
+    }
+    for r in records {
+        match format {
+            RecordFormat::Text => text(&r, w)?,
+            RecordFormat::Jsonl => {
+                serde_json::to_writer(&mut *w, &r)?;
+                w.write_all(b"\n")?;
+            }
+            RecordFormat::Json => {
+                w.write_all(if first { b"\n  " } else { b",\n  " })?;
+                serde_json::to_writer(&mut *w, &r)?;
+            }
+        }
+        first = false;
+    }
+    if format == RecordFormat::Json {
+        w.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+    }
+    Ok(())
+}
+
+/// When to colour text output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ColorChoice {
     /// On a terminal, unless NO_COLOR is set.
     Auto,
@@ -129,9 +192,6 @@ struct AnalyzeArgs {
     coverage: bool,
     #[command(flatten)]
     redact: RedactArgs,
-    /// When to use colour in text output.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    color: ColorChoice,
     /// Keep reading one growing log like `tail -f` and print each finding (text or
     /// jsonl) as soon as its rule fires; a truncated or rotated file is followed.
     /// Ctrl-C stops and prints the summary.
@@ -152,6 +212,10 @@ pub fn run() -> ExitCode {
             });
         }
     };
+    if let Err(e) = settings::init(&cli.global) {
+        print_error(e.as_ref());
+        return ExitCode::from(EXIT_ERROR);
+    }
     let code = match cli.command {
         Some(Command::Explain(a)) => explain::run(&a),
         Some(Command::Rules(a)) => rules::run(&a),
@@ -160,30 +224,114 @@ pub fn run() -> ExitCode {
         Some(Command::Timeline(a)) => timeline::run(&a),
         Some(Command::Diff(a)) => diff::run(&a),
         Some(Command::Bundle(a)) => bundle::run(&a),
-        None if cli.analyze.follow => analyze::follow(&cli.analyze),
-        None => analyze::run(&cli.analyze),
+        Some(Command::Completions(a)) => extras::completions(&a),
+        Some(Command::Man(a)) => extras::man(&a),
+        None => match mistyped_command(&cli.analyze.inputs) {
+            Some(code) => code,
+            None if cli.analyze.follow => analyze::follow(&cli.analyze),
+            None => analyze::run(&cli.analyze),
+        },
     };
     ExitCode::from(code)
 }
 
-/// Reads and analyses the inputs, printing what could not be read; returns the
-/// report and whether every input was read.
-fn analyze_inputs(analyzer: &hsmdiag::Analyzer, paths: &[PathBuf]) -> (hsmdiag::Report, bool) {
-    let (inputs, mut errors) = hsmdiag::expand(paths);
+/// The command names, for "did you mean".
+fn command_names() -> Vec<String> {
+    use clap::CommandFactory;
+    Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect()
+}
+
+/// A first input that is no file but looks like a mistyped command
+/// (`hsmdiag tiemline x`): the error to print instead of "no such file".
+fn mistyped_command(inputs: &[PathBuf]) -> Option<u8> {
+    let first = inputs.first()?.to_str()?;
+    if first.contains(['/', '\\', '.']) || std::path::Path::new(first).exists() {
+        return None;
+    }
+    let best = command_names()
+        .into_iter()
+        .map(|c| (hsmdiag::parser::zone::edit_distance(first, &c), c))
+        .filter(|(d, c)| *d <= 2.min(c.len() / 2))
+        .min()?;
+    eprintln!(
+        "error: `{first}` is neither a file nor a command\n\n  tip: did you mean the command `{}`?\n\nFor more information, try '--help'.",
+        best.1
+    );
+    Some(EXIT_ERROR)
+}
+
+/// On a terminal with no log named, says how to give one (once).
+fn stdin_hint(inputs: &[hsmdiag::Input]) {
+    static SHOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let reads_stdin = inputs
+        .iter()
+        .any(|i| matches!(i.kind, hsmdiag::InputKind::Stdin));
+    if reads_stdin
+        && std::io::stdin().is_terminal()
+        && !settings::get().quiet
+        && !SHOWN.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        eprintln!(
+            "hsmdiag: reading a log from the terminal: paste it, then press Ctrl-D (or name a file: hsmdiag FILE; --help for more)"
+        );
+    }
+}
+
+/// What reading the inputs gave.
+struct Analysis {
+    report: hsmdiag::Report,
+    /// Every input named could be read.
+    all_read: bool,
+    /// No input could be read at all: there is no report to print.
+    none_read: bool,
+}
+
+/// Reads and analyses the inputs, printing what could not be read.
+fn analyze_inputs(
+    analyzer: &hsmdiag::Analyzer,
+    load: &load::LoadArgs,
+    paths: &[PathBuf],
+) -> Analysis {
+    let (inputs, mut errors) = load.expand(paths);
     let (report, read_errors) = analyzer.analyze(&inputs);
     errors.extend(read_errors);
     for e in &errors {
         print_error(e);
     }
-    (report, errors.is_empty())
+    let none_read = !errors.is_empty() && report.summary.inputs == 0;
+    if !errors.is_empty() && !none_read && !settings::get().quiet {
+        eprintln!(
+            "hsmdiag: {} could not be read (above); the report covers the {} that could",
+            counted(errors.len(), "input"),
+            report.summary.inputs
+        );
+    }
+    Analysis {
+        report,
+        all_read: errors.is_empty(),
+        none_read,
+    }
+}
+
+/// `1 file`, `2 files`.
+fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// The exit status for an analysis: 2 when an input could not be read, 1 when
-/// something was found, else 0.
+/// a finding at or above the fail level was reported, else 0.
 fn exit_status(all_read: bool, report: &hsmdiag::Report) -> u8 {
+    let level = settings::get().fail_on;
     if !all_read {
         EXIT_ERROR
-    } else if report.has_findings() {
+    } else if report.findings.iter().any(|f| f.severity >= level) {
         EXIT_FINDINGS
     } else {
         EXIT_CLEAN
@@ -192,11 +340,11 @@ fn exit_status(all_read: bool, report: &hsmdiag::Report) -> u8 {
 
 /// A progress bar on stderr for large inputs (64 MiB or more of files) when
 /// stderr is a terminal; `None` otherwise.
-fn progress_bar(paths: &[PathBuf]) -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
+fn progress_bar(paths: &[PathBuf], load: &load::LoadArgs) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() || settings::get().quiet {
         return None;
     }
-    let (inputs, _) = hsmdiag::expand(paths);
+    let (inputs, _) = hsmdiag::expand_with(paths, &load.walk.walk());
     let total: u64 = inputs
         .iter()
         .filter_map(|i| match &i.kind {
@@ -220,8 +368,8 @@ fn progress_bar(paths: &[PathBuf]) -> Option<indicatif::ProgressBar> {
 }
 
 /// Whether to colour output that goes to stdout.
-fn use_color(choice: ColorChoice, to_file: bool) -> bool {
-    match choice {
+fn use_color(to_file: bool) -> bool {
+    match settings::get().color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
@@ -232,13 +380,18 @@ fn use_color(choice: ColorChoice, to_file: bool) -> bool {
     }
 }
 
-/// Width for wrapped prose: `COLUMNS` when set, else 100.
+/// The width text output is laid out for: `COLUMNS` when set, else the
+/// terminal's (stdout's, else stderr's, so a pager keeps it), else 100. At
+/// least 40.
 fn width() -> usize {
+    use terminal_size::{Width, terminal_size_of};
     std::env::var("COLUMNS")
         .ok()
-        .and_then(|c| c.parse().ok())
-        .filter(|w| *w >= 40)
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .or_else(|| terminal_size_of(std::io::stdout()).map(|(Width(w), _)| usize::from(w)))
+        .or_else(|| terminal_size_of(std::io::stderr()).map(|(Width(w), _)| usize::from(w)))
         .unwrap_or(100)
+        .max(40)
 }
 
 /// Prints an error diagnostic on stderr.

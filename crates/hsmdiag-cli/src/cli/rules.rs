@@ -45,15 +45,25 @@ pub(super) fn run(args: &RulesArgs) -> u8 {
     let text = match args.format {
         RulesFormat::Text => {
             let w = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
+            let width = super::width();
             let mut s = String::new();
             for r in rules {
-                s.push_str(&format!(
-                    "{}  {:<w$}  {:<8}  {}\n",
-                    r.code,
-                    r.id,
-                    r.severity.to_string(),
-                    r.title
-                ));
+                let head = format!("{}  {:<w$}  {:<8}  ", r.code, r.id, r.severity.to_string());
+                // The title beside the columns when there is room for it, else
+                // on the lines below.
+                let lines = if width.saturating_sub(head.len()) >= 40 {
+                    hsmdiag::report::wrap(&r.title, width, &head, &" ".repeat(head.len()))
+                } else {
+                    let mut l = vec![head.trim_end().to_owned()];
+                    l.extend(hsmdiag::report::wrap(
+                        &r.title, width, "        ", "        ",
+                    ));
+                    l
+                };
+                for l in lines {
+                    s.push_str(&l);
+                    s.push('\n');
+                }
             }
             s
         }

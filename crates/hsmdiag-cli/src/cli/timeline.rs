@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use hsmdiag::{SourceId, expand, timeline};
+use hsmdiag::{SourceId, timeline};
 
 use super::EXIT_ERROR;
 
@@ -16,8 +16,11 @@ pub(super) struct TimelineArgs {
     /// Only the lines that prove a finding or are its cause or effect.
     #[arg(long)]
     findings_only: bool,
-    /// One JSON object per line instead of text.
-    #[arg(long)]
+    /// Output format.
+    #[arg(long, value_enum)]
+    format: Option<super::RecordFormat>,
+    /// The same as `--format jsonl`.
+    #[arg(long, hide = true, conflicts_with = "format")]
     json: bool,
     #[command(flatten)]
     load: super::load::LoadArgs,
@@ -30,7 +33,7 @@ pub(super) fn run(args: &TimelineArgs) -> u8 {
         Ok(a) => a,
         Err(code) => return code,
     };
-    let (inputs, mut errors) = expand(&args.inputs);
+    let (inputs, mut errors) = args.load.expand(&args.inputs);
     let (report, read_errors, events) = analyzer.analyze_with_events(&inputs);
     errors.extend(read_errors);
     for e in &errors {
@@ -62,14 +65,15 @@ pub(super) fn run(args: &TimelineArgs) -> u8 {
         }
     }
     let mut buf: Vec<u8> = Vec::new();
-    let rendered = if args.json {
-        entries.iter().try_for_each(|e| {
-            serde_json::to_writer(&mut buf, e)
-                .map_err(std::io::Error::from)
-                .and_then(|()| buf.write_all(b"\n"))
-        })
-    } else {
-        timeline::write_text(&report, &entries, args.load.tz, &mut buf)
+    let rendered = match super::RecordFormat::pick(args.format, args.json) {
+        super::RecordFormat::Text => timeline::write_text(
+            &report,
+            &entries,
+            args.load.zone(),
+            super::width(),
+            &mut buf,
+        ),
+        f => super::write_records(f, entries.iter(), &mut buf, |_, _| Ok(())),
     };
     if let Err(e) = rendered {
         eprintln!("error: {e}");

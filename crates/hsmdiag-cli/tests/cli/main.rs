@@ -24,6 +24,7 @@ fn scratch(name: &str) -> std::path::PathBuf {
 }
 
 mod cases;
+mod conventions;
 mod fleet;
 mod hardening;
 mod redaction;

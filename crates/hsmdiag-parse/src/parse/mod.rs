@@ -17,11 +17,12 @@ pub mod retcodes;
 pub mod syslog;
 mod yaml;
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 
 use std::sync::Arc;
 
 use crate::event::{Event, EventKind, Field, SourceId, Span, Value};
+use crate::zone::Zone;
 use framing::{framing, kinds};
 use grammar::{Grammar, Typing};
 use syslog::Stamp;
@@ -36,7 +37,7 @@ pub struct ParseCtx {
     /// clock: when unknown, year-less timestamps are left without a time.
     pub year: Option<i32>,
     /// The zone of timestamps that carry none (Luna's own format, RFC 3164).
-    pub zone: FixedOffset,
+    pub zone: Zone,
 }
 
 impl ParseCtx {
@@ -45,7 +46,7 @@ impl ParseCtx {
         ParseCtx {
             source,
             year: None,
-            zone: FixedOffset::east_opt(0).expect("zero offset is valid"),
+            zone: Zone::UTC,
         }
     }
 
@@ -56,8 +57,8 @@ impl ParseCtx {
     }
 
     /// Sets the zone for zone-less timestamps.
-    pub fn with_zone(mut self, zone: FixedOffset) -> Self {
-        self.zone = zone;
+    pub fn with_zone(mut self, zone: impl Into<Zone>) -> Self {
+        self.zone = zone.into();
         self
     }
 }
@@ -1041,10 +1042,6 @@ impl<'g> LineParser<'g> {
     }
 
     fn local(&self, t: NaiveDateTime) -> Option<DateTime<Utc>> {
-        self.ctx
-            .zone
-            .from_local_datetime(&t)
-            .single()
-            .map(|t| t.with_timezone(&Utc))
+        self.ctx.zone.to_utc(&t)
     }
 }

@@ -5,8 +5,8 @@
 //! default for a value the log may not have; `{gateway_id.name,address|...}`
 //! takes the first of several fields that has a value; `{list:name@state=Failed}`
 //! lists the distinct values of a field over the finding's evidence (here: the
-//! names of the events whose state is `Failed`); `{{` and `}}` are literal
-//! braces.
+//! names of the events whose state is `Failed`); `{s:left}` is `s` unless the
+//! field `left` is 1 (`password{s:left}`); `{{` and `}}` are literal braces.
 
 use std::fmt::Write;
 
@@ -23,6 +23,10 @@ enum Part {
     Var {
         name: String,
         default: Option<String>,
+    },
+    /// `{s:name}`: a plural ending, `s` unless the field is 1.
+    Plural {
+        name: String,
     },
 }
 
@@ -77,9 +81,14 @@ impl Template {
                     if !lit.is_empty() {
                         parts.push(Part::Lit(std::mem::take(&mut lit)));
                     }
-                    parts.push(Part::Var {
-                        name: name.to_owned(),
-                        default,
+                    parts.push(match name.strip_prefix("s:") {
+                        Some(field) if default.is_none() && !field.is_empty() => Part::Plural {
+                            name: field.to_owned(),
+                        },
+                        _ => Part::Var {
+                            name: name.to_owned(),
+                            default,
+                        },
                     });
                     for _ in 0..inner.chars().count() + 1 {
                         chars.next();
@@ -119,8 +128,8 @@ impl Template {
         self.parts
             .iter()
             .filter_map(|p| match p {
-                Part::Var { name, .. } => Some(name.split(',')),
-                _ => None,
+                Part::Var { name, .. } | Part::Plural { name } => Some(name.split(',')),
+                Part::Lit(_) => None,
             })
             .flatten()
     }
@@ -148,6 +157,12 @@ impl Template {
                         let _ = write!(out, "<{name}>");
                     }
                 },
+                Part::Plural { name } => {
+                    let one = lookup(name).is_some_and(|v| matches!(v.trim(), "1" | "-1"));
+                    if !one {
+                        out.push('s');
+                    }
+                }
             }
         }
         out
@@ -179,6 +194,16 @@ mod tests {
         assert_eq!(t.required().collect::<Vec<_>>(), ["client.ip"]);
         let s = t.render(|n| (n == "client.ip").then(|| "10.0.0.1".to_owned()));
         assert_eq!(s, "vtl addServer -n <HSM> {x} 10.0.0.1");
+    }
+
+    #[test]
+    fn plural_endings_follow_their_field() {
+        let t = Template::parse("{left} more password{s:left}").unwrap();
+        assert_eq!(t.names().collect::<Vec<_>>(), ["left", "left"]);
+        let one = t.render(|n| (n == "left").then(|| "1".to_owned()));
+        let two = t.render(|n| (n == "left").then(|| "2".to_owned()));
+        assert_eq!(one, "1 more password");
+        assert_eq!(two, "2 more passwords");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use miette::{
     Diagnostic, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
+use super::wrap::{CUT, columns, cut_front, window, wrap};
 use crate::Severity;
 use crate::finding::Finding;
 use crate::kb::Relation;
@@ -67,13 +68,24 @@ pub struct FindingDiagnostic {
 }
 
 impl FindingDiagnostic {
-    /// Builds the diagnostic for a finding.
+    /// Builds the diagnostic for a finding, laid out for 100 columns.
     pub fn new(f: &Finding) -> Self {
-        let mut headline = f.title.clone();
-        headline.push_str("\n  ");
-        headline.push_str(f.message.as_deref().unwrap_or(&f.subject));
-        headline.push_str("\n  ");
-        headline.push_str(&seen(f));
+        Self::with_width(f, 100)
+    }
+
+    /// Builds the diagnostic for a finding, laid out for `width` columns:
+    /// prose wrapped, evidence lines cut to a window around their label with
+    /// `…` where text is left out.
+    pub fn with_width(f: &Finding, width: usize) -> Self {
+        let width = width.max(40);
+        // miette draws `  × ` before the first line and `  │ ` before the others.
+        let mut headline = wrap(&f.title, width - 4, "", "").join("\n");
+        for more in [f.message.as_deref().unwrap_or(&f.subject), &seen(f)] {
+            headline.push('\n');
+            headline.push_str(&wrap(more, width - 4, "  ", "  ").join("\n"));
+        }
+        let gutter = gutter(f);
+        let room = width.saturating_sub(gutter);
         let mut text = String::new();
         let mut lines = Vec::new();
         let mut labels = Vec::new();
@@ -83,29 +95,35 @@ impl FindingDiagnostic {
                        lines: &mut Lines,
                        labels: &mut Vec<LabeledSpan>| {
             for r in f.related.iter().filter(|r| r.relation == relation) {
+                let note = format!("{relation}: {}", r.note);
+                let (shown, column, label, note) = cut(&r.text, 0, 0..r.text.len(), &note, room);
                 let start = text.len();
-                text.push_str(&r.text);
-                lines.push((start, r.text.len(), r.source.clone(), r.line, 0));
+                text.push_str(&shown);
+                let name = place(&r.source, r.line, column, gutter, width);
+                lines.push((start, shown.len(), name, r.line, column));
                 labels.push(LabeledSpan::new_with_span(
-                    Some(format!("{relation}: {}", r.note)),
-                    SourceSpan::new(start.into(), r.text.len()),
+                    Some(note),
+                    SourceSpan::new((start + label.start).into(), label.len()),
                 ));
                 text.push('\n');
             }
         };
         related(Relation::Cause, &mut text, &mut lines, &mut labels);
         for (i, e) in f.evidence.iter().enumerate() {
-            let start = text.len();
-            text.push_str(&e.text);
-            lines.push((
-                start,
-                e.text.len(),
-                e.source.clone(),
-                e.line,
-                e.column as usize,
-            ));
             let (range, note) = e.label.clone().unwrap_or((0..e.text.len(), None));
             let range = clamp(&e.text, range);
+            let (shown, column, range, shown_note) = cut(
+                &e.text,
+                e.column as usize,
+                range,
+                note.as_deref().unwrap_or(""),
+                room,
+            );
+            let note = note.map(|_| shown_note);
+            let start = text.len();
+            text.push_str(&shown);
+            let name = place(&e.source, e.line, column + range.start, gutter, width);
+            lines.push((start, shown.len(), name, e.line, column));
             let span = SourceSpan::new((start + range.start).into(), range.len());
             labels.push(if i == 0 {
                 LabeledSpan::new_primary_with_span(note, span)
@@ -115,21 +133,27 @@ impl FindingDiagnostic {
             text.push('\n');
         }
         related(Relation::Effect, &mut text, &mut lines, &mut labels);
-        let mut help = String::new();
+        // miette draws `  help: ` before the first line and 8 spaces before the others.
+        let room = width - 8;
+        let mut help = wrap(&format!("who: {}", f.channel), room, "", "     ").join("\n");
         for (i, s) in f.remediation_steps.iter().enumerate() {
-            if i > 0 {
-                help.push('\n');
-            }
             let mark = if s.destructive { "DESTRUCTIVE: " } else { "" };
-            help.push_str(&format!("{}. {mark}{}", i + 1, s.step));
+            let n = format!("{}. ", i + 1);
+            let step = format!("{n}{mark}{}", s.step);
+            for l in wrap(&step, room, "", &" ".repeat(n.len())) {
+                help.push('\n');
+                help.push_str(&l);
+            }
             if let Some(c) = &s.command {
-                help.push_str(&format!("\n     $ {c}"));
+                for l in wrap(c, room, "     $ ", "         ") {
+                    help.push('\n');
+                    help.push_str(&l);
+                }
             }
         }
-        help.push_str(&format!("\nwho: {}", f.channel));
         help.push_str(&format!("\nmore: hsmdiag explain {}", f.code));
         FindingDiagnostic {
-            code: format!("{} {}", f.code, f.id),
+            code: format!("{}[{}] {}", f.severity, f.code, f.id),
             headline,
             severity: f.severity,
             help,
@@ -137,6 +161,82 @@ impl FindingDiagnostic {
             labels,
         }
     }
+}
+
+/// The columns miette draws before an evidence line: its widest line
+/// number, then ` │ ` and a space before it.
+fn gutter(f: &Finding) -> usize {
+    let widest = f
+        .evidence
+        .iter()
+        .map(|e| e.line)
+        .chain(f.related.iter().map(|r| r.line))
+        .max()
+        .unwrap_or(1);
+    widest.to_string().len() + 4
+}
+
+/// An input's name as miette shows it over an evidence line
+/// (`╭─[name:line:column]`), cut in front to fit the width.
+fn place(name: &str, line: u32, column: usize, gutter: usize, width: usize) -> String {
+    let fixed = gutter + 2 + 1 + line.to_string().len() + 1 + (column + 1).to_string().len() + 1;
+    cut_front(name, width.saturating_sub(fixed).max(12))
+}
+
+/// An evidence line as shown in `room` columns: the text (cut to a window
+/// around its label, `…` where text is left out), the column it starts at in
+/// the log, the label's range in it, and its note (wrapped onto more lines
+/// when it would not fit after the label's middle).
+fn cut(
+    line: &str,
+    column: usize,
+    label: std::ops::Range<usize>,
+    note: &str,
+    room: usize,
+) -> (String, usize, std::ops::Range<usize>, String) {
+    // A note takes at most half the room; a longer one is wrapped.
+    let tail = if note.is_empty() {
+        0
+    } else {
+        (columns(note) + 4).min(room / 2)
+    };
+    // miette draws a tab as several spaces: one space keeps every offset.
+    let tabless;
+    let line = if line.contains('\t') {
+        tabless = line.replace('\t', " ");
+        tabless.as_str()
+    } else {
+        line
+    };
+    let (shown, column, range) = match window(line, label.clone(), tail, room) {
+        None => (line.to_owned(), column, label),
+        Some((keep, lead, trail)) => {
+            let mut shown = String::with_capacity(keep.len() + 8);
+            if lead {
+                shown.push(CUT);
+            }
+            let base = shown.len();
+            shown.push_str(&line[keep.clone()]);
+            if trail {
+                shown.push(CUT);
+            }
+            let start = label.start.clamp(keep.start, keep.end) - keep.start + base;
+            let end = label.end.clamp(keep.start, keep.end) - keep.start + base;
+            // The snippet's column: where the shown text would start in the
+            // log (the marker stands in for the character before the window).
+            let skipped = line[..keep.start].chars().count();
+            let column = column + skipped - usize::from(lead).min(skipped);
+            (shown, column, start..end.max(start))
+        }
+    };
+    let mid = columns(&shown[..range.start]) + columns(&shown[range.clone()]) / 2;
+    let fits = room.saturating_sub(mid + 4).max(20);
+    let note = if note.is_empty() || columns(note) <= fits {
+        note.to_owned()
+    } else {
+        wrap(note, fits, "", "").join("\n")
+    };
+    (shown, column, range, note)
 }
 
 fn clamp(text: &str, r: std::ops::Range<usize>) -> std::ops::Range<usize> {

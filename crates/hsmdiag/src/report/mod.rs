@@ -10,6 +10,7 @@ mod rules;
 mod sarif;
 #[cfg(feature = "text")]
 mod text;
+pub mod wrap;
 
 pub use diagnostic::FindingDiagnostic;
 pub use events::event_line;
@@ -20,6 +21,7 @@ pub use rules::{rule_detection, rule_markdown, rules_markdown};
 pub use sarif::{SARIF_VERSION, fingerprint, sarif, write_sarif};
 #[cfg(feature = "text")]
 pub use text::{TextOptions, write_finding_text, write_text};
+pub use wrap::wrap;
 
 /// Why a report could not be written.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

@@ -122,6 +122,40 @@ pub fn rule_codes(r: &Rule) -> Vec<String> {
         .collect()
 }
 
+/// A rule's prose as Markdown: the lines of each paragraph joined, table rows
+/// and list items kept on their own lines.
+fn reflow(body: &str) -> String {
+    let mut out = String::new();
+    for block in body.split("\n\n").map(str::trim).filter(|b| !b.is_empty()) {
+        if !out.is_empty() {
+            out.push_str("\n\n");
+        }
+        let mut line = String::new();
+        for l in block.lines().map(str::trim) {
+            let own = l.starts_with('|') || l.starts_with("- ") || super::wrap::numbered(l);
+            if own && !line.is_empty() {
+                out.push_str(&line);
+                out.push('\n');
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(l);
+            if l.starts_with('|') {
+                out.push_str(&line);
+                out.push('\n');
+                line.clear();
+            }
+        }
+        out.push_str(&line);
+        while out.ends_with('\n') {
+            out.pop();
+        }
+    }
+    out
+}
+
 /// A rule as Markdown; `level` is the heading level of its title.
 pub fn rule_markdown(r: &Rule, level: usize) -> String {
     let h = "#".repeat(level);
@@ -139,10 +173,7 @@ pub fn rule_markdown(r: &Rule, level: usize) -> String {
         ("How to confirm", r.confirm.trim()),
         ("Known false positives", r.false_positives.trim()),
     ] {
-        s.push_str(&format!(
-            "{h}# {head}\n\n{}\n\n",
-            body.replace('\n', " ").replace("  ", " ")
-        ));
+        s.push_str(&format!("{h}# {head}\n\n{}\n\n", reflow(body)));
     }
     s.push_str(&format!("{h}# Remediation\n\n"));
     for (i, step) in r.remediation.iter().enumerate() {

@@ -65,7 +65,7 @@ pub fn write_finding_text(
     let mut out = String::new();
     // Rendering into a String cannot fail but for a bug in a Display impl.
     if handler
-        .render_report(&mut out, &FindingDiagnostic::new(f))
+        .render_report(&mut out, &FindingDiagnostic::with_width(f, opts.width))
         .is_err()
     {
         out = format!("{} {}: {}\n", f.code, f.title, f.subject);
@@ -130,25 +130,26 @@ pub fn write_text(
         }
         writeln!(w)?;
     }
+    let mut sum: Vec<u8> = Vec::new();
     if n == 0 {
-        writeln!(w, "No known issues found.")?;
+        writeln!(sum, "No known issues found.")?;
     } else {
         let mut parts = Vec::new();
-        for (count, name) in [
-            (s.findings.critical, "critical"),
-            (s.findings.error, "error"),
-            (s.findings.warning, "warning"),
-            (s.findings.info, "info"),
+        for (count, name, many) in [
+            (s.findings.critical, "critical", "critical"),
+            (s.findings.error, "error", "errors"),
+            (s.findings.warning, "warning", "warnings"),
+            (s.findings.info, "info", "info"),
         ] {
             if count > 0 {
-                parts.push(format!("{count} {name}"));
+                parts.push(format!("{count} {}", if count == 1 { name } else { many }));
             }
         }
-        writeln!(w, "{n} finding{} ({}).", plural(n), parts.join(", "))?;
+        writeln!(sum, "{n} finding{} ({}).", plural(n), parts.join(", "))?;
     }
     match (s.recognized_lines, s.unrecognized_lines, s.events) {
         (Some(r), Some(u), Some(e)) => writeln!(
-            w,
+            sum,
             "Read {} input{}, {} line{}: {r} recognised, {u} unrecognised, {} blank; {e} event{}.",
             s.inputs,
             plural(s.inputs),
@@ -158,7 +159,7 @@ pub fn write_text(
             plural(e as usize),
         )?,
         _ => writeln!(
-            w,
+            sum,
             "Read {} input{}, {} line{} ({} blank); coverage not measured (--coverage).",
             s.inputs,
             plural(s.inputs),
@@ -169,14 +170,14 @@ pub fn write_text(
     }
     if let Some(n) = s.outside_window.filter(|&n| n > 0) {
         writeln!(
-            w,
+            sum,
             "Left out {n} event{} outside --since / --until.",
             plural(n as usize)
         )?;
     }
     if s.long_lines > 0 {
         writeln!(
-            w,
+            sum,
             "Cut {} line{} longer than {} MiB to their first MiB.",
             s.long_lines,
             plural(s.long_lines as usize),
@@ -184,21 +185,29 @@ pub fn write_text(
         )?;
     }
     if s.sources.len() > 1 {
-        let width = s.sources.iter().map(|x| x.name.len()).max().unwrap_or(0);
+        // Names wider than the room keep their end (the file name), cut in front.
+        let width = s
+            .sources
+            .iter()
+            .map(|x| x.name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(opts.width.saturating_sub(34).max(20));
         for src in &s.sources {
+            let name = super::wrap::cut_front(&src.name, width);
             match (src.recognized_lines, src.unrecognized_lines) {
                 (Some(r), Some(u)) => writeln!(
-                    w,
+                    sum,
                     "  {:<width$}  {} line{}: {r} recognised, {u} unrecognised, {} blank",
-                    src.name,
+                    name,
                     src.lines,
                     plural(src.lines as usize),
                     src.blank_lines,
                 )?,
                 _ => writeln!(
-                    w,
+                    sum,
                     "  {:<width$}  {} line{} ({} blank)",
-                    src.name,
+                    name,
                     src.lines,
                     plural(src.lines as usize),
                     src.blank_lines,
@@ -208,7 +217,7 @@ pub fn write_text(
     }
     if !s.skipped.is_empty() {
         writeln!(
-            w,
+            sum,
             "Skipped {} file{} that {} not text: {}.",
             s.skipped.len(),
             if s.skipped.len() == 1 { "" } else { "s" },
@@ -217,11 +226,11 @@ pub fn write_text(
         )?;
     }
     if !s.unreadable.is_empty() {
-        writeln!(w, "Not read: {}.", s.unreadable.join("; "))?;
+        writeln!(sum, "Not read: {}.", s.unreadable.join("; "))?;
     }
     for o in &s.omitted {
         writeln!(
-            w,
+            sum,
             "Left out: {} {} about {} further subject{} ({} occurrence{}), beyond the {} a rule keeps in full.",
             o.code,
             o.id,
@@ -234,7 +243,7 @@ pub fn write_text(
     }
     for k in &report.clock_skew {
         writeln!(
-            w,
+            sum,
             "Clock: {} runs {} {} {} ({} connection{} logged at both ends).",
             k.source,
             crate::timeline::human_ms(k.offset_ms.abs()),
@@ -250,7 +259,7 @@ pub fn write_text(
     }
     if !report.unrecognized.is_empty() {
         writeln!(
-            w,
+            sum,
             "\nUnrecognised messages by template, most frequent first ({} template{}):",
             report.unrecognized.len(),
             plural(report.unrecognized.len())
@@ -258,7 +267,7 @@ pub fn write_text(
         let count_width = report.unrecognized[0].count.to_string().len();
         for t in &report.unrecognized {
             writeln!(
-                w,
+                sum,
                 "{:>count_width$}  {}\n{:>count_width$}  e.g. {}:{}: {}",
                 t.count,
                 t.template,
@@ -267,6 +276,19 @@ pub fn write_text(
                 t.line,
                 t.example.trim()
             )?;
+        }
+    }
+    // The summary's prose, wrapped to the width (its template examples cut).
+    for line in String::from_utf8_lossy(&sum).lines() {
+        if super::wrap::columns(line) <= opts.width {
+            writeln!(w, "{line}")?;
+        } else if line.trim_start().starts_with("e.g. ") {
+            writeln!(w, "{}", super::wrap::cut_end(line, opts.width))?;
+        } else {
+            let indent = " ".repeat(line.len() - line.trim_start().len() + 2);
+            for l in super::wrap::wrap(line.trim_start(), opts.width, &indent[2..], &indent) {
+                writeln!(w, "{l}")?;
+            }
         }
     }
     w.flush()?;

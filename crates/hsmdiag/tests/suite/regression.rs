@@ -339,9 +339,9 @@ fn issue_4_hsm_so_guard_at_every_count() {
         "one try left is critical before it happens"
     );
     assert!(
-        two[0]
-            .2
-            .contains("2 of 3 logins failed in a row; 1 more wrong password(s) zeroize the HSM")
+        two[0].2.contains(
+            "2 of 3 logins failed in a row; 1 more wrong password and the HSM is zeroized"
+        )
     );
 
     // The third failure is the zeroization itself.
