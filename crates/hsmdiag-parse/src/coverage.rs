@@ -13,7 +13,7 @@ use serde::Serialize;
 pub const MAX_TEMPLATES: usize = 10_000;
 
 /// One template of unrecognised lines.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct UnrecognizedTemplate {
     /// The message with its variable parts masked (`<n>`, `<ip>`, `<time>` ...).

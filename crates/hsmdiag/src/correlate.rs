@@ -17,7 +17,7 @@ use crate::kb::{Relation, Rule};
 pub const MAX_RELATED: usize = 3;
 
 /// A source's clock offset against the reference source.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct ClockSkew {
     /// The input.

@@ -12,7 +12,7 @@ use crate::kb::{Owner, Relation, RuleCode, Severity};
 pub const MAX_EVIDENCE: usize = 5;
 
 /// One line of evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct Evidence {
     /// The input's index.
@@ -39,7 +39,7 @@ pub struct Evidence {
 }
 
 /// An event from any input that is the cause of a finding or an effect of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct RelatedEvidence {
     /// Cause or effect.
@@ -63,7 +63,7 @@ pub struct RelatedEvidence {
 }
 
 /// One remediation step, filled with values from the log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct Step {
     /// What to do.
@@ -96,7 +96,7 @@ impl Step {
 }
 
 /// A known issue found in the inputs: one per rule, host and subject.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct Finding {
     /// The rule's id (`ntls.unknown_ca`).

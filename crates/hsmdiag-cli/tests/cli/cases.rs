@@ -233,7 +233,14 @@ fn bundle_is_redacted_and_its_manifest_holds_every_files_hash() {
             "hsm-rg",
             "00000000-1111-2222-3333-444444444444",
         ] {
-            assert!(!text.contains(secret), "{secret} in {}", f["path"]);
+            // As a value, not as the start of another word (`#hsm200`, a rule's anchor).
+            let leaked = text.match_indices(secret).any(|(i, _)| {
+                !text[i + secret.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphanumeric())
+            });
+            assert!(!leaked, "{secret} in {}", f["path"]);
         }
     }
     let sarif: serde_json::Value =

@@ -75,7 +75,7 @@ impl Distinct {
 /// a rule that groups its findings (clients of one HSM), one tally per group
 /// and window, folded into that group's finding; otherwise listed in the
 /// report's summary.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct Omitted {
     /// The rule's id.

@@ -4,6 +4,7 @@
 //!
 //! ```json
 //! {
+//!   "$schema": "https://github.com/hsmdiag/hsmdiag/raw/v0.3.0/docs/json-report.schema.json",
 //!   "version": 1,
 //!   "findings": [
 //!     {
@@ -17,6 +18,11 @@
 //!   "summary": { "inputs": 1, "lines": 40, "events": 38, "unrecognized_lines": 2 }
 //! }
 //! ```
+//!
+//! The report also names its JSON Schema (`$schema`, [`REPORT_SCHEMA_URL`];
+//! the schema itself is [`report_schema`], kept in the repository as
+//! `docs/json-report.schema.json` and described in `docs/json-report.md`) and
+//! the tool that wrote it (`tool`, `tool_version`).
 //!
 //! `summary.unrecognized_lines` (like `recognized_lines`, `events`,
 //! `unrecognized_events` and `outside_window`) is exact when coverage was
@@ -99,12 +105,55 @@ pub fn write_jsonl_summary(summary: &Summary, w: &mut dyn Write) -> Result<(), R
     write_line(Record { summary }, summary.last_time, w)
 }
 
+/// Where the report's JSON Schema is published: the repository's copy
+/// (`docs/json-report.schema.json`) at this version's tag.
+pub const REPORT_SCHEMA_URL: &str = concat!(
+    env!("CARGO_PKG_REPOSITORY"),
+    "/raw/v",
+    env!("CARGO_PKG_VERSION"),
+    "/docs/json-report.schema.json"
+);
+
+/// The JSON report as written: the report, named by its schema and the tool
+/// that wrote it.
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(
+    title = "hsmdiag JSON report",
+    description = "What `hsmdiag --format json` writes: findings (most severe first) and a summary that accounts for every line read. Fields may be added; none is renamed or removed within a `version`."
+)]
+struct JsonReport<'a> {
+    /// The URL of this schema.
+    #[serde(rename = "$schema")]
+    schema: &'a str,
+    #[serde(flatten)]
+    report: &'a Report,
+    /// `hsmdiag`.
+    tool: &'a str,
+    /// The version of hsmdiag that wrote the report.
+    tool_version: &'a str,
+}
+
+/// The JSON Schema (draft 2020-12) of the JSON report, as the repository
+/// keeps it in `docs/json-report.schema.json`.
+pub fn report_schema() -> serde_json::Value {
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(JsonReport<'static>)).unwrap_or_default();
+    schema["$id"] = serde_json::Value::String(REPORT_SCHEMA_URL.to_owned());
+    schema
+}
+
 /// Writes the report as pretty-printed JSON followed by a newline.
 ///
 /// # Errors
 /// [`RenderError`] when writing fails.
 pub fn write_json(report: &Report, w: &mut dyn Write) -> Result<(), RenderError> {
-    serde_json::to_writer_pretty(&mut *w, report)?;
+    let doc = JsonReport {
+        schema: REPORT_SCHEMA_URL,
+        report,
+        tool: TOOL,
+        tool_version: TOOL_VERSION,
+    };
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
     w.write_all(b"\n")?;
     w.flush()?;
     Ok(())

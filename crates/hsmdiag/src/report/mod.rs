@@ -14,7 +14,10 @@ pub mod wrap;
 
 pub use diagnostic::FindingDiagnostic;
 pub use events::event_line;
-pub use json::{write_json, write_jsonl, write_jsonl_finding, write_jsonl_summary};
+pub use json::{
+    REPORT_SCHEMA_URL, report_schema, write_json, write_jsonl, write_jsonl_finding,
+    write_jsonl_summary,
+};
 pub use markdown::write_markdown;
 pub use model::{FindingCounts, Report, SourceSummary, Summary};
 pub use rules::{rule_detection, rule_markdown, rules_markdown};

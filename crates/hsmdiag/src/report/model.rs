@@ -14,7 +14,7 @@ use crate::finding::Finding;
 /// `recognized_lines + unrecognized_lines + blank_lines` when coverage was
 /// measured; without it (the default) those counts that need every line typed
 /// are `None`, and `lines`, `blank_lines` and `long_lines` are still exact.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct SourceSummary {
     /// The input's name.
@@ -52,7 +52,7 @@ impl SourceSummary {
 }
 
 /// What the whole analysis read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct Summary {
     /// Inputs analysed (unreadable ones excluded).
@@ -96,7 +96,9 @@ pub struct Summary {
 }
 
 /// How many findings of each severity.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[non_exhaustive]
 pub struct FindingCounts {
     /// Critical findings.
@@ -110,7 +112,7 @@ pub struct FindingCounts {
 }
 
 /// The result of an analysis: the JSON report's shape (`--format json`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct Report {
     /// The report format's version.

@@ -50,14 +50,11 @@ fn sentence(s: &str) -> String {
     t
 }
 
-/// A relative URI reference for an input name: `/` separators, reserved and
-/// non-ASCII bytes percent-encoded.
-fn uri(name: &str) -> String {
-    if name == "-" || name == "<stdin>" || name == "stdin" {
-        return "stdin".to_owned();
-    }
-    let mut out = String::with_capacity(name.len());
-    for b in name.replace('\\', "/").bytes() {
+/// Percent-encodes a path for a URI: `/` separators kept, reserved and
+/// non-ASCII bytes encoded.
+fn encoded(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
                 out.push(b as char)
@@ -65,7 +62,52 @@ fn uri(name: &str) -> String {
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
-    out.trim_start_matches('/').to_owned()
+    out
+}
+
+/// The URI of an input: relative to the folder hsmdiag runs in (`SRCROOT`)
+/// when the input is in it, else an absolute `file://` URI (an absolute
+/// path is never passed off as a relative one).
+fn uri(name: &str) -> String {
+    if name == "-" || name == "<stdin>" || name == "stdin" {
+        return "stdin".to_owned();
+    }
+    let name = name.replace('\\', "/");
+    // An archive member (`logs.tgz!var/log/messages`) is placed by its archive.
+    let (file, member) = match name.split_once('!') {
+        Some((f, m)) => (f.to_owned(), Some(m)),
+        None => (name.clone(), None),
+    };
+    let path = std::path::Path::new(&file);
+    let windows_abs =
+        file.as_bytes().get(1) == Some(&b':') && file.as_bytes().get(2) == Some(&b'/');
+    let rel = if path.is_absolute() || windows_abs {
+        let cwd = std::env::current_dir().ok();
+        cwd.as_deref()
+            .and_then(|c| path.strip_prefix(c).ok())
+            .map(|r| r.to_string_lossy().replace('\\', "/"))
+    } else {
+        Some(file.trim_start_matches("./").to_owned())
+    };
+    let member = member
+        .map(|m| format!("%21{}", encoded(m)))
+        .unwrap_or_default();
+    match rel {
+        Some(r) => format!("{}{member}", encoded(&r)),
+        None => {
+            let lead = if file.starts_with('/') { "" } else { "/" };
+            format!("file://{lead}{}{member}", encoded(&file))
+        }
+    }
+}
+
+/// Where a URI stands: relative ones on `SRCROOT`.
+fn artifact_location(u: &str) -> Value {
+    if u.starts_with("file://") {
+        json!({ "uri": u })
+    } else {
+        json!({ "uri": u, "uriBaseId": "SRCROOT" })
+    }
 }
 
 fn utf16_len(s: &str) -> usize {
@@ -118,7 +160,7 @@ fn region(e: &Evidence) -> Value {
 fn location(artifacts: &[String], source: &str, region: Value) -> Value {
     let u = uri(source);
     let index = artifacts.iter().position(|a| *a == u);
-    let mut art = json!({ "uri": u, "uriBaseId": "SRCROOT" });
+    let mut art = artifact_location(&u);
     if let Some(i) = index {
         art["index"] = json!(i);
     }
@@ -258,7 +300,7 @@ pub fn sarif(report: &Report, rules: &[Rule]) -> Value {
             } },
             "originalUriBaseIds": { "SRCROOT": { "description": { "text": "The directory hsmdiag was run in." } } },
             "artifacts": artifacts.iter().map(|u| json!({
-                "location": { "uri": u, "uriBaseId": "SRCROOT" },
+                "location": artifact_location(u),
                 "roles": ["analysisTarget"],
                 "mimeType": "text/plain",
             })).collect::<Vec<_>>(),

@@ -60,4 +60,5 @@ mod real;
 mod regression;
 mod samples;
 mod sarif;
+mod schema;
 mod wrappers;

@@ -107,6 +107,37 @@ fn fingerprints_survive_a_change_of_addresses_and_names() {
     assert_eq!(unique.len(), before.len(), "one fingerprint per finding");
 }
 
+#[test]
+fn uris_are_relative_to_the_working_folder_or_absolute_file_uris() {
+    // The tests run from the workspace root: an absolute path inside it is
+    // given relative to SRCROOT, one outside it as a file:// URI.
+    let inside = sarif_of(&[root().canonicalize().unwrap().join("samples/incident")]);
+    let run = &inside["runs"][0];
+    for a in run["artifacts"].as_array().unwrap() {
+        let uri = a["location"]["uri"].as_str().unwrap();
+        assert!(uri.starts_with("samples/incident/"), "{uri}");
+        assert_eq!(a["location"]["uriBaseId"], "SRCROOT");
+    }
+    assert!(
+        run["tool"]["driver"]["informationUri"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+    let dir = std::env::temp_dir().join(format!("hsmdiag-sarif-uri {}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("ntls one.log");
+    std::fs::copy(root().join("samples/ntls/article-unknown-ca.log"), &log).unwrap();
+    let outside = sarif_of(std::slice::from_ref(&log));
+    let loc =
+        &outside["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    let uri = loc["uri"].as_str().unwrap();
+    assert!(uri.starts_with("file:///"), "{uri}");
+    assert!(uri.ends_with("/ntls%20one.log"), "{uri}");
+    assert!(loc.get("uriBaseId").is_none(), "{loc}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn multitool() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("SARIF_MULTITOOL") {
         return Some(PathBuf::from(p));
@@ -140,16 +171,54 @@ fn microsofts_validator_finds_no_error_in_any_sample() {
         .unwrap();
         files.push(out);
     }
+    // The npm package's launcher hands its arguments to a shell, which would
+    // split `--level "Error;Warning"`: call the binary beside it.
+    let tool = std::fs::canonicalize(&tool)
+        .ok()
+        .and_then(|t| Some(t.parent()?.join("Sarif.Multitool")))
+        .filter(|b| b.is_file())
+        .unwrap_or(tool);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(m) = std::fs::metadata(&tool) {
+            let mut p = m.permissions();
+            if p.mode() & 0o100 == 0 {
+                p.set_mode(p.mode() | 0o100);
+                let _ = std::fs::set_permissions(&tool, p);
+            }
+        }
+    }
+    // An absolute path outside the working folder too: GitHub code scanning
+    // must accept its URI.
+    let outside = dir.join("outside.sarif");
+    let log = dir.join("ntls.log");
+    std::fs::copy(root().join("samples/ntls/article-unknown-ca.log"), &log).unwrap();
+    std::fs::write(
+        &outside,
+        serde_json::to_string_pretty(&sarif_of(&[log])).unwrap(),
+    )
+    .unwrap();
+    files.push(outside);
     let report = dir.join("validation.sarif");
     let out = Command::new(&tool)
         .arg("validate")
+        .args(["--rule-kind", "Sarif;Ghas", "--level", "Error;Warning"])
         .arg("--output")
         .arg(&report)
         .args(&files)
         .output()
         .expect("the SARIF validator runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let errors: Vec<&str> = stdout.lines().filter(|l| l.contains(": error ")).collect();
+    // Errors, and the warnings of GitHub's rules (GH1001-GH1007) and of the
+    // SARIF rules that code scanning reads (SARIF2005: the tool's informationUri).
+    let errors: Vec<&str> = stdout
+        .lines()
+        .filter(|l| {
+            l.contains(": error ")
+                || (l.contains(": warning ") && (l.contains(" GH1") || l.contains(" SARIF2005")))
+        })
+        .collect();
     assert!(
         out.status.success() && errors.is_empty(),
         "{stdout}\n{}",
