@@ -16,6 +16,28 @@ pub(super) struct CheckArgs {
     /// `[patterns]` table is a grammar file.
     #[arg(value_name = "FILE|DIR", required = true)]
     files: Vec<PathBuf>,
+    /// Output format: a line per file (text), or one JSON array of
+    /// `{"file", "kind", "name", "ok", "problems"}` (json).
+    #[arg(long, value_enum, default_value = "text")]
+    format: CheckFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum CheckFormat {
+    /// A line per file that passed; problems on stderr.
+    Text,
+    /// One JSON array, a record per file.
+    Json,
+}
+
+/// What `check --format json` says of one file.
+#[derive(serde::Serialize)]
+struct Checked {
+    file: String,
+    kind: &'static str,
+    name: String,
+    ok: bool,
+    problems: Vec<String>,
 }
 
 pub(super) fn run(args: &CheckArgs) -> u8 {
@@ -62,6 +84,8 @@ pub(super) fn run(args: &CheckArgs) -> u8 {
         }
     };
 
+    let json = args.format == CheckFormat::Json;
+    let mut checked: Vec<Checked> = Vec::new();
     let mut failed = 0usize;
     let mut passed = 0usize;
     let grammar_names: Vec<String> = grammars
@@ -75,18 +99,29 @@ pub(super) fn run(args: &CheckArgs) -> u8 {
         let problems = cat.check_samples();
         let samples: usize = cat.messages.iter().map(|m| m.samples.len()).sum();
         if problems.is_empty() {
-            outln!(
-                "ok  {}: catalogue `{}`, {}, {} typed as they say",
-                cat.file(),
-                cat.name,
-                super::counted(cat.messages.len(), "pattern"),
-                super::counted(samples, "sample")
-            );
+            if !json {
+                outln!(
+                    "ok  {}: catalogue `{}`, {}, {} typed as they say",
+                    cat.file(),
+                    cat.name,
+                    super::counted(cat.messages.len(), "pattern"),
+                    super::counted(samples, "sample")
+                );
+            }
             passed += 1;
         }
-        for p in &problems {
-            super::print_error(p);
+        if !json {
+            for p in &problems {
+                super::print_error(p);
+            }
         }
+        checked.push(Checked {
+            file: cat.file().to_owned(),
+            kind: "grammar",
+            name: cat.name.clone(),
+            ok: problems.is_empty(),
+            problems: problems.iter().map(ToString::to_string).collect(),
+        });
         failed += problems.len();
     }
 
@@ -134,7 +169,19 @@ pub(super) fn run(args: &CheckArgs) -> u8 {
         if rule.examples.is_empty() {
             bad.push("no [[examples]]: add one that fires and one that stays quiet".into());
         }
-        if bad.is_empty() {
+        checked.push(Checked {
+            file: rule.file.clone(),
+            kind: "rule",
+            name: format!("{} {}", rule.code, rule.id),
+            ok: bad.is_empty(),
+            problems: bad.clone(),
+        });
+        if json {
+            if bad.is_empty() {
+                passed += 1;
+            }
+            failed += bad.len();
+        } else if bad.is_empty() {
             outln!(
                 "ok  {}: {} {}, {} {} as they say",
                 rule.file,
@@ -155,14 +202,24 @@ pub(super) fn run(args: &CheckArgs) -> u8 {
             failed += bad.len();
         }
     }
-    if failed > 0 {
+    if json {
+        match serde_json::to_string_pretty(&checked) {
+            Ok(s) => outln!("{s}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_ERROR;
+            }
+        }
+    }
+    if failed == 0 {
+        return EXIT_CLEAN;
+    }
+    if !json {
         eprintln!(
             "{}; {} passed",
             super::counted(failed, "problem"),
             super::counted(passed, "file")
         );
-        EXIT_ERROR
-    } else {
-        EXIT_CLEAN
     }
+    EXIT_ERROR
 }

@@ -89,7 +89,7 @@ enum Command {
 pub enum Format {
     /// Findings as diagnostics with evidence and remediation, then a summary.
     Text,
-    /// The JSON report other tools read (see ARCHITECTURE.md).
+    /// The JSON report other tools read (docs/json-report.md, with a JSON Schema).
     Json,
     /// One finding per line as JSON, then a summary line (for pipelines and log shippers).
     Jsonl,
@@ -302,6 +302,23 @@ fn analyze_inputs(
         print_error(e);
     }
     let none_read = !errors.is_empty() && report.summary.inputs == 0;
+    if settings::get().verbose > 0 {
+        for src in &report.summary.sources {
+            let times = match (src.first_time, src.last_time) {
+                (Some(a), Some(b)) => format!(", {} to {}", a.to_rfc3339(), b.to_rfc3339()),
+                _ => ", no times".to_owned(),
+            };
+            eprintln!(
+                "hsmdiag: read {}: {} ({} blank){times}",
+                src.name,
+                counted(src.lines as usize, "line"),
+                src.blank_lines
+            );
+        }
+        for s in &report.summary.skipped {
+            eprintln!("hsmdiag: skipped {s}");
+        }
+    }
     if !errors.is_empty() && !none_read && !settings::get().quiet {
         eprintln!(
             "hsmdiag: {} could not be read (above); the report covers the {} that could",

@@ -321,6 +321,11 @@ fn quiet_and_verbose() {
     assert_eq!(stderr(&o), "");
     let o = run(&["-v", "samples/ntls/article-unknown-ca.log"]);
     assert!(stderr(&o).contains("configuration"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("read samples/ntls/article-unknown-ca.log: 1 line (0 blank), no times"),
+        "{}",
+        stderr(&o)
+    );
     assert!(stdout(&o).contains("HSM101"));
     let both = run(&["-q", "-v", "rules"]);
     assert_eq!(both.status.code(), Some(2));
@@ -374,6 +379,13 @@ fn every_command_takes_color_and_its_formats() {
             .unwrap_or_else(|e| panic!("{cmd:?}: {e}: {}", stdout(&o)));
         assert!(!v.is_null(), "{cmd:?}");
     }
+    let check = run(&["check", "--format", "json", "docs/examples/site"]);
+    let v: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert!(v.as_array().unwrap().iter().all(|c| c["ok"] == true), "{v}");
+    assert!(
+        v.as_array().unwrap().iter().any(|c| c["kind"] == "rule"),
+        "{v}"
+    );
     // jsonl: one object per line (the older --json says the same).
     for flag in [&["--format", "jsonl"][..], &["--json"][..]] {
         let o = hsmdiag()

@@ -1,6 +1,7 @@
 //! The JSON report (`--format json`).
 //!
-//! The wire format is a public contract (see ARCHITECTURE.md):
+//! The wire format is a public contract (docs/json-report.md in the repository,
+//! with its JSON Schema docs/json-report.schema.json):
 //!
 //! ```json
 //! {
