@@ -112,8 +112,8 @@ pub use hsmdiag_parse::{
 };
 pub use kb::{KbError, KnowledgeBase, Owner, Relation, Retired, Rule, RuleCode, Severity};
 pub use report::{
-    FindingCounts, RenderError, Report, SourceSummary, Summary, write_json, write_jsonl,
-    write_jsonl_finding, write_jsonl_summary, write_markdown, write_sarif,
+    FindingCounts, RenderError, Report, SourceSummary, Summary, write_html, write_json,
+    write_jsonl, write_jsonl_finding, write_jsonl_summary, write_markdown, write_sarif,
 };
 #[cfg(feature = "text")]
 pub use report::{TextOptions, write_text};

@@ -26,9 +26,15 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
     };
     let super::Analysis {
         report,
+        entries,
         all_read,
         none_read,
-    } = super::analyze_inputs(&analyzer, &args.load, &args.inputs);
+    } = super::analyze_inputs(
+        &analyzer,
+        &args.load,
+        &args.inputs,
+        args.format == Format::Html,
+    );
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -41,6 +47,15 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
     // output before any of it is written.
     let (report, redactor) = if args.redact.redact {
         let (ready, r) = hsmdiag::redact::prepare(&report);
+        // The timeline's lines hold values no finding names: found there too.
+        let r = if entries.is_empty() {
+            r
+        } else {
+            let found = serde_json::to_string(&report).unwrap_or_default();
+            let lines = serde_json::to_string(&entries).unwrap_or_default();
+            hsmdiag::redact::Redactor::discover([found.as_str(), lines.as_str()])
+                .with_inputs(report.summary.sources.iter().map(|s| s.name.as_str()))
+        };
         (ready, Some(r))
     } else {
         (report, None)
@@ -55,6 +70,7 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
         Format::Jsonl => write_jsonl(&report, &mut buf),
         Format::Markdown => write_markdown(&report, &mut buf),
         Format::Sarif => write_sarif(&report, analyzer.rules(), &mut buf),
+        Format::Html => hsmdiag::write_html(&report, &entries, &mut buf),
     };
     if let Err(e) = rendered {
         super::print_error(&e);

@@ -1,12 +1,12 @@
 //! `hsmdiag bundle -o DIR|FILE.tar.gz INPUTS...`: everything a support ticket
-//! needs in one place, redacted by default: report.md, report.sarif,
+//! needs in one place, redacted by default: report.md, report.html, report.sarif,
 //! findings.json, the evidence of each finding, and manifest.json with the
 //! SHA-256 and size of every other file.
 
 use std::path::PathBuf;
 
 use clap::Args;
-use hsmdiag::redact::{Redactor, redact_output};
+use hsmdiag::redact::Redactor;
 use hsmdiag::{write_json, write_markdown, write_sarif};
 use sha2::{Digest, Sha256};
 
@@ -45,9 +45,10 @@ pub(super) fn run(args: &BundleArgs) -> u8 {
     };
     let super::Analysis {
         report,
+        entries,
         all_read,
         none_read,
-    } = super::analyze_inputs(&analyzer, &args.load, &args.inputs);
+    } = super::analyze_inputs(&analyzer, &args.load, &args.inputs, true);
     if none_read {
         eprintln!("error: no input could be read: no bundle written");
         return super::EXIT_ERROR;
@@ -58,14 +59,17 @@ pub(super) fn run(args: &BundleArgs) -> u8 {
     let mut md = Vec::new();
     let mut sarif = Vec::new();
     let mut json = Vec::new();
+    let mut html = Vec::new();
     let rendered = write_markdown(&report, &mut md)
         .and_then(|()| write_sarif(&report, analyzer.rules(), &mut sarif))
-        .and_then(|()| write_json(&report, &mut json));
+        .and_then(|()| write_json(&report, &mut json))
+        .and_then(|()| hsmdiag::write_html(&report, &entries, &mut html));
     if let Err(e) = rendered {
         super::print_error(&e);
         return EXIT_ERROR;
     }
     files.push(("report.md".into(), md));
+    files.push(("report.html".into(), html));
     files.push(("report.sarif".into(), sarif));
     files.push(("findings.json".into(), json));
     for (i, f) in report.findings.iter().enumerate() {
@@ -93,19 +97,16 @@ pub(super) fn run(args: &BundleArgs) -> u8 {
     // One redactor for every file: the same value, the same pseudonym.
     let redacted = !args.no_redact;
     if redacted {
-        let mut redactor: Option<Redactor> = None;
+        // Values are found in the report and in the timeline's lines (the
+        // HTML report draws lines no finding names).
+        let found = serde_json::to_string(&report).unwrap_or_default();
+        let lines = serde_json::to_string(&entries).unwrap_or_default();
+        let redactor = Redactor::discover([found.as_str(), lines.as_str()])
+            .with_inputs(report.summary.sources.iter().map(|s| s.name.as_str()));
         for (name, bytes) in &mut files {
             let text = String::from_utf8_lossy(bytes).into_owned();
-            let out = match &redactor {
-                Some(r) => {
-                    let out = r.apply(&text);
-                    r.check(&out).map(|()| out)
-                }
-                None => redact_output(&report, &text).map(|(out, r)| {
-                    redactor = Some(r);
-                    out
-                }),
-            };
+            let out = redactor.apply(&text);
+            let out = redactor.check(&out).map(|()| out);
             match out {
                 Ok(out) => *bytes = out.into_bytes(),
                 Err(leak) => {
@@ -115,8 +116,8 @@ pub(super) fn run(args: &BundleArgs) -> u8 {
                 }
             }
         }
-        if let (Some(path), Some(r)) = (&args.redact_map, &redactor) {
-            if let Err(e) = hsmdiag::redact::write_map(r, path) {
+        if let Some(path) = &args.redact_map {
+            if let Err(e) = hsmdiag::redact::write_map(&redactor, path) {
                 eprintln!("error: cannot write {}: {e}", path.display());
                 return EXIT_ERROR;
             }

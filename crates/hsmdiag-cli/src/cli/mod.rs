@@ -75,7 +75,7 @@ enum Command {
     Timeline(timeline::TimelineArgs),
     /// Compare two reports (or two sets of logs): findings new, still there, resolved.
     Diff(diff::DiffArgs),
-    /// Write a support bundle: report.md, report.sarif, findings.json, the evidence,
+    /// Write a support bundle: report.md, report.html, report.sarif, findings.json, the evidence,
     /// and a manifest with the SHA-256 of every file; redacted unless --no-redact.
     Bundle(bundle::BundleArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -97,6 +97,9 @@ pub enum Format {
     Markdown,
     /// SARIF 2.1.0, for tools that read static-analysis results.
     Sarif,
+    /// One self-contained HTML page: the summary, an SVG timeline (a lane per
+    /// input, clocks corrected), the findings with their evidence and checklist.
+    Html,
 }
 
 /// Output formats of the commands that print a stream of records (events, a timeline).
@@ -283,6 +286,8 @@ fn stdin_hint(inputs: &[hsmdiag::Input]) {
 /// What reading the inputs gave.
 struct Analysis {
     report: hsmdiag::Report,
+    /// The timeline's lines, when asked for (an HTML report draws them).
+    entries: Vec<hsmdiag::timeline::Entry>,
     /// Every input named could be read.
     all_read: bool,
     /// No input could be read at all: there is no report to print.
@@ -294,9 +299,22 @@ fn analyze_inputs(
     analyzer: &hsmdiag::Analyzer,
     load: &load::LoadArgs,
     paths: &[PathBuf],
+    timeline: bool,
 ) -> Analysis {
     let (inputs, mut errors) = load.expand(paths);
-    let (report, read_errors) = analyzer.analyze(&inputs);
+    let (report, read_errors, entries) = if timeline {
+        let (report, read_errors, events) = analyzer.analyze_with_events(&inputs);
+        let names = |s: hsmdiag::SourceId| {
+            inputs
+                .get(s.0 as usize)
+                .map_or_else(|| format!("input {}", s.0), |i| i.name.clone())
+        };
+        let entries = hsmdiag::timeline::build(&report, &events, &names);
+        (report, read_errors, entries)
+    } else {
+        let (report, read_errors) = analyzer.analyze(&inputs);
+        (report, read_errors, Vec::new())
+    };
     errors.extend(read_errors);
     for e in &errors {
         print_error(e);
@@ -328,6 +346,7 @@ fn analyze_inputs(
     }
     Analysis {
         report,
+        entries,
         all_read: errors.is_empty(),
         none_read,
     }

@@ -27,4 +27,5 @@ mod cases;
 mod conventions;
 mod fleet;
 mod hardening;
+mod html;
 mod redaction;

@@ -102,6 +102,7 @@ fn render(report: &Report, format: &str) -> String {
         "json" => hsmdiag::write_json(report, &mut out).unwrap(),
         "jsonl" => hsmdiag::write_jsonl(report, &mut out).unwrap(),
         "markdown" => hsmdiag::write_markdown(report, &mut out).unwrap(),
+        "html" => hsmdiag::write_html(report, &[], &mut out).unwrap(),
         _ => hsmdiag::write_sarif(report, analyzer.rules(), &mut out).unwrap(),
     }
     String::from_utf8(out).unwrap()
@@ -115,7 +116,7 @@ fn pseudonyms(r: &Redactor, wanted: &[String]) -> BTreeMap<String, String> {
         .collect()
 }
 
-const FORMATS: [&str; 5] = ["text", "json", "jsonl", "markdown", "sarif"];
+const FORMATS: [&str; 6] = ["text", "json", "jsonl", "markdown", "sarif", "html"];
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
@@ -485,7 +486,7 @@ fn planted_values_are_gone_from_every_format() {
     let files: Vec<&std::ffi::OsStr> = files.iter().map(|p| p.as_os_str()).collect();
     let os = |s: &'static str| std::ffi::OsStr::new(s);
     let mut outputs: Vec<(String, String)> = Vec::new();
-    for format in ["text", "json", "jsonl", "markdown", "sarif"] {
+    for format in ["text", "json", "jsonl", "markdown", "sarif", "html"] {
         let mut args = vec![
             os("--redact"),
             os("--unrecognized"),

@@ -3,6 +3,7 @@
 
 mod diagnostic;
 mod events;
+mod html;
 mod json;
 mod markdown;
 mod model;
@@ -14,6 +15,7 @@ pub mod wrap;
 
 pub use diagnostic::FindingDiagnostic;
 pub use events::event_line;
+pub use html::write_html;
 pub use json::{
     REPORT_SCHEMA_URL, report_schema, write_json, write_jsonl, write_jsonl_finding,
     write_jsonl_summary,
