@@ -33,6 +33,7 @@ pub mod anchor;
 pub mod azure;
 pub mod coverage;
 pub mod event;
+pub mod lint;
 pub mod parse;
 pub mod source;
 pub mod zone;

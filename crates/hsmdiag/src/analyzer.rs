@@ -787,6 +787,80 @@ impl Analyzer {
             .collect()
     }
 
+    /// Checks deployment templates before anything is deployed (`hsmdiag
+    /// lint`): ARM templates with their parameters files, what-if output,
+    /// `terraform show -json` plans, Terraform configuration, and the state
+    /// already there (`az network vnet show`, `az dedicated-hsm list`, ...), read
+    /// together. What would fail becomes `lint.*` events that the knowledge
+    /// base's rules report like any other, at the template's file and line.
+    pub fn lint(&self, inputs: &[Input]) -> (Report, Vec<InputError>) {
+        let mut errors = Vec::new();
+        let mut texts = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let mut text = String::new();
+            let read = input.open().and_then(|mut r| {
+                std::io::Read::read_to_string(&mut r, &mut text)
+                    .map(|_| ())
+                    .map_err(|e| InputError::read(&input.name, 0, &e))
+            });
+            if let Err(e) = read {
+                errors.push(e);
+            }
+            texts.push(text);
+        }
+        let mut report = self.lint_texts(inputs, &texts);
+        report.summary.unreadable = errors.iter().map(ToString::to_string).collect();
+        (report, errors)
+    }
+
+    /// [`Analyzer::lint`] of one text (a rule's example).
+    pub fn lint_str(&self, name: &str, text: &str) -> Report {
+        let input = Input {
+            name: name.to_owned(),
+            kind: crate::source::InputKind::Stdin,
+        };
+        self.lint_texts(std::slice::from_ref(&input), &[text.to_owned()])
+    }
+
+    fn lint_texts(&self, inputs: &[Input], texts: &[String]) -> Report {
+        let docs: Vec<hsmdiag_parse::lint::Doc<'_>> = inputs
+            .iter()
+            .zip(texts)
+            .enumerate()
+            .map(|(i, (input, text))| hsmdiag_parse::lint::Doc {
+                source: SourceId(i as u32),
+                name: &input.name,
+                text,
+            })
+            .collect();
+        let events = hsmdiag_parse::lint::lint(&docs);
+        let parts = inputs
+            .iter()
+            .zip(texts)
+            .zip(events)
+            .map(|((input, text), evs)| {
+                let mut part = Part::new(&input.name, false);
+                let mut engine = Engine::new(&self.kb).with_source_name(input.name.clone());
+                for ev in &evs {
+                    engine.feed(ev);
+                }
+                // A template is read whole: every line that is not blank.
+                let lines = text.lines().count() as u64;
+                let blank = text.lines().filter(|l| l.trim().is_empty()).count() as u64;
+                part.summary.lines = lines;
+                part.summary.blank_lines = blank;
+                part.tally.recognized = lines - blank;
+                part.tally.events = evs.len() as u64;
+                part.close(true);
+                part.omitted = engine.take_omitted();
+                let name = input.name.clone();
+                part.findings = engine.finish(&move |_: SourceId| name.clone());
+                part
+            })
+            .collect();
+        self.report(parts, inputs).0
+    }
+
     fn analyze_keeping(
         &self,
         inputs: &[Input],

@@ -135,6 +135,10 @@ pub(super) fn run(args: &CheckArgs) -> u8 {
         let mut bad = Vec::new();
         for (i, ex) in rule.examples.iter().enumerate() {
             let (name, report) = match &ex.text {
+                Some(t) if rule.is_lint() => (
+                    format!("example {}", i + 1),
+                    analyzer.lint_str("example", t),
+                ),
                 Some(t) => (
                     format!("example {}", i + 1),
                     analyzer.analyze_str("example", t),
@@ -145,7 +149,11 @@ pub(super) fn run(args: &CheckArgs) -> u8 {
                         name: path.display().to_string(),
                         kind: InputKind::File(path.clone()),
                     };
-                    let (report, errors) = analyzer.analyze(std::slice::from_ref(&input));
+                    let (report, errors) = if rule.is_lint() {
+                        analyzer.lint(std::slice::from_ref(&input))
+                    } else {
+                        analyzer.analyze(std::slice::from_ref(&input))
+                    };
                     if let Some(e) = errors.first() {
                         bad.push(format!("example {} ({}): {e}", i + 1, ex.input));
                         continue;

@@ -17,6 +17,7 @@ mod diff;
 mod events;
 mod explain;
 mod extras;
+mod lint;
 mod load;
 mod rules;
 mod settings;
@@ -78,6 +79,9 @@ enum Command {
     /// Write a support bundle: report.md, report.html, report.sarif, findings.json, the evidence,
     /// and a manifest with the SHA-256 of every file; redacted unless --no-redact.
     Bundle(bundle::BundleArgs),
+    /// Check deployment templates before deploying: ARM templates and parameters,
+    /// what-if output, Terraform plans and configuration, with the state they land on.
+    Lint(lint::LintArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(extras::CompletionsArgs),
     /// Print the manual page (roff), or write one page per command to a folder.
@@ -227,6 +231,7 @@ pub fn run() -> ExitCode {
         Some(Command::Timeline(a)) => timeline::run(&a),
         Some(Command::Diff(a)) => diff::run(&a),
         Some(Command::Bundle(a)) => bundle::run(&a),
+        Some(Command::Lint(a)) => lint::run(&a),
         Some(Command::Completions(a)) => extras::completions(&a),
         Some(Command::Man(a)) => extras::man(&a),
         None => match mistyped_command(&cli.analyze.inputs) {

@@ -344,6 +344,7 @@ fn every_command_takes_color_and_its_formats() {
             "samples/ntls/article-unknown-ca.log",
         ],
         vec!["check", "docs/examples/site"],
+        vec!["lint", "samples/lint/healthy-arm-quickstart.json"],
         vec!["samples/ntls/article-unknown-ca.log"],
     ] {
         for color in ["always", "never", "auto"] {

@@ -69,6 +69,50 @@ pub struct Framing {
     pub session: Session,
     /// Error records.
     pub errors: Errors,
+    /// The events of `hsmdiag lint`.
+    pub lint: LintKinds,
+}
+
+/// One event `hsmdiag lint` makes: its kind and fields.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintKind {
+    /// The event kind.
+    pub kind: String,
+    /// Its fields.
+    pub fields: Vec<String>,
+}
+
+/// The events of `hsmdiag lint`, by the check that makes them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintKinds {
+    /// An HSM's subnet without the Dedicated HSM delegation.
+    pub subnet_not_delegated: LintKind,
+    /// An HSM that does not wait for the gateway declared beside it.
+    pub hsm_not_after_gateway: LintKind,
+    /// A second gateway in a VNet.
+    pub second_gateway: LintKind,
+    /// More HSMs in a stamp or region than the quota.
+    pub hsm_quota: LintKind,
+    /// An explicit HSM address outside its subnet.
+    pub hsm_ip_outside_subnet: LintKind,
+    /// An HSM declared as a Terraform resource.
+    pub hsm_in_terraform: LintKind,
+}
+
+impl LintKinds {
+    /// Every one of them.
+    pub fn all(&self) -> [&LintKind; 6] {
+        [
+            &self.subnet_not_delegated,
+            &self.hsm_not_after_gateway,
+            &self.second_gateway,
+            &self.hsm_quota,
+            &self.hsm_ip_outside_subnet,
+            &self.hsm_in_terraform,
+        ]
+    }
 }
 
 /// The framing kinds built into hsmdiag.

@@ -852,6 +852,11 @@ impl Grammar {
         out.entry(super::framing::kinds().return_code.clone())
             .or_default()
             .push("message".to_owned());
+        for k in super::framing::framing().lint.all() {
+            out.entry(k.kind.clone())
+                .or_default()
+                .extend(k.fields.iter().cloned());
+        }
         for c in &self.catalogues {
             for m in &c.messages {
                 let e = out.entry(m.event.as_str().to_owned()).or_default();

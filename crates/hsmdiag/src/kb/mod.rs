@@ -405,6 +405,21 @@ pub struct Rule {
 const CODE_FIELDS: &[&str] = &["ret", "ret_ckr", "code", "result", "reason", "rc"];
 
 impl Rule {
+    /// Whether the rule checks templates (`hsmdiag lint`): every event it reads
+    /// is a `lint.*` event. Its examples are templates, read by
+    /// [`Analyzer::lint`](crate::Analyzer::lint).
+    pub fn is_lint(&self) -> bool {
+        let conds: Vec<_> = self
+            .matches
+            .iter()
+            .flat_map(|m| crate::engine::conditions(&m.matcher))
+            .collect();
+        !conds.is_empty()
+            && conds
+                .iter()
+                .all(|c| c.kinds.iter().all(|k| k.starts_with("lint.")))
+    }
+
     /// Whether one of the rule's conditions reads this return code (by its name
     /// or the PKCS#11 code it amounts to): `hsmdiag explain CKR_PIN_INCORRECT`
     /// lists these rules.

@@ -54,6 +54,7 @@ mod fuzz;
 mod grammar;
 mod junk;
 mod kb;
+mod lint;
 mod order;
 mod parallel;
 mod real;

@@ -1,0 +1,83 @@
+//! `hsmdiag lint FILE|DIR...`: what would fail, read from the deployment
+//! templates (and the state they will land on) before anything is deployed.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use hsmdiag::{TextOptions, write_json, write_jsonl, write_markdown, write_sarif, write_text};
+
+use super::{EXIT_ERROR, Format};
+
+#[derive(Debug, Args)]
+pub(super) struct LintArgs {
+    /// ARM templates and their parameters files, `az deployment ... what-if
+    /// --no-pretty-print` output, `terraform show -json` plans, Terraform
+    /// configuration (`.tf`), and the state they land on (`az network vnet show`,
+    /// `az dedicated-hsm list`, `az network vnet-gateway list`, as JSON); or
+    /// folders of them (their `.json`, `.jsonc` and `.tf` files). Read together.
+    #[arg(value_name = "FILE|DIR", required = true)]
+    inputs: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    kb: super::load::KbArgs,
+    #[command(flatten)]
+    walk: super::load::WalkArgs,
+}
+
+pub(super) fn run(args: &LintArgs) -> u8 {
+    let analyzer = match args.kb.analyzer() {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let mut walk = args.walk.walk();
+    if args.walk.glob.is_empty() {
+        for g in ["*.json", "*.jsonc", "*.tf"] {
+            walk = walk.glob(g);
+        }
+    }
+    let (inputs, mut errors) = hsmdiag::expand_with(&args.inputs, &walk);
+    let (report, read_errors) = analyzer.lint(&inputs);
+    errors.extend(read_errors);
+    for e in &errors {
+        super::print_error(e);
+    }
+    if !errors.is_empty() && report.summary.inputs == 0 {
+        return EXIT_ERROR;
+    }
+    let mut buf = Vec::new();
+    let rendered = match args.format {
+        Format::Text => write_text(
+            &report,
+            &mut buf,
+            TextOptions::new(super::use_color(args.output.is_some()), super::width()),
+        ),
+        Format::Json => write_json(&report, &mut buf),
+        Format::Jsonl => write_jsonl(&report, &mut buf),
+        Format::Markdown => write_markdown(&report, &mut buf),
+        Format::Sarif => write_sarif(&report, analyzer.rules(), &mut buf),
+        Format::Html => hsmdiag::write_html(&report, &[], &mut buf),
+    };
+    if let Err(e) = rendered {
+        super::print_error(&e);
+        return EXIT_ERROR;
+    }
+    if !(super::settings::get().quiet && args.output.is_none()) {
+        let mut out = match super::open_output(args.output.as_ref()) {
+            Ok(o) => o,
+            Err(code) => return code,
+        };
+        if let Err(e) = out.write_all(&buf).and_then(|()| out.flush()) {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                eprintln!("error: cannot write the report: {e}");
+                return EXIT_ERROR;
+            }
+        }
+    }
+    super::exit_status(errors.is_empty(), &report)
+}
