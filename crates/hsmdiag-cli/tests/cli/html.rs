@@ -177,8 +177,26 @@ fn chromium_draws_every_finding_and_a_lane_per_input() {
         "{} bytes",
         bytes.len()
     );
-    // No console message while the page loaded, either time.
-    for stderr in [&dom.stderr, &shot.stderr] {
+    // Printed: evidence in full (the print-only blocks), as a PDF.
+    let pdf = shots.join("incident.pdf");
+    let _ = std::fs::remove_file(&pdf);
+    let printed = headless(&[
+        "--no-pdf-header-footer",
+        &format!("--print-to-pdf={}", pdf.display()),
+    ]);
+    assert!(
+        printed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&printed.stderr)
+    );
+    let bytes = std::fs::read(&pdf).expect("a PDF");
+    assert!(
+        bytes.starts_with(b"%PDF") && bytes.len() > 20_000,
+        "{} bytes",
+        bytes.len()
+    );
+    // No console message while the page loaded, any time.
+    for stderr in [&dom.stderr, &shot.stderr, &printed.stderr] {
         let console: Vec<String> = String::from_utf8_lossy(stderr)
             .lines()
             .filter(|l| l.contains(":CONSOLE") || l.contains("Failed to load resource"))
