@@ -35,6 +35,24 @@ pub struct ClockSkew {
     pub source_id: SourceId,
 }
 
+impl ClockSkew {
+    /// `7m 11s ahead of client.txt (3 connections logged at both ends)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {} {} ({} connection{} logged at both ends)",
+            crate::timeline::human_ms(self.offset_ms.abs()),
+            if self.offset_ms >= 0 {
+                "ahead of"
+            } else {
+                "behind"
+            },
+            self.reference,
+            self.pairs,
+            if self.pairs == 1 { "" } else { "s" }
+        )
+    }
+}
+
 /// Estimates each input's clock offset from connections logged at both ends: a
 /// client's SYN to the HSM and the appliance's "Incoming connection request" for
 /// the same client address and port. The reference is the input with the most

@@ -146,17 +146,9 @@ pub fn write_text(
     };
     for s in &report.clock_skew {
         let line = format!(
-            "Clock: {} runs {} {} {} ({} connection{} logged at both ends); its times are corrected below.",
+            "Clock: {} runs {}; its times are corrected below.",
             s.source,
-            human_ms(s.offset_ms.abs()),
-            if s.offset_ms >= 0 {
-                "ahead of"
-            } else {
-                "behind"
-            },
-            s.reference,
-            s.pairs,
-            if s.pairs == 1 { "" } else { "s" }
+            s.describe()
         );
         say(w, &line, "", "  ")?;
     }

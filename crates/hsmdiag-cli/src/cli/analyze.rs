@@ -82,18 +82,8 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
             Err(code) => return code,
         };
     }
-    if super::settings::get().quiet && args.output.is_none() {
-        return super::exit_status(all_read, &report);
-    }
-    let mut out = match super::open_output(args.output.as_ref()) {
-        Ok(o) => o,
-        Err(code) => return code,
-    };
-    if let Err(e) = out.write_all(&buf).and_then(|()| out.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write the report: {e}");
-            return EXIT_ERROR;
-        }
+    if let Err(code) = super::write_report(&buf, args.output.as_ref()) {
+        return code;
     }
     super::exit_status(all_read, &report)
 }

@@ -1,7 +1,6 @@
 //! `hsmdiag lint FILE|DIR...`: what would fail, read from the deployment
 //! templates (and the state they will land on) before anything is deployed.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -67,17 +66,8 @@ pub(super) fn run(args: &LintArgs) -> u8 {
         super::print_error(&e);
         return EXIT_ERROR;
     }
-    if !(super::settings::get().quiet && args.output.is_none()) {
-        let mut out = match super::open_output(args.output.as_ref()) {
-            Ok(o) => o,
-            Err(code) => return code,
-        };
-        if let Err(e) = out.write_all(&buf).and_then(|()| out.flush()) {
-            if e.kind() != std::io::ErrorKind::BrokenPipe {
-                eprintln!("error: cannot write the report: {e}");
-                return EXIT_ERROR;
-            }
-        }
+    if let Err(code) = super::write_report(&buf, args.output.as_ref()) {
+        return code;
     }
     super::exit_status(errors.is_empty(), &report)
 }

@@ -490,6 +490,22 @@ fn print_error(d: &dyn miette::Diagnostic) {
     let _ = std::io::stderr().write_all(out.as_bytes());
 }
 
+/// Writes a rendered report to stdout or `--output FILE` (to stdout not at
+/// all with `-q`); the exit status when that fails. A closed pipe is no failure.
+fn write_report(buf: &[u8], output: Option<&PathBuf>) -> Result<(), u8> {
+    if settings::get().quiet && output.is_none() {
+        return Ok(());
+    }
+    let mut out = open_output(output)?;
+    match out.write_all(buf).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("error: cannot write the report: {e}");
+            Err(EXIT_ERROR)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Where output goes: stdout or `--output FILE`.
 fn open_output(path: Option<&PathBuf>) -> Result<Box<dyn Write>, u8> {
     match path {

@@ -193,20 +193,7 @@ pub fn write_html(
             .clock_skew
             .iter()
             .find(|k| k.source == src.name)
-            .map(|k| {
-                format!(
-                    "{} {} {} ({} connection{})",
-                    human_ms(k.offset_ms.abs()),
-                    if k.offset_ms >= 0 {
-                        "ahead of"
-                    } else {
-                        "behind"
-                    },
-                    k.reference,
-                    k.pairs,
-                    if k.pairs == 1 { "" } else { "s" }
-                )
-            })
+            .map(crate::ClockSkew::describe)
             .unwrap_or_default();
         let _ = writeln!(
             h,

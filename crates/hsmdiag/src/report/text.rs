@@ -242,20 +242,7 @@ pub fn write_text(
         )?;
     }
     for k in &report.clock_skew {
-        writeln!(
-            sum,
-            "Clock: {} runs {} {} {} ({} connection{} logged at both ends).",
-            k.source,
-            crate::timeline::human_ms(k.offset_ms.abs()),
-            if k.offset_ms >= 0 {
-                "ahead of"
-            } else {
-                "behind"
-            },
-            k.reference,
-            k.pairs,
-            plural(k.pairs)
-        )?;
+        writeln!(sum, "Clock: {} runs {}.", k.source, k.describe())?;
     }
     if !report.unrecognized.is_empty() {
         writeln!(
