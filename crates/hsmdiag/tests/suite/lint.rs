@@ -163,3 +163,45 @@ fn parameters_files_and_state_are_read_with_the_template() {
         "{quota:?}"
     );
 }
+
+/// Logs, sessions and state are no templates: alone, each gives no lint
+/// finding (state counts only beside a template that plans something).
+#[test]
+fn every_other_sample_gives_no_lint_finding() {
+    let mut files = Vec::new();
+    let mut dirs = vec![root().join("samples")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() && !p.ends_with("lint") {
+                dirs.push(p);
+            } else if p.is_file() {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() > 200, "{} files", files.len());
+    for f in files {
+        let (r, _) = crate::analyzer().lint(&[Input::file(&f)]);
+        assert!(r.findings.is_empty(), "{}: {:?}", f.display(), codes(&r));
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 200, .. Default::default() })]
+
+    /// Cut or spliced templates never panic `lint`.
+    #[test]
+    fn broken_templates_never_panic(cut in 0usize..4000, splice in "[\\[\\]{}\",:a-z0-9 ()'$]{0,40}") {
+        for name in ["arm-quickstart-second-gateway.json", "tf-subnet-no-delegation.tf"] {
+            let text = std::fs::read_to_string(root().join("samples/lint").join(name)).unwrap();
+            let mut at = cut.min(text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let broken = format!("{}{splice}{}", &text[..at], &text[at..]);
+            let _ = crate::analyzer().lint_str(name, &broken);
+            let _ = crate::analyzer().lint_str(name, &text[..at]);
+        }
+    }
+}
