@@ -793,10 +793,17 @@ impl Analyzer {
     /// already there (`az network vnet show`, `az dedicated-hsm list`, ...), read
     /// together. What would fail becomes `lint.*` events that the knowledge
     /// base's rules report like any other, at the template's file and line.
+    ///
+    /// A Terraform file's `template_content = file("...")` (the minimal ARM
+    /// template an `azurerm_resource_group_template_deployment` deploys the HSM
+    /// with) is read too, as one more input.
     pub fn lint(&self, inputs: &[Input]) -> (Report, Vec<InputError>) {
+        let mut inputs = inputs.to_vec();
         let mut errors = Vec::new();
         let mut texts = Vec::with_capacity(inputs.len());
-        for input in inputs {
+        let mut i = 0;
+        while i < inputs.len() {
+            let input = &inputs[i];
             let mut text = String::new();
             let read = input.open().and_then(|mut r| {
                 std::io::Read::read_to_string(&mut r, &mut text)
@@ -806,14 +813,19 @@ impl Analyzer {
             if let Err(e) = read {
                 errors.push(e);
             }
+            let more = referenced_templates(input, &text, &inputs);
             texts.push(text);
+            inputs.extend(more);
+            i += 1;
         }
-        let mut report = self.lint_texts(inputs, &texts);
+        let mut report = self.lint_texts(&inputs, &texts);
         report.summary.unreadable = errors.iter().map(ToString::to_string).collect();
         (report, errors)
     }
 
     /// [`Analyzer::lint`] of one text (a rule's example).
+    ///
+    /// Files it refers to are not read.
     pub fn lint_str(&self, name: &str, text: &str) -> Report {
         let input = Input {
             name: name.to_owned(),
@@ -1233,4 +1245,49 @@ impl Default for Analyzer {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The ARM templates a Terraform file deploys from files
+/// (`template_content = file("${path.module}/hsm.json")`) that exist and are
+/// not inputs already.
+fn referenced_templates(input: &Input, text: &str, known: &[Input]) -> Vec<Input> {
+    let crate::source::InputKind::File(path) = &input.kind else {
+        return Vec::new();
+    };
+    if path.extension().is_none_or(|e| e != "tf") {
+        return Vec::new();
+    }
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let is_known = |p: &std::path::Path| {
+        let real = std::fs::canonicalize(p).ok();
+        known.iter().any(|k| match &k.kind {
+            crate::source::InputKind::File(q) => std::fs::canonicalize(q).ok() == real,
+            _ => false,
+        })
+    };
+    let mut out: Vec<Input> = Vec::new();
+    for line in text.lines() {
+        let t = line.trim_start();
+        let Some(rest) = t.strip_prefix("template_content") else {
+            continue;
+        };
+        let Some(arg) = rest
+            .split_once("file(")
+            .and_then(|(_, a)| a.split('"').nth(1))
+        else {
+            continue;
+        };
+        let rel = arg
+            .strip_prefix("${path.module}/")
+            .or_else(|| arg.strip_prefix("./"))
+            .unwrap_or(arg);
+        if rel.contains("${") {
+            continue;
+        }
+        let p = dir.join(rel);
+        if p.is_file() && !is_known(&p) && !out.iter().any(|o| o.name == p.display().to_string()) {
+            out.push(Input::file(&p));
+        }
+    }
+    out
 }
