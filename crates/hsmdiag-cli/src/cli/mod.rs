@@ -208,7 +208,7 @@ struct AnalyzeArgs {
 
 /// Parses the command line and runs it.
 pub fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(globals_after_command(std::env::args_os().collect())) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -222,6 +222,9 @@ pub fn run() -> ExitCode {
     if let Err(e) = settings::init(&cli.global) {
         print_error(e.as_ref());
         return ExitCode::from(EXIT_ERROR);
+    }
+    if cli.global.quiet {
+        silence_stdout();
     }
     let code = match cli.command {
         Some(Command::Explain(a)) => explain::run(&a),
@@ -241,6 +244,57 @@ pub fn run() -> ExitCode {
         },
     };
     ExitCode::from(code)
+}
+
+/// `-q`: every command's standard output goes nowhere (files asked for with
+/// `--output` are still written; errors still go to stderr).
+fn silence_stdout() {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+            let _ = std::io::stdout().flush();
+            // SAFETY: both descriptors are open; dup2 only replaces fd 1.
+            unsafe {
+                libc::dup2(null.as_raw_fd(), libc::STDOUT_FILENO);
+            }
+        }
+    }
+}
+
+/// Options every command takes, given before the command (`hsmdiag -q rules`),
+/// moved after it, where clap reads a command's options.
+fn globals_after_command(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let flags = [
+        "-q",
+        "--quiet",
+        "-v",
+        "-vv",
+        "-vvv",
+        "--verbose",
+        "--no-config",
+    ];
+    let with_value = ["--color", "--fail-on"];
+    let mut i = 1;
+    while let Some(a) = args.get(i).map(|a| a.to_string_lossy().into_owned()) {
+        if flags.contains(&a.as_str()) || a.starts_with("--color=") || a.starts_with("--fail-on=") {
+            i += 1;
+        } else if with_value.contains(&a.as_str()) && i + 1 < args.len() {
+            i += 2;
+        } else {
+            break;
+        }
+    }
+    let is_command = args
+        .get(i)
+        .is_some_and(|a| command_names().iter().any(|c| a == c.as_str()));
+    if i == 1 || !is_command {
+        return args;
+    }
+    let mut out = vec![args[0].clone(), args[i].clone()];
+    out.extend(args[1..i].iter().cloned());
+    out.extend(args[i + 1..].iter().cloned());
+    out
 }
 
 /// The command names, for "did you mean".
@@ -264,10 +318,16 @@ fn mistyped_command(inputs: &[PathBuf]) -> Option<u8> {
         .map(|c| (hsmdiag::parser::zone::edit_distance(first, &c), c))
         .filter(|(d, c)| *d <= 2.min(c.len() / 2))
         .min()?;
-    eprintln!(
-        "error: `{first}` is neither a file nor a command\n\n  tip: did you mean the command `{}`?\n\nFor more information, try '--help'.",
-        best.1
-    );
+    if best.0 == 0 {
+        eprintln!(
+            "error: `{first}` is a command, after options of an analysis\n\n  tip: give the command first and its options after it: hsmdiag {first} --help\n\nFor more information, try '--help'."
+        );
+    } else {
+        eprintln!(
+            "error: `{first}` is neither a file nor a command\n\n  tip: did you mean the command `{}`?\n\nFor more information, try '--help'.",
+            best.1
+        );
+    }
     Some(EXIT_ERROR)
 }
 

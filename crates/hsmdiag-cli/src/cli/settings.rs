@@ -22,8 +22,8 @@ pub(super) struct GlobalArgs {
     /// [default: warning, so info findings alone exit 0].
     #[arg(long, value_enum, global = true, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
-    /// Print nothing but errors: the exit status tells what was found
-    /// (a report asked for with --output is still written).
+    /// Print nothing but errors, whatever the command: the exit status tells
+    /// what was found (a report asked for with --output is still written).
     #[arg(long, short, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
     /// Say on stderr which configuration was read and what each input gave.

@@ -327,6 +327,40 @@ fn quiet_and_verbose() {
         stderr(&o)
     );
     assert!(stdout(&o).contains("HSM101"));
+    for args in [
+        &["-q", "rules"][..],
+        &["explain", "-q", "HSM101"],
+        &["-q", "timeline", "samples/incident"],
+    ] {
+        let o = run(args);
+        assert_eq!(stdout(&o), "", "{args:?}: {}", stderr(&o));
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+    // Options every command takes may come before the command.
+    let o = run(&[
+        "--color",
+        "never",
+        "--fail-on",
+        "critical",
+        "diff",
+        "samples/ntls/article-unknown-ca.log",
+        "samples/ntls/article-unknown-ca.log",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let dir = crate::scratch("quiet");
+    let file = dir.join("report.json");
+    let o = hsmdiag()
+        .args(["-q", "--format", "json", "-o"])
+        .arg(&file)
+        .arg("samples/ntls/article-unknown-ca.log")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(std::fs::read_to_string(&file).unwrap().contains("HSM101"));
     let both = run(&["-q", "-v", "rules"]);
     assert_eq!(both.status.code(), Some(2));
 }
