@@ -51,4 +51,4 @@ pub use parse::{LineCounts, LineOutcome, LineParser, ParseCtx, Pretyped};
 pub use source::{
     Compression, Input, InputError, InputKind, Lines, MAX_LINE, Walk, expand, expand_with,
 };
-pub use zone::Zone;
+pub use zone::{Zone, edit_distance};

@@ -170,7 +170,8 @@ fn closest_zone(s: &str) -> Option<&'static str> {
         .map(|(_, n)| n)
 }
 
-/// Levenshtein distance between two short strings.
+/// Levenshtein distance between two short strings: how near a typo is
+/// (zone names, rule ids, command names).
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();

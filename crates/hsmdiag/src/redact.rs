@@ -713,14 +713,28 @@ impl Redactor {
 /// once redacted, since masking a name's digits (`lunaclient<n>`) would hide
 /// the name from the replacement and the leak check alike.
 pub fn prepare(report: &crate::Report) -> (crate::Report, Redactor) {
-    let json = serde_json::to_string(report).unwrap_or_default();
-    let redactor = Redactor::discover([json.as_str()])
-        .with_inputs(report.summary.sources.iter().map(|s| s.name.as_str()));
+    let redactor = for_report_and_lines(report, &[]);
     let mut ready = report.clone();
     for t in &mut ready.unrecognized {
         t.template = crate::coverage::template(&redactor.apply(&t.example));
     }
     (ready, redactor)
+}
+
+/// The redactor for a report and the timeline lines shown with it (`timeline`,
+/// the HTML report, a bundle): values are found in both, since the lines hold
+/// values no finding names.
+pub fn for_report_and_lines(
+    report: &crate::Report,
+    entries: &[crate::timeline::Entry],
+) -> Redactor {
+    let found = serde_json::to_string(report).unwrap_or_default();
+    let mut texts = vec![found];
+    if !entries.is_empty() {
+        texts.push(serde_json::to_string(entries).unwrap_or_default());
+    }
+    Redactor::discover(texts.iter().map(String::as_str))
+        .with_inputs(report.summary.sources.iter().map(|s| s.name.as_str()))
 }
 
 /// Writes the private map (what each pseudonym stands for) readable by its
@@ -765,9 +779,7 @@ pub fn write_map(redactor: &Redactor, path: &std::path::Path) -> std::io::Result
 pub fn redact_output(report: &crate::Report, output: &str) -> Result<(String, Redactor), Leak> {
     // Found in the report only, so that every format of one report gets the
     // same pseudonyms (a format adds no value of the logs, only hsmdiag's text).
-    let json = serde_json::to_string(report).unwrap_or_default();
-    let redactor = Redactor::discover([json.as_str()])
-        .with_inputs(report.summary.sources.iter().map(|s| s.name.as_str()));
+    let redactor = for_report_and_lines(report, &[]);
     let redacted = redactor.apply(output);
     redactor.check(&redacted)?;
     Ok((redacted, redactor))

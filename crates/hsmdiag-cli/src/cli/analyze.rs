@@ -47,14 +47,11 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
     // output before any of it is written.
     let (report, redactor) = if args.redact.redact {
         let (ready, r) = hsmdiag::redact::prepare(&report);
-        // The timeline's lines hold values no finding names: found there too.
+        // The timeline's lines (HTML) hold values no finding names.
         let r = if entries.is_empty() {
             r
         } else {
-            let found = serde_json::to_string(&report).unwrap_or_default();
-            let lines = serde_json::to_string(&entries).unwrap_or_default();
-            hsmdiag::redact::Redactor::discover([found.as_str(), lines.as_str()])
-                .with_inputs(report.summary.sources.iter().map(|s| s.name.as_str()))
+            hsmdiag::redact::for_report_and_lines(&report, &entries)
         };
         (ready, Some(r))
     } else {

@@ -6,7 +6,6 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use hsmdiag::redact::Redactor;
 use hsmdiag::{write_json, write_markdown, write_sarif};
 use sha2::{Digest, Sha256};
 
@@ -99,10 +98,7 @@ pub(super) fn run(args: &BundleArgs) -> u8 {
     if redacted {
         // Values are found in the report and in the timeline's lines (the
         // HTML report draws lines no finding names).
-        let found = serde_json::to_string(&report).unwrap_or_default();
-        let lines = serde_json::to_string(&entries).unwrap_or_default();
-        let redactor = Redactor::discover([found.as_str(), lines.as_str()])
-            .with_inputs(report.summary.sources.iter().map(|s| s.name.as_str()));
+        let redactor = hsmdiag::redact::for_report_and_lines(&report, &entries);
         for (name, bytes) in &mut files {
             let text = String::from_utf8_lossy(bytes).into_owned();
             let out = redactor.apply(&text);

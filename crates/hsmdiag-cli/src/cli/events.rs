@@ -38,11 +38,10 @@ pub(super) fn run(args: &EventsArgs) -> u8 {
     let (inputs, mut errors) = args.load.expand(&args.inputs);
     let format = RecordFormat::pick(args.format, args.json);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let Ok(mut records) = super::Records::start(format, &mut out) else {
+        return EXIT_CLEAN;
+    };
     let mut broken = false;
-    let mut first = true;
-    if format == RecordFormat::Json {
-        broken |= out.write_all(b"[").is_err();
-    }
     for (i, input) in inputs.iter().enumerate() {
         if inputs.len() > 1 && format == RecordFormat::Text {
             broken |= writeln!(out, "==> {} <==", input.name).is_err();
@@ -55,16 +54,7 @@ pub(super) fn run(args: &EventsArgs) -> u8 {
             {
                 return true;
             }
-            let written = match format {
-                RecordFormat::Text => writeln!(out, "{}", event_line(ev)),
-                RecordFormat::Jsonl => serde_json::to_writer(&mut out, ev)
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| out.write_all(b"\n")),
-                RecordFormat::Json => out
-                    .write_all(if first { b"\n  " } else { b",\n  " })
-                    .and_then(|()| serde_json::to_writer(&mut out, ev).map_err(Into::into)),
-            };
-            first = false;
+            let written = records.write(ev, &mut out, |w| writeln!(w, "{}", event_line(ev)));
             broken = written.is_err();
             !broken
         });
@@ -75,9 +65,7 @@ pub(super) fn run(args: &EventsArgs) -> u8 {
             return EXIT_CLEAN;
         }
     }
-    if format == RecordFormat::Json {
-        let _ = out.write_all(if first { b"]\n" } else { b"\n]\n" });
-    }
+    let _ = records.finish(&mut out);
     let _ = out.flush();
     for e in &errors {
         super::print_error(e);

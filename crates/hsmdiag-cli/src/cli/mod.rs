@@ -128,35 +128,54 @@ impl RecordFormat {
     }
 }
 
-/// Writes records as `format` says (text lines by `text`).
-fn write_records<T: serde::Serialize>(
+/// A stream of records written as `format` says: one JSON array, one object
+/// per line, or text lines made by the caller.
+struct Records {
     format: RecordFormat,
-    records: impl Iterator<Item = T>,
-    w: &mut dyn Write,
-    mut text: impl FnMut(&T, &mut dyn Write) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let mut first = true;
-    if format == RecordFormat::Json {
-        w.write_all(b"[")?;
+    first: bool,
+}
+
+impl Records {
+    /// Starts the stream (a JSON array's opening).
+    fn start(format: RecordFormat, w: &mut dyn Write) -> std::io::Result<Self> {
+        if format == RecordFormat::Json {
+            w.write_all(b"[")?;
+        }
+        Ok(Records {
+            format,
+            first: true,
+        })
     }
-    for r in records {
-        match format {
-            RecordFormat::Text => text(&r, w)?,
+
+    /// Writes one record; `text` writes it as text.
+    fn write<T: serde::Serialize>(
+        &mut self,
+        record: &T,
+        w: &mut dyn Write,
+        text: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        match self.format {
+            RecordFormat::Text => text(w)?,
             RecordFormat::Jsonl => {
-                serde_json::to_writer(&mut *w, &r)?;
+                serde_json::to_writer(&mut *w, record)?;
                 w.write_all(b"\n")?;
             }
             RecordFormat::Json => {
-                w.write_all(if first { b"\n  " } else { b",\n  " })?;
-                serde_json::to_writer(&mut *w, &r)?;
+                w.write_all(if self.first { b"\n  " } else { b",\n  " })?;
+                serde_json::to_writer(&mut *w, record)?;
             }
         }
-        first = false;
+        self.first = false;
+        Ok(())
     }
-    if format == RecordFormat::Json {
-        w.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+
+    /// Ends the stream (a JSON array's closing).
+    fn finish(self, w: &mut dyn Write) -> std::io::Result<()> {
+        if self.format == RecordFormat::Json {
+            w.write_all(if self.first { b"]\n" } else { b"\n]\n" })?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// When to colour text output.
@@ -315,7 +334,7 @@ fn mistyped_command(inputs: &[PathBuf]) -> Option<u8> {
     }
     let best = command_names()
         .into_iter()
-        .map(|c| (hsmdiag::parser::zone::edit_distance(first, &c), c))
+        .map(|c| (hsmdiag::parser::edit_distance(first, &c), c))
         .filter(|(d, c)| *d <= 2.min(c.len() / 2))
         .min()?;
     if best.0 == 0 {

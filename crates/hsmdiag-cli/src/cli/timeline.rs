@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use hsmdiag::{SourceId, timeline};
+use hsmdiag::timeline;
 
 use super::EXIT_ERROR;
 
@@ -33,18 +33,15 @@ pub(super) fn run(args: &TimelineArgs) -> u8 {
         Ok(a) => a,
         Err(code) => return code,
     };
-    let (inputs, mut errors) = args.load.expand(&args.inputs);
-    let (report, read_errors, events) = analyzer.analyze_with_events(&inputs);
-    errors.extend(read_errors);
-    for e in &errors {
-        super::print_error(e);
+    let super::Analysis {
+        report,
+        mut entries,
+        all_read,
+        none_read,
+    } = super::analyze_inputs(&analyzer, &args.load, &args.inputs, true);
+    if none_read {
+        return EXIT_ERROR;
     }
-    let names = |s: SourceId| {
-        inputs
-            .get(s.0 as usize)
-            .map_or_else(|| format!("input {}", s.0), |i| i.name.clone())
-    };
-    let mut entries = timeline::build(&report, &events, &names);
     if args.findings_only {
         entries.retain(|e| !e.marks.is_empty());
     }
@@ -52,12 +49,10 @@ pub(super) fn run(args: &TimelineArgs) -> u8 {
     // and the report alike, and the entries redacted before they are laid out
     // (so the columns line up); the leak check then sees exactly what is
     // written.
-    let redactor = args.redact.redact.then(|| {
-        let found = serde_json::to_string(&report).unwrap_or_default();
-        let lines = serde_json::to_string(&entries).unwrap_or_default();
-        hsmdiag::redact::Redactor::discover([found.as_str(), lines.as_str()])
-            .with_inputs(inputs.iter().map(|i| i.name.as_str()))
-    });
+    let redactor = args
+        .redact
+        .redact
+        .then(|| hsmdiag::redact::for_report_and_lines(&report, &entries));
     if let Some(r) = &redactor {
         for e in &mut entries {
             e.source = r.apply(&e.source);
@@ -73,7 +68,12 @@ pub(super) fn run(args: &TimelineArgs) -> u8 {
             super::width(),
             &mut buf,
         ),
-        f => super::write_records(f, entries.iter(), &mut buf, |_, _| Ok(())),
+        f => super::Records::start(f, &mut buf).and_then(|mut r| {
+            entries
+                .iter()
+                .try_for_each(|e| r.write(e, &mut buf, |_| Ok(())))
+                .and_then(|()| r.finish(&mut buf))
+        }),
     };
     if let Err(e) = rendered {
         eprintln!("error: {e}");
@@ -92,5 +92,5 @@ pub(super) fn run(args: &TimelineArgs) -> u8 {
             return EXIT_ERROR;
         }
     }
-    super::exit_status(errors.is_empty(), &report)
+    super::exit_status(all_read, &report)
 }
