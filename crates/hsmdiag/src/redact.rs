@@ -765,9 +765,15 @@ pub fn write_map(redactor: &Redactor, path: &std::path::Path) -> std::io::Result
         // An existing file keeps its mode on open: narrow it.
         f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     }
-    let map = serde_json::to_string_pretty(redactor.mapping()).unwrap_or_default();
-    f.write_all(map.as_bytes())?;
-    f.write_all(b"\n")
+    f.write_all(map_json(redactor).as_bytes())
+}
+
+/// The private map (what each pseudonym stands for) as the JSON
+/// [`write_map`] writes: an array of `{kind, original, pseudonym}`.
+pub fn map_json(redactor: &Redactor) -> String {
+    let mut map = serde_json::to_string_pretty(redactor.mapping()).unwrap_or_default();
+    map.push('\n');
+    map
 }
 
 /// Redacts a report's rendered output (any format): the values are found in

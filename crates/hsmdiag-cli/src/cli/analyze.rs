@@ -10,7 +10,23 @@ use hsmdiag::{
 
 use super::{AnalyzeArgs, EXIT_ERROR, Format};
 
+/// The files an analysis writes, checked against its inputs and each other
+/// before anything is read.
+fn guard(args: &AnalyzeArgs) -> Result<(), u8> {
+    let mut outs: Vec<(&str, &std::path::Path)> = Vec::new();
+    if let Some(o) = &args.output {
+        outs.push(("--output", o));
+    }
+    if let Some(m) = &args.redact.redact_map {
+        outs.push(("--redact-map", m));
+    }
+    super::outputs::guard(&args.inputs, &outs, args.output.is_none())
+}
+
 pub(super) fn run(args: &AnalyzeArgs) -> u8 {
+    if let Err(code) = guard(args) {
+        return code;
+    }
     let bar = super::progress_bar(&args.inputs, &args.load);
     let analyzer = match args.load.builder().and_then(|mut b| {
         b.unrecognized(args.unrecognized);
@@ -100,6 +116,9 @@ pub(super) fn follow(args: &AnalyzeArgs) -> u8 {
         eprintln!("error: --follow prints findings as they come: use --format text or jsonl");
         return EXIT_ERROR;
     }
+    if let Err(code) = guard(args) {
+        return code;
+    }
     let (inputs, errors) = args.load.expand(&args.inputs);
     for e in &errors {
         super::print_error(e);
@@ -127,9 +146,15 @@ pub(super) fn follow(args: &AnalyzeArgs) -> u8 {
             std::process::exit(130);
         }
     });
-    let mut out = match super::open_output(args.output.as_ref()) {
-        Ok(o) => o,
-        Err(code) => return code,
+    let mut out: Box<dyn Write> = match &args.output {
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        Some(p) => match super::outputs::open_stream(p, &args.inputs) {
+            Ok(f) => Box::new(std::io::BufWriter::new(f)),
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", p.display());
+                return EXIT_ERROR;
+            }
+        },
     };
     let text = TextOptions::new(super::use_color(args.output.is_some()), super::width());
     let mut failed: Option<std::io::Error> = None;

@@ -38,6 +38,17 @@ fn sha256(bytes: &[u8]) -> String {
 }
 
 pub(super) fn run(args: &BundleArgs) -> u8 {
+    let mut outs: Vec<(&str, &std::path::Path)> = vec![("--output", &args.output)];
+    if let Some(m) = &args.redact_map {
+        outs.push(("--redact-map", m));
+    }
+    if let Err(code) = super::outputs::guard(&args.inputs, &outs, false) {
+        return code;
+    }
+    if let Err(why) = refuse_output(&args.output, &args.inputs) {
+        eprintln!("error: {}: {why}", args.output.display());
+        return EXIT_ERROR;
+    }
     let analyzer = match args.load.analyzer() {
         Ok(a) => a,
         Err(code) => return code,
@@ -113,9 +124,8 @@ pub(super) fn run(args: &BundleArgs) -> u8 {
             }
         }
         if let Some(path) = &args.redact_map {
-            if let Err(e) = hsmdiag::redact::write_map(&redactor, path) {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                return EXIT_ERROR;
+            if let Err(code) = super::write_map(&redactor, path) {
+                return code;
             }
         }
     }
@@ -134,10 +144,6 @@ pub(super) fn run(args: &BundleArgs) -> u8 {
     files.push(("manifest.json".into(), manifest));
 
     let out = &args.output;
-    if let Err(why) = refuse_output(out, &args.inputs) {
-        eprintln!("error: {}: {why}", out.display());
-        return EXIT_ERROR;
-    }
     let name = out.to_string_lossy();
     let written = if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
         write_tar(out, &files)
@@ -214,16 +220,10 @@ fn write_dir(dir: &std::path::Path, files: &[(String, Vec<u8>)]) -> std::io::Res
     Ok(())
 }
 
+/// The bundle as one .tar.gz, built in memory and written whole
+/// ([`super::outputs::write_file`]).
 fn write_tar(path: &std::path::Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.custom_flags(libc::O_NOFOLLOW);
-    }
-    let file = opts.open(path)?;
-    let gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let mut tar = tar::Builder::new(gz);
     for (name, bytes) in files {
         let mut header = tar::Header::new_gnu();
@@ -237,5 +237,6 @@ fn write_tar(path: &std::path::Path, files: &[(String, Vec<u8>)]) -> std::io::Re
             bytes.as_slice(),
         )?;
     }
-    tar.into_inner()?.finish()?.sync_all()
+    let bytes = tar.into_inner()?.finish()?;
+    super::outputs::write_file(path, &bytes, super::outputs::Access::Shared)
 }

@@ -124,6 +124,15 @@ fn diff(before: Vec<Item>, after: Vec<Item>) -> Diff {
 }
 
 pub(super) fn run(args: &DiffArgs) -> u8 {
+    let map = args
+        .redact
+        .redact_map
+        .as_deref()
+        .map(|m| ("--redact-map", m));
+    let sides = [args.before.clone(), args.after.clone()];
+    if let Err(code) = super::outputs::guard(&sides, map.as_slice(), true) {
+        return code;
+    }
     let (before, after) = match (
         side(&args.before, &args.load),
         side(&args.after, &args.load),

@@ -31,6 +31,9 @@ pub(super) struct EventsArgs {
 }
 
 pub(super) fn run(args: &EventsArgs) -> u8 {
+    if let Err(code) = super::outputs::guard(&args.inputs, &[], true) {
+        return code;
+    }
     let analyzer = match args.load.analyzer() {
         Ok(a) => a,
         Err(code) => return code,

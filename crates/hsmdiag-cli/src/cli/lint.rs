@@ -30,6 +30,10 @@ pub(super) struct LintArgs {
 }
 
 pub(super) fn run(args: &LintArgs) -> u8 {
+    let out = args.output.as_deref().map(|o| ("--output", o));
+    if let Err(code) = super::outputs::guard(&args.inputs, out.as_slice(), args.output.is_none()) {
+        return code;
+    }
     let analyzer = match args.kb.analyzer() {
         Ok(a) => a,
         Err(code) => return code,

@@ -19,6 +19,7 @@ mod explain;
 mod extras;
 mod lint;
 mod load;
+mod outputs;
 mod rules;
 mod settings;
 mod timeline;
@@ -545,12 +546,18 @@ fn redacted(
         return Err(EXIT_ERROR);
     }
     if let Some(path) = map {
-        if let Err(e) = hsmdiag::redact::write_map(redactor, path) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return Err(EXIT_ERROR);
-        }
+        write_map(redactor, path)?;
     }
     Ok(out.into_bytes())
+}
+
+/// Writes the private map of pseudonyms (readable by its owner alone).
+fn write_map(redactor: &hsmdiag::redact::Redactor, path: &std::path::Path) -> Result<(), u8> {
+    let map = hsmdiag::redact::map_json(redactor);
+    outputs::write_file(path, map.as_bytes(), outputs::Access::Private).map_err(|e| {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        EXIT_ERROR
+    })
 }
 
 fn print_error(d: &dyn miette::Diagnostic) {
@@ -571,31 +578,24 @@ fn print_error(d: &dyn miette::Diagnostic) {
 
 /// Writes a rendered report to stdout or `--output FILE` (to stdout not at
 /// all with `-q`); the exit status when that fails. A closed pipe is no failure.
+/// A file is written whole or not at all ([`outputs::write_file`]).
 fn write_report(buf: &[u8], output: Option<&PathBuf>) -> Result<(), u8> {
-    if settings::get().quiet && output.is_none() {
+    if let Some(p) = output {
+        return outputs::write_file(p, buf, outputs::Access::Shared).map_err(|e| {
+            eprintln!("error: cannot write {}: {e}", p.display());
+            EXIT_ERROR
+        });
+    }
+    if settings::get().quiet {
         return Ok(());
     }
-    let mut out = open_output(output)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match out.write_all(buf).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             eprintln!("error: cannot write the report: {e}");
             Err(EXIT_ERROR)
         }
         _ => Ok(()),
-    }
-}
-
-/// Where output goes: stdout or `--output FILE`.
-fn open_output(path: Option<&PathBuf>) -> Result<Box<dyn Write>, u8> {
-    match path {
-        None => Ok(Box::new(std::io::BufWriter::new(std::io::stdout().lock()))),
-        Some(p) => match std::fs::File::create(p) {
-            Ok(f) => Ok(Box::new(std::io::BufWriter::new(f))),
-            Err(e) => {
-                eprintln!("error: cannot write {}: {e}", p.display());
-                Err(EXIT_ERROR)
-            }
-        },
     }
 }
 

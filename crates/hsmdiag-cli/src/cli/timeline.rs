@@ -29,6 +29,14 @@ pub(super) struct TimelineArgs {
 }
 
 pub(super) fn run(args: &TimelineArgs) -> u8 {
+    let map = args
+        .redact
+        .redact_map
+        .as_deref()
+        .map(|m| ("--redact-map", m));
+    if let Err(code) = super::outputs::guard(&args.inputs, map.as_slice(), true) {
+        return code;
+    }
     let analyzer = match args.load.analyzer() {
         Ok(a) => a,
         Err(code) => return code,

@@ -548,7 +548,7 @@ fn bundle_refuses_to_overwrite_an_input_a_full_directory_or_a_link() {
     // The input itself as the output file.
     let out = bundle(&log, &log);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("would overwrite the input"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("never writes over an input"));
     assert_eq!(
         std::fs::read(&log).unwrap(),
         before,
