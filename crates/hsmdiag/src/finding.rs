@@ -157,6 +157,11 @@ pub struct Finding {
     /// The story in one line: causes → this finding → effects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chain: Option<String>,
+    /// The file of the rule that found it, when that rule is a user's
+    /// (`--rules`, a configuration file, `HSMDIAG_RULES`), not hsmdiag's own:
+    /// every format names it, so a finding's source is never in doubt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_file: Option<String>,
     /// Values of the finding's events that related evidence is joined on.
     #[serde(skip)]
     pub context: BTreeMap<String, String>,

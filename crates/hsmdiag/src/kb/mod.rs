@@ -399,6 +399,9 @@ pub struct Rule {
     pub group: Option<Group>,
     /// The file it was loaded from.
     pub file: String,
+    /// Whether it is one of hsmdiag's own rules (`false`: a user's file,
+    /// which every finding of it names).
+    pub builtin: bool,
 }
 
 /// The fields a rule keys on when it reads a return code.
@@ -1231,6 +1234,7 @@ impl Loader<'_> {
                 defers_to: f.defers_to.into_iter().map(Spanned::into_inner).collect(),
                 group,
                 file: self.file.to_owned(),
+                builtin: false,
             },
             references,
         ))
@@ -1280,6 +1284,9 @@ impl KnowledgeBase {
         }
         if let Err(e) = kb.check_references() {
             panic!("built-in rules are invalid: {e}");
+        }
+        for r in &mut kb.rules {
+            r.builtin = true;
         }
         kb
     }

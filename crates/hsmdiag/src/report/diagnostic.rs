@@ -80,7 +80,16 @@ impl FindingDiagnostic {
         let width = width.max(40);
         // miette draws `  × ` before the first line and `  │ ` before the others.
         let mut headline = wrap(&f.title, width - 4, "", "").join("\n");
-        for more in [f.message.as_deref().unwrap_or(&f.subject), &seen(f)] {
+        let from = f
+            .rule_file
+            .as_ref()
+            .map(|file| format!("rule from {file} (a user's rule, not one of hsmdiag's)"));
+        let mut lines = vec![
+            f.message.as_deref().unwrap_or(&f.subject).to_owned(),
+            seen(f),
+        ];
+        lines.extend(from);
+        for more in &lines {
             headline.push('\n');
             headline.push_str(&wrap(more, width - 4, "  ", "  ").join("\n"));
         }

@@ -292,6 +292,13 @@ fn finding_html(i: usize, f: &Finding, h: &mut String) {
         _ => format!("Seen {seen} (the log has no times)."),
     };
     let _ = writeln!(h, "<p class=\"muted\">{}</p>", esc(&when));
+    if let Some(file) = &f.rule_file {
+        let _ = writeln!(
+            h,
+            "<p class=\"rule-file\">Rule from <code>{}</code>: a user's rule, not one of hsmdiag's.</p>",
+            esc(file)
+        );
+    }
     if let Some(chain) = &f.chain {
         let _ = writeln!(h, "<p><b>Cause → effect:</b> {}</p>", esc(chain));
     }

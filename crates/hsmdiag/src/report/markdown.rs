@@ -24,6 +24,15 @@ fn cell(s: &str) -> String {
     s.replace('\n', " ").replace('|', "\\|")
 }
 
+/// Text as an inline code span: a run of backticks longer than any in it,
+/// and no line break.
+fn code_span(text: &str) -> String {
+    let text = text.replace(['\n', '\r'], " ");
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let tick = "`".repeat(longest + 1);
+    format!("{tick} {text} {tick}")
+}
+
 /// A fence longer than any run of backticks in the text.
 fn fence(text: &str) -> String {
     let mut longest = 0;
@@ -113,6 +122,13 @@ pub fn write_markdown(report: &Report, w: &mut dyn Write) -> Result<(), RenderEr
     for (i, f) in report.findings.iter().enumerate() {
         writeln!(w, "### {}. {} `{}` — {}\n", i + 1, f.code, f.id, f.severity)?;
         writeln!(w, "**{}**\n", f.title)?;
+        if let Some(file) = &f.rule_file {
+            writeln!(
+                w,
+                "Rule from {}: a user's rule, not one of hsmdiag's.\n",
+                code_span(file)
+            )?;
+        }
         if let Some(m) = &f.message {
             writeln!(w, "{m}\n")?;
         }

@@ -284,6 +284,9 @@ pub fn sarif(report: &Report, rules: &[Rule]) -> Value {
             if let Some(c) = &f.chain {
                 res["properties"]["chain"] = json!(c);
             }
+            if let Some(file) = &f.rule_file {
+                res["properties"]["ruleFile"] = json!(file);
+            }
             res
         })
         .collect();
