@@ -35,6 +35,7 @@ pub mod coverage;
 pub mod event;
 pub mod lint;
 pub mod parse;
+pub mod printable;
 pub mod source;
 pub mod zone;
 
@@ -48,6 +49,7 @@ pub use parse::grammar::{
 pub use parse::retcodes::{ReturnCode, all as return_codes, lookup as return_code};
 pub use parse::syslog::{Header, Stamp, parse_header, segments};
 pub use parse::{LineCounts, LineOutcome, LineParser, ParseCtx, Pretyped};
+pub use printable::{printable, printable_line};
 pub use source::{
     Compression, Input, InputError, InputKind, Lines, MAX_LINE, Walk, expand, expand_with,
 };

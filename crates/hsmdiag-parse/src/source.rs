@@ -73,7 +73,7 @@ impl Input {
     pub fn file(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
         Input {
-            name: path.display().to_string(),
+            name: crate::printable_line(&path.display().to_string()).into_owned(),
             kind: InputKind::File(path),
         }
     }
@@ -507,7 +507,7 @@ impl InputError {
     /// Reading `path` failed after line `line`.
     pub fn read(path: &str, line: u32, e: &io::Error) -> Self {
         InputError::Read {
-            path: path.to_owned(),
+            path: crate::printable_line(path).into_owned(),
             line,
             reason: e.to_string(),
         }
@@ -520,7 +520,7 @@ impl InputError {
             _ => e.to_string(),
         };
         InputError::Open {
-            path: path.to_owned(),
+            path: crate::printable_line(path).into_owned(),
             reason,
         }
     }
@@ -562,7 +562,7 @@ fn archive_members(path: &Path, name: &str) -> Option<Vec<Input>> {
             }
         };
         out.push(Input {
-            name: format!("{name}!{}", entry.path),
+            name: crate::printable_line(&format!("{name}!{}", entry.path)).into_owned(),
             kind,
         });
     }
@@ -615,7 +615,7 @@ fn zip_members(path: &Path, name: &str) -> Option<Vec<Input>> {
             }
         };
         out.push(Input {
-            name: format!("{name}!{member}"),
+            name: crate::printable_line(&format!("{name}!{member}")).into_owned(),
             kind,
         });
     }
@@ -813,7 +813,7 @@ pub fn expand_with(args: &[PathBuf], walk: &Walk) -> (Vec<Input>, Vec<InputError
 fn walk_dir(dir: &Path, walk: &Walk, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
     let Ok(root) = std::fs::canonicalize(dir) else {
         errors.push(InputError::Open {
-            path: dir.display().to_string(),
+            path: crate::printable_line(&dir.display().to_string()).into_owned(),
             reason: "cannot resolve the directory (a broken or looping link?)".into(),
         });
         return;
@@ -856,7 +856,7 @@ fn walk_tree(
     };
     let skip = |p: &Path, reason: &str, inputs: &mut Vec<Input>| {
         inputs.push(Input {
-            name: p.display().to_string(),
+            name: crate::printable_line(&p.display().to_string()).into_owned(),
             kind: InputKind::Skipped {
                 reason: reason.into(),
             },
@@ -893,8 +893,8 @@ fn walk_tree(
                     _ => dir.display().to_string(),
                 };
                 errors.push(InputError::Open {
-                    path,
-                    reason: e.to_string(),
+                    path: crate::printable_line(&path).into_owned(),
+                    reason: crate::printable_line(&e.to_string()).into_owned(),
                 });
                 continue;
             }

@@ -31,6 +31,7 @@ pub struct AnalyzerBuilder {
     since: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
     progress: Option<Progress>,
+    observer: Option<LineObserver>,
     batch_lines: usize,
 }
 
@@ -61,6 +62,17 @@ impl Default for Follow {
 /// A callback told how many more bytes of input were read (about every MiB).
 #[derive(Clone)]
 pub struct Progress(pub std::sync::Arc<dyn Fn(u64) + Send + Sync>);
+
+/// A callback that sees every line of every input, in order, whether or not a
+/// rule can use it (redaction finds the values to hide in all of them).
+#[derive(Clone)]
+pub struct LineObserver(pub std::sync::Arc<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for LineObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LineObserver(..)")
+    }
+}
 
 impl std::fmt::Debug for Progress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -101,6 +113,7 @@ impl AnalyzerBuilder {
             since: None,
             until: None,
             progress: None,
+            observer: None,
             batch_lines: DEFAULT_BATCH_LINES,
         }
     }
@@ -131,6 +144,14 @@ impl AnalyzerBuilder {
     /// MiB of each input (for a progress bar).
     pub fn progress(&mut self, f: Progress) -> &mut Self {
         self.progress = Some(f);
+        self
+    }
+
+    /// Calls `f` with every line of every input, in order, before anything is
+    /// decided about it (the values a redacted report must hide are found in
+    /// all of them, not only in the lines the report shows).
+    pub fn observe_lines(&mut self, f: LineObserver) -> &mut Self {
+        self.observer = Some(f);
         self
     }
 
@@ -220,6 +241,7 @@ impl AnalyzerBuilder {
             since: self.since,
             until: self.until,
             progress: self.progress.clone(),
+            observer: self.observer.clone(),
             batch_lines: self.batch_lines,
         })
     }
@@ -243,6 +265,7 @@ pub struct Analyzer {
     since: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
     progress: Option<Progress>,
+    observer: Option<LineObserver>,
     batch_lines: usize,
 }
 
@@ -403,6 +426,9 @@ impl<'g> Batch<'g> {
         for i in 0..n {
             let (_, no, offset) = self.lines[i];
             runner.progress(offset);
+            if let Some(o) = &runner.analyzer.observer {
+                (o.0)(self.line(i));
+            }
             let look = self.looks[i];
             let must = look.wanted || runner.untimed(no) || no % SAMPLE_LINES == 0;
             if !must && runner.parser.is_idle() {
@@ -970,6 +996,9 @@ impl Analyzer {
                     return true;
                 };
                 runner.progress(offset);
+                if let Some(o) = &runner.analyzer.observer {
+                    (o.0)(text);
+                }
                 let look = prefilter.map_or(Look::WANTED, |p| p.look(text));
                 let must = look.wanted || runner.untimed(no) || no % SAMPLE_LINES == 0;
                 if !must && runner.parser.is_idle() {

@@ -102,7 +102,9 @@ pub struct ReadmeDoctests;
 /// The parser layer (inputs → typed events): the `hsmdiag-parse` crate.
 pub use hsmdiag_parse as parser;
 
-pub use analyzer::{Analyzer, AnalyzerBuilder, BuildError, DEFAULT_BATCH_LINES, Follow, Progress};
+pub use analyzer::{
+    Analyzer, AnalyzerBuilder, BuildError, DEFAULT_BATCH_LINES, Follow, LineObserver, Progress,
+};
 pub use correlate::ClockSkew;
 pub use engine::{MAX_SUBJECTS_PER_RULE, Omitted};
 pub use finding::{Evidence, Finding, MAX_EVIDENCE, RelatedEvidence, Step};

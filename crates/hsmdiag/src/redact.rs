@@ -115,10 +115,29 @@ static IPV4: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static regex is valid")
 });
-static IPV6: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:[0-9a-f]{1,4}:){2,7}[0-9a-f]{1,4}\b|(?i)\b(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4})?\b")
-        .expect("static regex is valid")
-});
+/// Runs of hex digits and colons that may be IPv6 addresses; each is kept only
+/// when it parses as one ([`ipv6_in`]), so `fd00:61:7::19` is found whole and a
+/// time (`02:05:00`) or a MAC address is not.
+static IPV6: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)[0-9a-f:]{2,39}").expect("static regex is valid"));
+
+/// The IPv6 addresses in a line: whole runs of hex digits and colons, not
+/// inside a word or a dotted name, that parse as an address.
+fn ipv6_in(line: &str) -> impl Iterator<Item = &str> {
+    IPV6.find_iter(line).filter_map(move |m| {
+        let before = line[..m.start()].chars().next_back();
+        let after = line[m.end()..].chars().next();
+        let edge =
+            |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '.' || c == '_'));
+        let a = m.as_str();
+        (edge(before)
+            && edge(after)
+            && a.matches(':').count() >= 2
+            && a.parse::<std::net::Ipv6Addr>().is_ok()
+            && a.chars().any(|c| c != ':' && c != '0'))
+        .then_some(a)
+    })
+}
 static GUID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
         .expect("static regex is valid")
@@ -176,6 +195,7 @@ static LABEL: LazyLock<Regex> = LazyLock::new(|| {
       | ^\s*(?:-+|\d+)\s+\d{6,}\s+([A-Za-z0-9._]+[A-Za-z0-9._-]*)\s+(?:alive|down)\s*$
       | ^\s*\d+\s+\d{6,}\s+(\S+)\s*$
       | -group\ ([A-Za-z0-9._-]+)
+      | -client\ ([A-Za-z0-9._-]+)
       | -partition\ ([A-Za-z0-9._-]+)
       | HA\ group\ ([A-Za-z0-9._-]+):",
     )
@@ -218,6 +238,214 @@ static NAMES: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static regex is valid")
 });
+/// Names by the word before them, in error messages and prose: `VNet
+/// contosovnet7`, `has a gateway prodergw9 referencing public IP ergwpip31`,
+/// `for the account fabdiagstore88`, `the partition payments_par`, a
+/// Terraform error's `Virtual Network Gateway Name: "ergw"`, and ARM
+/// parameters (`"adminUser": { "value": "alice" }`). Only words shaped like
+/// names are taken ([`name_shaped`]), so `subnet is` or `gateway referencing`
+/// stays prose.
+static CONTEXT_NAMES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?x)
+        (?i:\b(?:vnet|virtual\ network|subnet|gateway|public\ ip(?:\ address)?|ip\ address\ resource|storage\ account|account|resource\ group|key\ vault|vault|network\ interface|nic|nsg|network\ security\ group|dedicated\ hsm|hsm\ resource|connection|circuit|route\ table)\s+(?:named\s+|called\s+)?)['"]?(?P<azure>[A-Za-z0-9][A-Za-z0-9._-]{2,79})
+      | (?i:\bpartition\s+(?:name\s+|label\s+|named\s+)?)['"]?(?P<partition>[A-Za-z0-9][A-Za-z0-9._-]{2,31})
+      | (?i:\b(?:[a-z]+\ )*name:\s*)"(?P<tfname>[^"\s]{2,80})"
+      | "(?P<armkey>(?i:[a-z]*(?:user|login|account|host|vnet|subnet|gateway|vault|storage|hsm|partition)[a-z]*(?:name)?))"\s*:\s*\{\s*"value"\s*:\s*"(?P<armvalue>[^"]{2,})""#,
+    )
+    .expect("static regex is valid")
+});
+
+/// Users and hosts of shell prompts (`opsjane@lunaclient04:~$`, `[root@web01
+/// ~]#`), and users in prose (`logged in as mkowalski`, `user tgarcia`).
+static PEOPLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?x)
+        (?:^|\s)(?P<puser>[a-z_][a-z0-9_.-]{0,31})@(?P<phost>[A-Za-z0-9][A-Za-z0-9.-]{0,62}):[~/][^\s$\#]*\s?[$\#]
+      | \[(?P<buser>[a-z_][a-z0-9_.-]{0,31})@(?P<bhost>[A-Za-z0-9][A-Za-z0-9.-]{0,62})\s[^\]]*\][$\#]
+      | (?i:\b(?:logged\ in\ as|log\ in\ as|login\ as|signed\ in\ as|sign\ in\ as|as\ user|user(?:\ ?name)?|username|account\ name|colleague|thanks,|regards,|cheers,)\s*[:=]?\s*)['"]?(?P<user>[A-Za-z][A-Za-z0-9._-]{2,31})"#,
+    )
+    .expect("static regex is valid")
+});
+
+/// Serial numbers in free text: `serial 1534567`, `partition serial
+/// 1534567013`, `S/N: 1534567`, `partition 1534567013`.
+static SERIAL_PROSE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:serial(?: number| no\.?| #)?|s/n|sn)\s*[:#]?\s*(\d{6,})\b|\b(?:hsm|partition|slot)\s+(\d{7,})\b",
+    )
+    .expect("static regex is valid")
+});
+
+/// Common words that follow the words [`CONTEXT_NAMES`] and [`PEOPLE`] look
+/// for, and are no names.
+const PROSE: &[&str] = &[
+    "a",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "been",
+    "before",
+    "but",
+    "by",
+    "can",
+    "cannot",
+    "could",
+    "did",
+    "does",
+    "doesn",
+    "for",
+    "from",
+    "had",
+    "has",
+    "have",
+    "here",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "may",
+    "must",
+    "no",
+    "not",
+    "now",
+    "of",
+    "on",
+    "or",
+    "our",
+    "should",
+    "so",
+    "still",
+    "than",
+    "that",
+    "the",
+    "their",
+    "then",
+    "there",
+    "these",
+    "this",
+    "those",
+    "to",
+    "too",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "name",
+    "names",
+    "account",
+    "accounts",
+    "user",
+    "users",
+    "login",
+    "logins",
+    "role",
+    "roles",
+    "group",
+    "groups",
+    "resource",
+    "resources",
+    "configuration",
+    "delegation",
+    "address",
+    "addresses",
+    "interface",
+    "settings",
+    "setting",
+    "id",
+    "ids",
+    "key",
+    "keys",
+    "list",
+    "type",
+    "types",
+    "sku",
+    "basic",
+    "standard",
+    "static",
+    "dynamic",
+    "sync",
+    "server",
+    "client",
+    "clients",
+    "partition",
+    "partitions",
+    "password",
+    "credentials",
+    "please",
+    "also",
+    "again",
+    "already",
+    "only",
+    "just",
+    "gatewaysubnet",
+    "default",
+    "first",
+    "last",
+    "new",
+    "old",
+    "same",
+    "other",
+    "creation",
+    "deployment",
+    "referencing",
+    "referenced",
+    "provisioning",
+    "failed",
+    "succeeded",
+    "missing",
+    "exists",
+    "found",
+    "created",
+    "deleted",
+    "updated",
+    "init",
+    "show",
+    "list",
+    "policy",
+    "label",
+    "serial",
+    "logged",
+    "permissions",
+    "access",
+    "principal",
+    "identity",
+    "mode",
+    "level",
+];
+
+/// A word taken for a name by the word before it: not a common word, and
+/// shaped like a name — a digit, a `-`, `_` or `.` in it, a capital after its
+/// first letter (`myVnet`), or any word after a word that names a person
+/// (`user`, `logged in as`), where names are plain words (`tgarcia`).
+fn name_shaped(word: &str, person: bool) -> bool {
+    let lower = word.to_ascii_lowercase();
+    if PROSE.contains(&lower.as_str()) || NOT_NAMES.contains(&word) {
+        return false;
+    }
+    person
+        || word
+            .chars()
+            .any(|c| c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
+        || word.chars().skip(1).any(|c| c.is_ascii_uppercase())
+}
+
 /// Fully qualified host names; public documentation hosts (those of the
 /// report's references) are not the customer's.
 static FQDN: LazyLock<Regex> = LazyLock::new(|| {
@@ -248,15 +476,77 @@ const PUBLIC_HOSTS: &[&str] = &[
 static SECRET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r#"(?imx)
-        (?P<k1>(?:-{1,2}(?:password|passwd|pwd|authcode|secret)|(?:password|passwd|pwd|secret|client_secret|token|api[_-]?key)\s*[=:])\s*)(?P<v1>"[^"]*"|'[^']*'|[^\s"',;]+)
+        (?P<k1>(?:-{1,2}(?:password|passwd|pwd|authcode|secret)|(?:password|passwd|pwd|secret|client_secret|token|api[_-]?key)"?\s*[=:])\s*)(?P<v1>"[^"]*"|'[^']*'|[^\s"',;]+)
       | (?P<k2>authorization\s*[:=]\s*"?(?:bearer|basic|sharedaccesssignature)?\s*)(?P<v2>[A-Za-z0-9._~+/=-]{8,})
       | (?P<k3>\bbearer\s+)(?P<v3>[A-Za-z0-9._~+/=-]{8,})
       | (?P<k4>[?&]sig=|(?:AccountKey|SharedAccessKey|SharedAccessSignature|sv|SharedSecret)=)(?P<v4>[A-Za-z0-9%+/=._-]{8,})
       | (?P<k5>)(?P<v5>\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*)
-      | (?P<k6>^\s*)(?P<v6>[A-Za-z0-9+/]{48,}={0,2})\s*$"#,
+      | (?P<k6>^\s*)(?P<v6>[A-Za-z0-9+/]{48,}={0,2})\s*$
+      | (?P<k7>\blogin\b[^\n]*?\s-(?:p|pw|pin)\s+)(?P<v7>"[^"]*"|'[^']*'|[^\s"',;]+)
+      | (?P<k8>\b(?:key|secret|token|password|passphrase|passcode|pin|pwd|credential)s?\s+(?:is|was|=|:)\s+)(?P<v8>"[^"]*"|'[^']*'|[^\s"',;]+)
+      | (?P<k9>)(?P<v9>\bMII[A-Za-z0-9+/]{20,}={0,2})
+      | (?P<k10>^\s*)(?P<v10>[A-Za-z0-9+/]{16,}={0,2})\s*$"#,
     )
     .expect("static regex is valid")
 });
+
+/// The groups of [`SECRET`]: a key (kept) and its value (hidden).
+const SECRET_GROUPS: [(&str, &str); 10] = [
+    ("k1", "v1"),
+    ("k2", "v2"),
+    ("k3", "v3"),
+    ("k4", "v4"),
+    ("k5", "v5"),
+    ("k6", "v6"),
+    ("k7", "v7"),
+    ("k8", "v8"),
+    ("k9", "v9"),
+    ("k10", "v10"),
+];
+
+/// Whether a value found by its place alone (after `key is`, or a line of
+/// base64 by itself) looks like a secret rather than a word: a digit or a
+/// sign in it, and six characters or more. `the password is incorrect` keeps
+/// its last word; `the storage key is Zm9v…=` does not.
+fn secret_shaped(value: &str) -> bool {
+    let v = value.trim_matches(['"', '\'']);
+    v.chars().count() >= 6
+        && v.chars()
+            .any(|c| c.is_ascii_digit() || !c.is_alphanumeric())
+        && v.chars().any(char::is_alphabetic)
+        && v != "[REDACTED]"
+}
+
+/// The secrets in a text: the byte range of each value.
+fn secret_spans(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    for c in SECRET.captures_iter(text) {
+        for (k, v) in SECRET_GROUPS {
+            if c.name(k).is_none() {
+                continue;
+            }
+            if let Some(m) = c.name(v) {
+                let value = m.as_str();
+                // A line of base64 by itself: random bytes have all three.
+                let base64 = || {
+                    value.chars().any(|c| c.is_ascii_uppercase())
+                        && value.chars().any(|c| c.is_ascii_lowercase())
+                        && value.chars().any(|c| c.is_ascii_digit())
+                };
+                let keep = match v {
+                    "v8" => secret_shaped(value),
+                    "v6" | "v10" => base64(),
+                    _ => true,
+                };
+                if keep {
+                    out.push(m.range());
+                }
+            }
+            break;
+        }
+    }
+    out
+}
 
 /// Words that are never taken for names (they appear around names in Luna's
 /// output and in every report).
@@ -382,130 +672,207 @@ impl Redactor {
     /// Finds the values to hide in these texts (a report's JSON form, say) and
     /// numbers their pseudonyms.
     pub fn discover<'a>(texts: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut found: BTreeMap<Kind, BTreeSet<String>> = BTreeMap::new();
+        let mut d = Discovery::default();
+        for text in texts {
+            d.text(text);
+        }
+        d.finish()
+    }
+}
+
+/// The values to hide, found line by line: in the report (its JSON form),
+/// the timeline's lines, and — through [`AnalyzerBuilder::observe_lines`](crate::AnalyzerBuilder::observe_lines)
+/// — every line of every input, so that a name seen once in a prompt is
+/// hidden wherever else it stands. [`finish`](Self::finish) numbers them.
+#[derive(Debug, Clone, Default)]
+pub struct Discovery {
+    found: BTreeMap<Kind, BTreeSet<String>>,
+}
+
+impl Discovery {
+    /// Finds the values in a text: a JSON document (a report) string by
+    /// string (its keys and hsmdiag's own text told apart), else line by line.
+    pub fn text(&mut self, text: &str) {
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v) => {
+                let mut lines: Vec<(String, bool)> = Vec::new();
+                strings(&v, false, &mut lines);
+                for (t, own) in &lines {
+                    for line in t.lines() {
+                        self.line_of(line, *own);
+                    }
+                }
+            }
+            Err(_) => {
+                for line in text.lines() {
+                    self.line_of(line, false);
+                }
+            }
+        }
+    }
+
+    /// Finds the values in one line of an input.
+    pub fn line(&mut self, line: &str) {
+        self.line_of(line, false);
+    }
+
+    /// `own`: the line is hsmdiag's own text filled with values (a step, a
+    /// title), where option values are hsmdiag's own names.
+    fn line_of(&mut self, line: &str, own: bool) {
+        let own = &own;
+        let found = &mut self.found;
         let mut add = |k: Kind, v: &str| {
             let v = v.trim();
-            if v.len() >= 2 && !NOT_NAMES.contains(&v) {
+            if v.len() >= 2
+                && !NOT_NAMES.contains(&v)
+                && !found.get(&k).is_some_and(|set| set.contains(v))
+            {
                 found.entry(k).or_default().insert(v.to_owned());
             }
         };
-        // A JSON text (the report) is read string by string: each holds lines of
-        // the logs as they were.
-        let mut lines: Vec<(String, bool)> = Vec::new();
-        for text in texts {
-            match serde_json::from_str::<serde_json::Value>(text) {
-                Ok(v) => strings(&v, false, &mut lines),
-                Err(_) => lines.extend(text.lines().map(|l| (l.to_owned(), false))),
-            }
+        for m in IPV4.find_iter(line) {
+            add(Kind::Address, m.as_str());
         }
-        for (text, own) in &lines {
-            for line in text.lines() {
-                for m in IPV4.find_iter(line) {
-                    add(Kind::Address, m.as_str());
-                }
-                for m in IPV6.find_iter(line) {
-                    if m.as_str().matches(':').count() >= 2
-                        && !m.as_str().chars().all(|c| c.is_ascii_digit() || c == ':')
+        for m in ipv6_in(line) {
+            add(Kind::Address, m);
+        }
+        for m in GUID.find_iter(line) {
+            add(Kind::Guid, m.as_str());
+        }
+        for c in RESOURCE_GROUP.captures_iter(line) {
+            add(Kind::ResourceGroup, &c[1]);
+        }
+        for c in RESOURCE_NAME.captures_iter(line) {
+            let pairs: Vec<&str> = c[1].split('/').filter(|s| !s.is_empty()).collect();
+            for pair in pairs.chunks(2) {
+                if let [kind, name] = pair {
+                    // Regions and API operations are not the customer's names.
+                    if !GUID.is_match(name)
+                        && !kind.eq_ignore_ascii_case("locations")
+                        && !kind.eq_ignore_ascii_case("operations")
                     {
-                        add(Kind::Address, m.as_str());
-                    }
-                }
-                for m in GUID.find_iter(line) {
-                    add(Kind::Guid, m.as_str());
-                }
-                for c in RESOURCE_GROUP.captures_iter(line) {
-                    add(Kind::ResourceGroup, &c[1]);
-                }
-                for c in RESOURCE_NAME.captures_iter(line) {
-                    let pairs: Vec<&str> = c[1].split('/').filter(|s| !s.is_empty()).collect();
-                    for pair in pairs.chunks(2) {
-                        if let [kind, name] = pair {
-                            // Regions and API operations are not the customer's names.
-                            if !GUID.is_match(name)
-                                && !kind.eq_ignore_ascii_case("locations")
-                                && !kind.eq_ignore_ascii_case("operations")
-                            {
-                                add(Kind::Resource, name);
-                            }
-                        }
-                    }
-                }
-                for c in JSON_NAME.captures_iter(line) {
-                    let kind = match c["key"].to_ascii_lowercase().as_str() {
-                        "resourcegroup" => Kind::ResourceGroup,
-                        "computername" | "hostname" | "fqdn" => Kind::Host,
-                        "caller" | "userprincipalname" => Kind::User,
-                        _ => Kind::Resource,
-                    };
-                    add(kind, &c["value"]);
-                }
-                for m in FINGERPRINT.find_iter(line) {
-                    add(Kind::Fingerprint, m.as_str());
-                }
-                for m in UPN.find_iter(line) {
-                    add(Kind::User, m.as_str());
-                }
-                // Each alternative of these captures its value in its own group.
-                for (re, kind) in [
-                    (&*USER, Kind::User),
-                    (&*SERIAL, Kind::Serial),
-                    (&*LABEL, Kind::Label),
-                ] {
-                    for c in re.captures_iter(line) {
-                        if let Some(v) = c.iter().skip(1).flatten().next() {
-                            add(kind, v.as_str());
-                        }
-                    }
-                }
-                for c in PROMPT_HOST.captures_iter(line) {
-                    add(Kind::Host, &c[1]);
-                }
-                for m in GUID32.find_iter(line) {
-                    // Not a fingerprint or hash already taken, and not all digits.
-                    if !m.as_str().bytes().all(|b| b.is_ascii_digit()) {
-                        add(Kind::Guid, m.as_str());
-                    }
-                }
-                for m in MAC.find_iter(line) {
-                    add(Kind::Address, m.as_str());
-                }
-                for c in NAMES.captures_iter(line) {
-                    if *own && (c.name("opt").is_some() || c.name("quoted").is_some()) {
-                        continue;
-                    }
-                    for (group, kind) in [
-                        ("user", Kind::User),
-                        ("user2", Kind::User),
-                        ("account", Kind::Resource),
-                        ("subject", Kind::Name),
-                        ("opt", Kind::Resource),
-                        ("subnet", Kind::Resource),
-                        ("vnet", Kind::Resource),
-                        ("quoted", Kind::Resource),
-                    ] {
-                        if let Some(m) = c.name(group) {
-                            add(kind, m.as_str());
-                        }
-                    }
-                }
-                for m in FQDN.find_iter(line) {
-                    let h = m.as_str().to_ascii_lowercase();
-                    let public = PUBLIC_HOSTS
-                        .iter()
-                        .any(|p| h == *p || h.ends_with(&format!(".{p}")));
-                    // A file name (`server.pem`, `hsm.tf`) has no TLD of these;
-                    // a dotted Terraform address or a version is no host either.
-                    if !public && !h.starts_with("azurerm_") {
-                        add(Kind::Host, m.as_str());
-                    }
-                }
-                if let Some(h) = parse_header(line).host {
-                    if !IPV4.is_match(h) {
-                        add(Kind::Host, h);
+                        add(Kind::Resource, name);
                     }
                 }
             }
         }
+        for c in JSON_NAME.captures_iter(line) {
+            let kind = match c["key"].to_ascii_lowercase().as_str() {
+                "resourcegroup" => Kind::ResourceGroup,
+                "computername" | "hostname" | "fqdn" => Kind::Host,
+                "caller" | "userprincipalname" => Kind::User,
+                _ => Kind::Resource,
+            };
+            add(kind, &c["value"]);
+        }
+        for m in FINGERPRINT.find_iter(line) {
+            add(Kind::Fingerprint, m.as_str());
+        }
+        for m in UPN.find_iter(line) {
+            add(Kind::User, m.as_str());
+        }
+        // Each alternative of these captures its value in its own group.
+        for (re, kind) in [
+            (&*USER, Kind::User),
+            (&*SERIAL, Kind::Serial),
+            (&*LABEL, Kind::Label),
+        ] {
+            for c in re.captures_iter(line) {
+                if let Some(v) = c.iter().skip(1).flatten().next() {
+                    add(kind, v.as_str());
+                }
+            }
+        }
+        for c in PROMPT_HOST.captures_iter(line) {
+            add(Kind::Host, &c[1]);
+        }
+        for m in GUID32.find_iter(line) {
+            // Not a fingerprint or hash already taken, and not all digits.
+            if !m.as_str().bytes().all(|b| b.is_ascii_digit()) {
+                add(Kind::Guid, m.as_str());
+            }
+        }
+        for m in MAC.find_iter(line) {
+            add(Kind::Address, m.as_str());
+        }
+        for c in NAMES.captures_iter(line) {
+            if *own && (c.name("opt").is_some() || c.name("quoted").is_some()) {
+                continue;
+            }
+            for (group, kind) in [
+                ("user", Kind::User),
+                ("user2", Kind::User),
+                ("account", Kind::Resource),
+                ("subject", Kind::Name),
+                ("opt", Kind::Resource),
+                ("subnet", Kind::Resource),
+                ("vnet", Kind::Resource),
+                ("quoted", Kind::Resource),
+            ] {
+                if let Some(m) = c.name(group) {
+                    add(kind, m.as_str());
+                }
+            }
+        }
+        if !*own {
+            for c in CONTEXT_NAMES.captures_iter(line) {
+                for (group, kind) in [
+                    ("azure", Kind::Resource),
+                    ("partition", Kind::Label),
+                    ("tfname", Kind::Resource),
+                    ("armvalue", Kind::Resource),
+                ] {
+                    if let Some(m) = c.name(group) {
+                        let v = m.as_str().trim_end_matches(['.', ',', ':', ';']);
+                        if name_shaped(v, group == "armvalue") {
+                            add(kind, v);
+                        }
+                    }
+                }
+            }
+            for c in PEOPLE.captures_iter(line) {
+                for (group, kind) in [
+                    ("puser", Kind::User),
+                    ("phost", Kind::Host),
+                    ("buser", Kind::User),
+                    ("bhost", Kind::Host),
+                    ("user", Kind::User),
+                ] {
+                    if let Some(m) = c.name(group) {
+                        let v = m.as_str().trim_end_matches(['.', ',', ':', ';', '-']);
+                        if name_shaped(v, true) {
+                            add(kind, v);
+                        }
+                    }
+                }
+            }
+            for c in SERIAL_PROSE.captures_iter(line) {
+                if let Some(m) = c.iter().skip(1).flatten().next() {
+                    add(Kind::Serial, m.as_str());
+                }
+            }
+        }
+        for m in FQDN.find_iter(line) {
+            let h = m.as_str().to_ascii_lowercase();
+            let public = PUBLIC_HOSTS
+                .iter()
+                .any(|p| h == *p || h.ends_with(&format!(".{p}")));
+            // A file name (`server.pem`, `hsm.tf`) has no TLD of these;
+            // a dotted Terraform address or a version is no host either.
+            if !public && !h.starts_with("azurerm_") {
+                add(Kind::Host, m.as_str());
+            }
+        }
+        if let Some(h) = parse_header(line).host {
+            if !IPV4.is_match(h) {
+                add(Kind::Host, h);
+            }
+        }
+    }
+
+    /// Numbers the values found: the pseudonyms.
+    pub fn finish(self) -> Redactor {
+        let found = self.found;
         // A value found as two kinds keeps the first kind in this order; a
         // value is one whatever its letter case.
         let originals: BTreeSet<String> = found
@@ -576,7 +943,9 @@ impl Redactor {
             pattern: std::sync::OnceLock::new(),
         }
     }
+}
 
+impl Redactor {
     /// Adds the inputs' names: each becomes `input-N` with its extension kept
     /// (`input-2.log`).
     pub fn with_inputs<'a>(mut self, names: impl IntoIterator<Item = &'a str>) -> Self {
@@ -612,15 +981,17 @@ impl Redactor {
     /// The text with every found value replaced by its pseudonym and every
     /// secret by `[REDACTED]`.
     pub fn apply(&self, text: &str) -> String {
-        let mut out = SECRET
-            .replace_all(text, |c: &regex::Captures<'_>| {
-                let key = ["k1", "k2", "k3", "k4", "k5", "k6"]
-                    .iter()
-                    .find_map(|k| c.name(k))
-                    .map_or("", |m| m.as_str());
-                format!("{key}[REDACTED]")
-            })
-            .into_owned();
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for r in secret_spans(text) {
+            if r.start < last {
+                continue;
+            }
+            out.push_str(&text[last..r.start]);
+            out.push_str("[REDACTED]");
+            last = r.end;
+        }
+        out.push_str(&text[last..]);
         if let Some(re) = self.combined() {
             // Matched in any letter case and with escaped backslashes: looked
             // up folded the same way.
@@ -678,6 +1049,21 @@ impl Redactor {
     /// # Errors
     /// [`Leak`] naming (masked) what remains.
     pub fn check(&self, output: &str) -> Result<(), Leak> {
+        // A value escaped by a format (`&amp;sig=`, `\"password\": \"…\"`)
+        // is a value still: each form is checked.
+        let html = unescape_html(output);
+        let json = unescape_json(output);
+        self.check_one(output)?;
+        if html != output {
+            self.check_one(&html)?;
+        }
+        if json != output {
+            self.check_one(&json)?;
+        }
+        Ok(())
+    }
+
+    fn check_one(&self, output: &str) -> Result<(), Leak> {
         let mut left: Vec<String> = match self.combined() {
             Some(re) => values_in(re, output).map(|m| mask(m.as_str())).collect(),
             // Values that cannot be searched for cannot be vouched for.
@@ -689,12 +1075,9 @@ impl Redactor {
             }
             None => Vec::new(),
         };
-        for c in SECRET.captures_iter(output) {
-            let v = ["v1", "v2", "v3", "v4", "v5", "v6"]
-                .iter()
-                .find_map(|k| c.name(k))
-                .map_or("", |m| m.as_str());
-            if v != "[REDACTED]" && !v.starts_with("[REDACTED]") {
+        for r in secret_spans(output) {
+            let v = &output[r];
+            if !v.starts_with("[REDACTED]") {
                 left.push(mask(v));
             }
         }
@@ -708,6 +1091,31 @@ impl Redactor {
     }
 }
 
+/// Text with HTML's character references decoded (those hsmdiag writes).
+fn unescape_html(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('&') {
+        return s.into();
+    }
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
+        .into()
+}
+
+/// Text with JSON's escapes of quotes, slashes and backslashes decoded.
+fn unescape_json(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('\\') {
+        return s.into();
+    }
+    s.replace("\\\"", "\"")
+        .replace("\\/", "/")
+        .replace("\\\\", "\\")
+        .into()
+}
+
 /// The redactor of a report, and the report made ready for it: the templates
 /// of unrecognised lines (`--unrecognized`) are made again from their examples
 /// once redacted, since masking a name's digits (`lunaclient<n>`) would hide
@@ -719,6 +1127,74 @@ pub fn prepare(report: &crate::Report) -> (crate::Report, Redactor) {
         t.template = crate::coverage::template(&redactor.apply(&t.example));
     }
     (ready, redactor)
+}
+
+/// A report and the timeline lines shown with it, every value replaced by its
+/// pseudonym and every secret by `[REDACTED]` in the model itself — before
+/// any format escapes, shortens, wraps or aligns a text, so no layout can cut
+/// a value in two or hide it behind an escape — and the redactor that did it
+/// (for the leak check of what is written, and the private map).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Redacted {
+    /// The report, redacted.
+    pub report: crate::Report,
+    /// The timeline's lines, redacted.
+    pub entries: Vec<crate::timeline::Entry>,
+    /// One set of pseudonyms for all of it: every format of one run gives a
+    /// value the same pseudonym.
+    pub redactor: Redactor,
+}
+
+/// Redacts a report and its timeline lines ([`Redacted`]). The templates of
+/// unrecognised lines are made again from their redacted examples, since
+/// masking a name's digits (`lunaclient<n>`) would hide it from the
+/// replacement.
+pub fn redact(report: &crate::Report, entries: &[crate::timeline::Entry]) -> Redacted {
+    redact_with(for_report_and_lines(report, entries), report, entries)
+}
+
+/// [`redact`] with the values found in the inputs' lines as they were read
+/// ([`Discovery::line`], fed by [`AnalyzerBuilder::observe_lines`](crate::AnalyzerBuilder::observe_lines)):
+/// a value the report shows only where nothing marks it as a name (`on
+/// lunaclient04` in prose) is still hidden, because a prompt elsewhere in the
+/// inputs named it.
+pub fn redact_found(
+    mut found: Discovery,
+    report: &crate::Report,
+    entries: &[crate::timeline::Entry],
+) -> Redacted {
+    found.text(&serde_json::to_string(report).unwrap_or_default());
+    if !entries.is_empty() {
+        found.text(&serde_json::to_string(entries).unwrap_or_default());
+    }
+    let redactor = found
+        .finish()
+        .with_inputs(report.summary.sources.iter().map(|s| s.name.as_str()));
+    redact_with(redactor, report, entries)
+}
+
+/// [`redact`] with a redactor found elsewhere (one for both sides of `diff`).
+pub fn redact_with(
+    redactor: Redactor,
+    report: &crate::Report,
+    entries: &[crate::timeline::Entry],
+) -> Redacted {
+    let mut report = report.clone();
+    let mut apply = |s: &str| redactor.apply(s);
+    crate::report::map_texts(&mut report, &mut apply);
+    for t in &mut report.unrecognized {
+        t.template = crate::coverage::template(&t.example);
+    }
+    let mut entries = entries.to_vec();
+    for e in &mut entries {
+        e.map_texts(&mut apply);
+    }
+    Redacted {
+        report,
+        entries,
+        redactor,
+    }
 }
 
 /// The redactor for a report and the timeline lines shown with it (`timeline`,

@@ -40,6 +40,15 @@ pub struct Entry {
     source_id: SourceId,
 }
 
+impl Entry {
+    /// Passes the line's input name and text through `f` (redaction, terminal
+    /// safety), in place.
+    pub fn map_texts(&mut self, f: &mut dyn FnMut(&str) -> String) {
+        self.source = f(&self.source);
+        self.text = f(&self.text);
+    }
+}
+
 /// Orders the events of every input on the reference clock (each input's
 /// estimated offset taken off its times). An event without a time takes the
 /// time of the event before it in its input (or, at the start, the one after);

@@ -28,7 +28,9 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
         return code;
     }
     let bar = super::progress_bar(&args.inputs, &args.load);
+    let mut found = None;
     let analyzer = match args.load.builder().and_then(|mut b| {
+        found = super::find_values(&mut b, args.redact.redact);
         b.unrecognized(args.unrecognized);
         b.coverage(args.coverage);
         if let Some(bar) = &bar {
@@ -59,20 +61,15 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
     if none_read {
         return EXIT_ERROR;
     }
-    // Rendered in memory first: redaction and its leak check see the whole
-    // output before any of it is written.
-    let (report, redactor) = if args.redact.redact {
-        let (ready, r) = hsmdiag::redact::prepare(&report);
-        // The timeline's lines (HTML) hold values no finding names.
-        let r = if entries.is_empty() {
-            r
-        } else {
-            hsmdiag::redact::for_report_and_lines(&report, &entries)
-        };
-        (ready, Some(r))
-    } else {
-        (report, None)
-    };
+    // Redacted in the model, before any format lays it out; made printable
+    // for the formats people read; rendered in memory, so that the leak
+    // check sees the whole output before any of it is written.
+    let (report, entries, redactor) = super::prepare_model(
+        report,
+        entries,
+        found.as_ref(),
+        matches!(args.format, Format::Text | Format::Markdown | Format::Html),
+    );
     let mut buf: Vec<u8> = Vec::new();
     let rendered = match args.format {
         Format::Text => {
@@ -88,6 +85,9 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
     if let Err(e) = rendered {
         super::print_error(&e);
         return EXIT_ERROR;
+    }
+    if matches!(args.format, Format::Json | Format::Jsonl | Format::Sarif) {
+        super::json_printable(&mut buf);
     }
     if let Some(redactor) = &redactor {
         buf = match super::redacted(redactor, &buf, args.redact.redact_map.as_ref()) {
@@ -164,8 +164,22 @@ pub(super) fn follow(args: &AnalyzeArgs) -> u8 {
             return;
         }
         let written = match args.format {
-            Format::Jsonl => write_jsonl_finding(f, &mut out).map_err(into_io),
-            _ => write_finding_text(f, &mut out, text).map_err(into_io),
+            Format::Jsonl => {
+                let mut line = Vec::new();
+                write_jsonl_finding(f, &mut line)
+                    .map_err(into_io)
+                    .and_then(|()| {
+                        super::json_printable(&mut line);
+                        out.write_all(&line)
+                    })
+            }
+            _ => {
+                let mut f = f.clone();
+                hsmdiag::report::map_finding_texts(&mut f, &mut |s| {
+                    hsmdiag::parser::printable(s).into_owned()
+                });
+                write_finding_text(&f, &mut out, text).map_err(into_io)
+            }
         };
         if let Err(e) = written.and_then(|()| out.flush()) {
             // The reader went away (`| head`): stop following.
@@ -183,6 +197,8 @@ pub(super) fn follow(args: &AnalyzeArgs) -> u8 {
         eprintln!("error: cannot write: {e}");
         return EXIT_ERROR;
     }
+    let mut report = report;
+    hsmdiag::report::make_printable(&mut report);
     let summary = match args.format {
         Format::Jsonl => write_jsonl_summary(&report.summary, &mut out).map_err(into_io),
         _ => {

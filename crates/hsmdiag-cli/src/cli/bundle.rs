@@ -49,7 +49,11 @@ pub(super) fn run(args: &BundleArgs) -> u8 {
         eprintln!("error: {}: {why}", args.output.display());
         return EXIT_ERROR;
     }
-    let analyzer = match args.load.analyzer() {
+    let mut found = None;
+    let analyzer = match args.load.builder().and_then(|mut b| {
+        found = super::find_values(&mut b, !args.no_redact);
+        super::load::build(&b)
+    }) {
         Ok(a) => a,
         Err(code) => return code,
     };
@@ -64,6 +68,16 @@ pub(super) fn run(args: &BundleArgs) -> u8 {
         return super::EXIT_ERROR;
     }
 
+    // Redacted in the model (one set of pseudonyms for every file), made
+    // printable, then every file rendered in memory from it.
+    let redacted = !args.no_redact;
+    let (json_report, mut entries, redactor) =
+        super::prepare_model(report, entries, found.as_ref(), false);
+    let mut report = json_report.clone();
+    hsmdiag::report::make_printable(&mut report);
+    for e in &mut entries {
+        e.map_texts(&mut |s| hsmdiag::parser::printable(s).into_owned());
+    }
     // The files, rendered in memory.
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut md = Vec::new();
@@ -71,13 +85,15 @@ pub(super) fn run(args: &BundleArgs) -> u8 {
     let mut json = Vec::new();
     let mut html = Vec::new();
     let rendered = write_markdown(&report, &mut md)
-        .and_then(|()| write_sarif(&report, analyzer.rules(), &mut sarif))
-        .and_then(|()| write_json(&report, &mut json))
+        .and_then(|()| write_sarif(&json_report, analyzer.rules(), &mut sarif))
+        .and_then(|()| write_json(&json_report, &mut json))
         .and_then(|()| hsmdiag::write_html(&report, &entries, &mut html));
     if let Err(e) = rendered {
         super::print_error(&e);
         return EXIT_ERROR;
     }
+    super::json_printable(&mut sarif);
+    super::json_printable(&mut json);
     files.push(("report.md".into(), md));
     files.push(("report.html".into(), html));
     files.push(("report.sarif".into(), sarif));
@@ -104,12 +120,8 @@ pub(super) fn run(args: &BundleArgs) -> u8 {
         ));
     }
 
-    // One redactor for every file: the same value, the same pseudonym.
-    let redacted = !args.no_redact;
-    if redacted {
-        // Values are found in the report and in the timeline's lines (the
-        // HTML report draws lines no finding names).
-        let redactor = hsmdiag::redact::for_report_and_lines(&report, &entries);
+    // The leak check runs on every file, as it will be written.
+    if let Some(redactor) = &redactor {
         for (name, bytes) in &mut files {
             let text = String::from_utf8_lossy(bytes).into_owned();
             let out = redactor.apply(&text);
@@ -124,7 +136,7 @@ pub(super) fn run(args: &BundleArgs) -> u8 {
             }
         }
         if let Some(path) = &args.redact_map {
-            if let Err(code) = super::write_map(&redactor, path) {
+            if let Err(code) = super::write_map(redactor, path) {
                 return code;
             }
         }

@@ -58,7 +58,11 @@ struct Diff {
 
 /// The findings of one side (a JSON report read back, or logs analysed),
 /// and the report they come from.
-fn side(path: &PathBuf, load: &super::load::LoadArgs) -> Result<(Vec<Item>, Report), String> {
+fn side(
+    path: &PathBuf,
+    load: &super::load::LoadArgs,
+    found: Option<&super::Found>,
+) -> Result<Report, String> {
     let text = std::fs::read_to_string(path).ok();
     let looks_like_report = text
         .as_deref()
@@ -72,9 +76,13 @@ fn side(path: &PathBuf, load: &super::load::LoadArgs) -> Result<(Vec<Item>, Repo
             )
         })?
     } else {
-        let analyzer = load
-            .analyzer()
+        let mut b = load
+            .builder()
             .map_err(|_| "cannot load the rules".to_owned())?;
+        if let Some(found) = found {
+            super::observe(&mut b, found);
+        }
+        let analyzer = super::load::build(&b).map_err(|_| "cannot load the rules".to_owned())?;
         let (inputs, errors) = load.expand(std::slice::from_ref(path));
         if let Some(e) = errors.first() {
             return Err(e.to_string());
@@ -85,7 +93,12 @@ fn side(path: &PathBuf, load: &super::load::LoadArgs) -> Result<(Vec<Item>, Repo
         }
         report
     };
-    let items = report
+    Ok(report)
+}
+
+/// The findings of a report, as the diff lists them.
+fn items(report: &Report) -> Vec<Item> {
+    report
         .findings
         .iter()
         .map(|f| Item {
@@ -97,8 +110,7 @@ fn side(path: &PathBuf, load: &super::load::LoadArgs) -> Result<(Vec<Item>, Repo
             count: f.count,
             count_before: None,
         })
-        .collect();
-    Ok((items, report))
+        .collect()
 }
 
 fn diff(before: Vec<Item>, after: Vec<Item>) -> Diff {
@@ -133,9 +145,10 @@ pub(super) fn run(args: &DiffArgs) -> u8 {
     if let Err(code) = super::outputs::guard(&sides, map.as_slice(), true) {
         return code;
     }
+    let found: Option<super::Found> = args.redact.redact.then(Default::default);
     let (before, after) = match (
-        side(&args.before, &args.load),
-        side(&args.after, &args.load),
+        side(&args.before, &args.load, found.as_ref()),
+        side(&args.after, &args.load, found.as_ref()),
     ) {
         (Ok(b), Ok(a)) => (b, a),
         (Err(e), _) | (_, Err(e)) => {
@@ -143,7 +156,38 @@ pub(super) fn run(args: &DiffArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
-    let d = diff(before.0, after.0);
+    // Redacted in the models, with one redactor for both sides (a value
+    // keeps its pseudonym across them), before the lines are wrapped; text
+    // made printable.
+    let redactor = found.map(|found| {
+        let mut d = found.lock().map(|f| f.clone()).unwrap_or_default();
+        for r in [&before, &after] {
+            d.text(&serde_json::to_string(r).unwrap_or_default());
+        }
+        let names: Vec<&str> = [&before, &after]
+            .iter()
+            .flat_map(|r| r.summary.sources.iter().map(|s| s.name.as_str()))
+            .collect();
+        d.finish().with_inputs(names)
+    });
+    let (before, after) = match &redactor {
+        Some(r) => (
+            hsmdiag::redact::redact_with(r.clone(), &before, &[]).report,
+            hsmdiag::redact::redact_with(r.clone(), &after, &[]).report,
+        ),
+        None => (before, after),
+    };
+    let text = args.format == DiffFormat::Text;
+    let (before, after) = if text {
+        let mut b = before;
+        let mut a = after;
+        hsmdiag::report::make_printable(&mut b);
+        hsmdiag::report::make_printable(&mut a);
+        (b, a)
+    } else {
+        (before, after)
+    };
+    let d = diff(items(&before), items(&after));
     let mut out = String::new();
     match args.format {
         DiffFormat::Json => match serde_json::to_string_pretty(&d) {
@@ -184,16 +228,11 @@ pub(super) fn run(args: &DiffArgs) -> u8 {
         }
     }
     let mut bytes = out.into_bytes();
-    if args.redact.redact {
-        // One redactor for both sides: a value keeps its pseudonym across them.
-        let texts = [&before.1, &after.1].map(|r| serde_json::to_string(r).unwrap_or_default());
-        let names: Vec<&str> = [&before.1, &after.1]
-            .iter()
-            .flat_map(|r| r.summary.sources.iter().map(|s| s.name.as_str()))
-            .collect();
-        let redactor = hsmdiag::redact::Redactor::discover(texts.iter().map(String::as_str))
-            .with_inputs(names);
-        bytes = match super::redacted(&redactor, &bytes, args.redact.redact_map.as_ref()) {
+    if !text {
+        super::json_printable(&mut bytes);
+    }
+    if let Some(redactor) = &redactor {
+        bytes = match super::redacted(redactor, &bytes, args.redact.redact_map.as_ref()) {
             Ok(b) => b,
             Err(code) => return code,
         };

@@ -536,6 +536,84 @@ struct RedactArgs {
     redact_map: Option<PathBuf>,
 }
 
+/// The report and timeline lines a command lays out: redacted in the model
+/// when asked (with the redactor that did it), and made printable when people
+/// will read them (text, Markdown, HTML): no byte of an input can drive the
+/// terminal or reorder text.
+fn prepare_model(
+    report: hsmdiag::Report,
+    entries: Vec<hsmdiag::timeline::Entry>,
+    redact: Option<&Found>,
+    printable: bool,
+) -> (
+    hsmdiag::Report,
+    Vec<hsmdiag::timeline::Entry>,
+    Option<hsmdiag::redact::Redactor>,
+) {
+    let (mut report, mut entries, redactor) = if let Some(found) = redact {
+        let found = found.lock().map(|f| f.clone()).unwrap_or_default();
+        let r = hsmdiag::redact::redact_found(found, &report, &entries);
+        (r.report, r.entries, Some(r.redactor))
+    } else {
+        (report, entries, None)
+    };
+    if printable {
+        hsmdiag::report::make_printable(&mut report);
+        for e in &mut entries {
+            e.map_texts(&mut |s| hsmdiag::parser::printable(s).into_owned());
+        }
+    }
+    (report, entries, redactor)
+}
+
+/// The values to hide, found in every line the analyzer reads.
+type Found = std::sync::Arc<std::sync::Mutex<hsmdiag::redact::Discovery>>;
+
+/// With `redact`, has the analyzer show every input line to a [`Found`].
+fn find_values(b: &mut hsmdiag::AnalyzerBuilder, redact: bool) -> Option<Found> {
+    if !redact {
+        return None;
+    }
+    let found: Found = Default::default();
+    observe(b, &found);
+    Some(found)
+}
+
+/// Has the analyzer show every input line to `found`.
+fn observe(b: &mut hsmdiag::AnalyzerBuilder, found: &Found) {
+    let sink = found.clone();
+    b.observe_lines(hsmdiag::LineObserver(std::sync::Arc::new(move |line| {
+        if let Ok(mut d) = sink.lock() {
+            d.line(line);
+        }
+    })));
+}
+
+/// JSON output made safe to print: the characters JSON may carry raw but a
+/// terminal would act on (DEL, C1 controls such as the 8-bit CSI, bidi and
+/// invisible marks) written as `\u` escapes — the same strings to a JSON
+/// reader. They can stand only inside strings: every key is hsmdiag's own.
+fn json_printable(buf: &mut Vec<u8>) {
+    let Ok(text) = std::str::from_utf8(buf) else {
+        return;
+    };
+    if !text.chars().any(hsmdiag::parser::printable::is_unsafe) {
+        return;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if hsmdiag::parser::printable::is_unsafe(c) && c != '\n' && c != '\t' {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    *buf = out.into_bytes();
+}
+
 /// Redacts output rendered in memory and checks exactly the bytes that will be
 /// written; writes the private map when asked. Nothing is written on a leak.
 fn redacted(

@@ -37,7 +37,11 @@ pub(super) fn run(args: &TimelineArgs) -> u8 {
     if let Err(code) = super::outputs::guard(&args.inputs, map.as_slice(), true) {
         return code;
     }
-    let analyzer = match args.load.analyzer() {
+    let mut found = None;
+    let analyzer = match args.load.builder().and_then(|mut b| {
+        found = super::find_values(&mut b, args.redact.redact);
+        super::load::build(&b)
+    }) {
         Ok(a) => a,
         Err(code) => return code,
     };
@@ -54,21 +58,17 @@ pub(super) fn run(args: &TimelineArgs) -> u8 {
         entries.retain(|e| !e.marks.is_empty());
     }
     // Every line shown is a place values stand: they are found in the lines
-    // and the report alike, and the entries redacted before they are laid out
-    // (so the columns line up); the leak check then sees exactly what is
-    // written.
-    let redactor = args
-        .redact
-        .redact
-        .then(|| hsmdiag::redact::for_report_and_lines(&report, &entries));
-    if let Some(r) = &redactor {
-        for e in &mut entries {
-            e.source = r.apply(&e.source);
-            e.text = r.apply(&e.text);
-        }
-    }
+    // and the report alike, and both redacted before they are laid out (so
+    // the columns line up); the leak check then sees exactly what is written.
+    let format = super::RecordFormat::pick(args.format, args.json);
+    let (report, entries, redactor) = super::prepare_model(
+        report,
+        entries,
+        found.as_ref(),
+        format == super::RecordFormat::Text,
+    );
     let mut buf: Vec<u8> = Vec::new();
-    let rendered = match super::RecordFormat::pick(args.format, args.json) {
+    let rendered = match format {
         super::RecordFormat::Text => timeline::write_text(
             &report,
             &entries,
@@ -86,6 +86,9 @@ pub(super) fn run(args: &TimelineArgs) -> u8 {
     if let Err(e) = rendered {
         eprintln!("error: {e}");
         return EXIT_ERROR;
+    }
+    if format != super::RecordFormat::Text {
+        super::json_printable(&mut buf);
     }
     if let Some(r) = &redactor {
         buf = match super::redacted(r, &buf, args.redact.redact_map.as_ref()) {

@@ -25,8 +25,10 @@ fn scratch(name: &str) -> std::path::PathBuf {
 
 mod cases;
 mod conventions;
+mod escapes;
 mod fleet;
 mod hardening;
 mod html;
+mod leaks;
 mod outputs;
 mod redaction;

@@ -21,7 +21,9 @@ pub use json::{
     write_jsonl_summary,
 };
 pub use markdown::write_markdown;
-pub use model::{FindingCounts, Report, SourceSummary, Summary};
+pub use model::{
+    FindingCounts, Report, SourceSummary, Summary, make_printable, map_finding_texts, map_texts,
+};
 pub use rules::{rule_detection, rule_markdown, rules_markdown};
 pub use sarif::{SARIF_VERSION, fingerprint, sarif, write_sarif};
 #[cfg(feature = "text")]

@@ -140,3 +140,121 @@ impl Report {
         !self.findings.is_empty()
     }
 }
+
+/// Passes every text a report holds that came from the inputs or was filled
+/// from them through `f`, in place: what redaction and terminal safety change
+/// before any format lays a report out. The rule's id, code, severity and
+/// owner are hsmdiag's own names and are left alone.
+pub fn map_texts(report: &mut Report, f: &mut dyn FnMut(&str) -> String) {
+    let mut one = |s: &mut String| *s = f(s);
+    for finding in &mut report.findings {
+        map_finding(finding, &mut one);
+    }
+    let s = &mut report.summary;
+    s.unreadable.iter_mut().for_each(&mut one);
+    s.skipped.iter_mut().for_each(&mut one);
+    for src in &mut s.sources {
+        one(&mut src.name);
+    }
+    for t in &mut report.unrecognized {
+        one(&mut t.template);
+        one(&mut t.source);
+        one(&mut t.example);
+    }
+    for c in &mut report.clock_skew {
+        one(&mut c.source);
+        one(&mut c.reference);
+    }
+}
+
+/// [`map_texts`] for one finding (`--follow` prints them one by one).
+pub fn map_finding_texts(finding: &mut Finding, f: &mut dyn FnMut(&str) -> String) {
+    map_finding(finding, &mut |s: &mut String| *s = f(s));
+}
+
+/// Makes every text of a report that came from an input safe to print
+/// ([`printable`](crate::parser::printable)): what text, Markdown and HTML
+/// reports show.
+pub fn make_printable(report: &mut Report) {
+    map_texts(report, &mut |s| crate::parser::printable(s).into_owned());
+}
+
+fn map_finding(f: &mut Finding, one: &mut dyn FnMut(&mut String)) {
+    for s in [&mut f.title, &mut f.subject, &mut f.channel] {
+        one(s);
+    }
+    for s in [&mut f.host, &mut f.message, &mut f.chain, &mut f.rule_file]
+        .into_iter()
+        .flatten()
+    {
+        one(s);
+    }
+    f.affected.iter_mut().for_each(&mut *one);
+    f.remediation.iter_mut().for_each(&mut *one);
+    f.references.iter_mut().for_each(&mut *one);
+    for step in &mut f.remediation_steps {
+        one(&mut step.step);
+        if let Some(c) = &mut step.command {
+            one(c);
+        }
+    }
+    for e in &mut f.evidence {
+        one(&mut e.source);
+        map_labelled(&mut e.text, &mut e.label, one);
+    }
+    for r in &mut f.related {
+        one(&mut r.note);
+        one(&mut r.source);
+        one(&mut r.text);
+    }
+}
+
+/// An evidence line and its label (a byte range into it, and a note): the
+/// text before, inside and after the label are mapped apart so the label
+/// still covers what it did, when that gives what mapping the whole line
+/// gives. Otherwise (a value spans the label's edge, a pattern that needs the
+/// whole line) the whole line is mapped, and the label covers the labelled
+/// text where it still stands once, else the whole line.
+fn map_labelled(
+    text: &mut String,
+    label: &mut Option<(std::ops::Range<usize>, Option<String>)>,
+    one: &mut dyn FnMut(&mut String),
+) {
+    let mut whole = text.clone();
+    one(&mut whole);
+    let Some((range, note)) = label else {
+        *text = whole;
+        return;
+    };
+    if let Some(n) = note {
+        one(n);
+    }
+    let fits = range.start <= range.end
+        && range.end <= text.len()
+        && text.is_char_boundary(range.start)
+        && text.is_char_boundary(range.end);
+    if fits {
+        let mut parts = [
+            text[..range.start].to_owned(),
+            text[range.start..range.end].to_owned(),
+            text[range.end..].to_owned(),
+        ];
+        let labelled = parts[1].clone();
+        parts.iter_mut().for_each(&mut *one);
+        if parts.concat() == whole {
+            *range = parts[0].len()..parts[0].len() + parts[1].len();
+            *text = whole;
+            return;
+        }
+        let mut at = whole.match_indices(labelled.as_str());
+        if let (Some((pos, _)), None) = (at.next(), at.next()) {
+            if !labelled.is_empty() {
+                *range = pos..pos + labelled.len();
+                *text = whole;
+                return;
+            }
+        }
+    }
+    *range = 0..whole.len();
+    *text = whole;
+}
