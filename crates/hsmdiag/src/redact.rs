@@ -105,8 +105,8 @@ pub struct Leak {
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
     map: Vec<Mapping>,
-    /// Every original in one pattern, built on first use.
-    pattern: std::sync::OnceLock<Option<Regex>>,
+    /// Every original in one automaton, built on first use.
+    pattern: std::sync::OnceLock<Option<Matcher>>,
 }
 
 static IPV4: LazyLock<Regex> = LazyLock::new(|| {
@@ -196,6 +196,7 @@ static LABEL: LazyLock<Regex> = LazyLock::new(|| {
       | ^\s*\d+\s+\d{6,}\s+(\S+)\s*$
       | -group\ ([A-Za-z0-9._-]+)
       | -client\ ([A-Za-z0-9._-]+)
+      | -label\ ([A-Za-z0-9._-]+)
       | -partition\ ([A-Za-z0-9._-]+)
       | HA\ group\ ([A-Za-z0-9._-]+):",
     )
@@ -230,7 +231,7 @@ static NAMES: LazyLock<Regex> = LazyLock::new(|| {
         r#"(?x)
         (?i:\b[A-Z]:(?:\\){1,2}Users(?:\\){1,2})(?P<user>[^\\/\s"':*?<>|]+)
       | (?:/home/|/Users/)(?P<user2>[A-Za-z0-9._-]+)
-      | \b(?P<account>[a-z0-9][a-z0-9-]{1,62})\.(?i:blob|file|queue|table|dfs|web|vault|azurecr|database|servicebus|documents|redis\.cache)\.(?i:core\.windows\.net|azure\.net|io|windows\.net|azure\.com)\b
+      | (?:^|[^.A-Za-z0-9-])(?P<account>[a-z0-9][a-z0-9-]{1,62})\.(?i:blob|file|queue|table|dfs|web|vault|azurecr|database|servicebus|documents|redis\.cache)\.(?i:core\.windows\.net|azure\.net|io|windows\.net|azure\.com)\b
       | \b(?:CN|O|OU)=(?P<subject>[^,/=\n"'\\]+?)\s*(?:,|/|$|"|')
       | (?:\s|^)(?:--(?:name|resource-group|vnet-name|subnet-name|subnet|vnet|gateway-name|hsm-name|workspace-name|vault-name|account-name|storage-account)|-(?:Name|ResourceGroupName|VirtualNetworkName|SubnetName|GatewayName|VaultName)|-[ng])\s+['"]?(?P<opt>[A-Za-z0-9][A-Za-z0-9._-]*)
       | (?i:\bsubnet\s+)(?P<subnet>[A-Za-z0-9][A-Za-z0-9._-]*)(?i:\s+in\s+vnet\s+)(?P<vnet>[A-Za-z0-9][A-Za-z0-9._-]*)
@@ -248,8 +249,9 @@ static NAMES: LazyLock<Regex> = LazyLock::new(|| {
 static CONTEXT_NAMES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r#"(?x)
-        (?i:\b(?:vnet|virtual\ network|subnet|gateway|public\ ip(?:\ address)?|ip\ address\ resource|storage\ account|account|resource\ group|key\ vault|vault|network\ interface|nic|nsg|network\ security\ group|dedicated\ hsm|hsm\ resource|connection|circuit|route\ table)\s+(?:named\s+|called\s+)?)['"]?(?P<azure>[A-Za-z0-9][A-Za-z0-9._-]{2,79})
-      | (?i:\bpartition\s+(?:name\s+|label\s+|named\s+)?)['"]?(?P<partition>[A-Za-z0-9][A-Za-z0-9._-]{2,31})
+        (?i:\b(?:vnet|virtual\ network|subnet|gateway|public\ ip(?:\ address)?|ip\ address\ resource|storage\ account|account|resource\ group|key\ vault|vault|network\ interface|nic|nsg|network\ security\ group|dedicated\ hsm|hsm\ resource|connection|circuit|route\ table)\s+(?:(?:is|was|named|called)\s+)?)['"`(]?(?P<azure>[A-Za-z0-9][A-Za-z0-9._-]{2,79})
+      | (?i:\bpartition\s+(?:(?:name|label|named|called|is|was)\s+)?)['"`(]?(?P<partition>[A-Za-z0-9][A-Za-z0-9._-]{2,31})
+      | (?i:\b)(?P<caf>(?i:vnet|snet|kv|pip|nic|nsg|rg|vgw|ergw|lgw|st|afw|agw|law|sql|sqldb|cosmos|redis|aks|acr|pep)-[a-z0-9-]*[a-z][a-z0-9-]*)
       | (?i:\b(?:[a-z]+\ )*name:\s*)"(?P<tfname>[^"\s]{2,80})"
       | "(?P<armkey>(?i:[a-z]*(?:user|login|account|host|vnet|subnet|gateway|vault|storage|hsm|partition)[a-z]*(?:name)?))"\s*:\s*\{\s*"value"\s*:\s*"(?P<armvalue>[^"]{2,})""#,
     )
@@ -263,7 +265,9 @@ static PEOPLE: LazyLock<Regex> = LazyLock::new(|| {
         r#"(?x)
         (?:^|\s)(?P<puser>[a-z_][a-z0-9_.-]{0,31})@(?P<phost>[A-Za-z0-9][A-Za-z0-9.-]{0,62}):[~/][^\s$\#]*\s?[$\#]
       | \[(?P<buser>[a-z_][a-z0-9_.-]{0,31})@(?P<bhost>[A-Za-z0-9][A-Za-z0-9.-]{0,62})\s[^\]]*\][$\#]
-      | (?i:\b(?:logged\ in\ as|log\ in\ as|login\ as|signed\ in\ as|sign\ in\ as|as\ user|user(?:\ ?name)?|username|account\ name|colleague|thanks,|regards,|cheers,)\s*[:=]?\s*)['"]?(?P<user>[A-Za-z][A-Za-z0-9._-]{2,31})"#,
+      | (?i:\b(?:logged\ in\ as|log\ in\ as|login\ as|signed\ in\ as|sign\ in\ as|as\ user|user(?:\ ?name)?|username|account\ name|colleague|thanks,|regards,|cheers,)(?:\s+(?:is|was))?\s*[:=]?\s*)['"]?(?P<user>[A-Za-z][A-Za-z0-9._-]{2,31})
+      | (?i:\b[a-z_]*(?:user(?:_?name)?|user\ id|uid|login|account_?name|accountname|admin_?user(?:name)?)\s*[=:]\s*)['"]?(?P<kvuser>[A-Za-z0-9][A-Za-z0-9._@-]{1,63})
+      | (?i:\b(?:machine|computer(?:_?name)?|host_?name|hostname|server_?name|workstation)\s*[=:]\s*)['"]?(?P<kvhost>[A-Za-z0-9][A-Za-z0-9.-]{1,62})"#,
     )
     .expect("static regex is valid")
 });
@@ -276,6 +280,10 @@ static SERIAL_PROSE: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static regex is valid")
 });
+
+/// Azure CLI command words shaped like resource names (`az network
+/// vnet-gateway`).
+const AZ_WORDS: &[&str] = &["vnet-gateway", "vnet-peering", "vnet-tap", "nsg-rule"];
 
 /// Common words that follow the words [`CONTEXT_NAMES`] and [`PEOPLE`] look
 /// for, and are no names.
@@ -471,27 +479,55 @@ const PUBLIC_HOSTS: &[&str] = &[
     "hashicorp.com",
 ];
 
+/// The domains under which an Azure service names a customer's resource by
+/// its first label.
+const SERVICE_DOMAINS: &[&str] = &[
+    ".blob.core.windows.net",
+    ".file.core.windows.net",
+    ".queue.core.windows.net",
+    ".table.core.windows.net",
+    ".dfs.core.windows.net",
+    ".web.core.windows.net",
+    ".vault.azure.net",
+    ".managedhsm.azure.net",
+    ".database.windows.net",
+    ".postgres.database.azure.com",
+    ".mysql.database.azure.com",
+    ".documents.azure.com",
+    ".servicebus.windows.net",
+    ".redis.cache.windows.net",
+    ".azurewebsites.net",
+    ".cloudapp.azure.com",
+    ".cloudapp.net",
+    ".azurecr.io",
+    ".onmicrosoft.com",
+];
+
+/// First labels under those domains that are Microsoft's own endpoints.
+const PUBLIC_LABELS: &[&str] = &["login", "management", "portal", "www", "graph"];
+
 /// Secrets: the value after a password option, an auth code, or in an
 /// Authorization / bearer / secret header or setting.
 static SECRET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r#"(?imx)
-        (?P<k1>(?:-{1,2}(?:password|passwd|pwd|authcode|secret)|(?:password|passwd|pwd|secret|client_secret|token|api[_-]?key)"?\s*[=:])\s*)(?P<v1>"[^"]*"|'[^']*'|[^\s"',;]+)
+        (?P<k1>(?:(?:^|\s)-{1,2}(?:password|passwd|pwd|authcode|secret|domain|domainpw|pin)(?:\s+|=)|(?:\b|_)(?:password|passwd|pwd|secret|client_secret|token|api[_-]?key)"?\s*[=:]\s*))(?P<v1>"[^"]*"|'[^']*'|[^\s"',;&]+)
       | (?P<k2>authorization\s*[:=]\s*"?(?:bearer|basic|sharedaccesssignature)?\s*)(?P<v2>[A-Za-z0-9._~+/=-]{8,})
       | (?P<k3>\bbearer\s+)(?P<v3>[A-Za-z0-9._~+/=-]{8,})
-      | (?P<k4>[?&]sig=|(?:AccountKey|SharedAccessKey|SharedAccessSignature|sv|SharedSecret)=)(?P<v4>[A-Za-z0-9%+/=._-]{8,})
+      | (?P<k4>[?&]sig=|(?:AccountKey|SharedAccessKey|SharedAccessSignature|SharedSecret)=)(?P<v4>[A-Za-z0-9%+/=._-]{8,})
       | (?P<k5>)(?P<v5>\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*)
       | (?P<k6>^\s*)(?P<v6>[A-Za-z0-9+/]{48,}={0,2})\s*$
       | (?P<k7>\blogin\b[^\n]*?\s-(?:p|pw|pin)\s+)(?P<v7>"[^"]*"|'[^']*'|[^\s"',;]+)
       | (?P<k8>\b(?:key|secret|token|password|passphrase|passcode|pin|pwd|credential)s?\s+(?:is|was|=|:)\s+)(?P<v8>"[^"]*"|'[^']*'|[^\s"',;]+)
       | (?P<k9>)(?P<v9>\bMII[A-Za-z0-9+/]{20,}={0,2})
-      | (?P<k10>^\s*)(?P<v10>[A-Za-z0-9+/]{16,}={0,2})\s*$"#,
+      | (?P<k10>^\s*)(?P<v10>[A-Za-z0-9+/]{16,}={0,2})\s*$
+      | (?P<k11>)(?P<v11>\b[A-Za-z0-9+/]{40,}={0,2})"#,
     )
     .expect("static regex is valid")
 });
 
 /// The groups of [`SECRET`]: a key (kept) and its value (hidden).
-const SECRET_GROUPS: [(&str, &str); 10] = [
+const SECRET_GROUPS: [(&str, &str); 11] = [
     ("k1", "v1"),
     ("k2", "v2"),
     ("k3", "v3"),
@@ -502,6 +538,7 @@ const SECRET_GROUPS: [(&str, &str); 10] = [
     ("k8", "v8"),
     ("k9", "v9"),
     ("k10", "v10"),
+    ("k11", "v11"),
 ];
 
 /// Whether a value found by its place alone (after `key is`, or a line of
@@ -536,6 +573,12 @@ fn secret_spans(text: &str) -> Vec<std::ops::Range<usize>> {
                 let keep = match v {
                     "v8" => secret_shaped(value),
                     "v6" | "v10" => base64(),
+                    // Not a path or URL: a key has few slashes, none after a dot.
+                    "v11" => {
+                        base64()
+                            && value.matches('/').count() * 16 <= value.len()
+                            && !text[..m.start()].ends_with(['/', '.', ':'])
+                    }
                     _ => true,
                 };
                 if keep {
@@ -628,44 +671,81 @@ fn mask(s: &str) -> String {
     }
 }
 
-/// The pattern of an original value: a word boundary where it starts with a
-/// word character; at its end too for addresses, numbers and ids (10.0.0.1 is
-/// not in 10.0.0.12), but not for names, which are hidden whatever follows
-/// them (`lunaclient07Key.pem`). JSON and other escapes of a backslash
-/// (`C:\\Users\\alice`) match as well.
-fn word_pattern(value: &str, kind: Kind) -> String {
-    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-    let exact_end = matches!(
-        kind,
-        Kind::Address | Kind::Guid | Kind::Serial | Kind::Fingerprint | Kind::Input
-    ) || value.chars().count() < 4;
-    let body = regex::escape(value).replace(r"\\", r"\\{1,2}");
-    format!(
-        "{}{}{}",
-        if word(value.chars().next()) {
-            r"\b"
-        } else {
-            ""
-        },
-        body,
-        if exact_end && word(value.chars().last()) {
-            r"\b"
-        } else {
-            ""
-        }
-    )
+/// Every original value in one Aho-Corasick automaton (ASCII letters in any
+/// case; a value with a backslash also as JSON writes it, `C:\\Users\\alice`):
+/// one pass over a text finds them all, however many there are, where a
+/// regex of thousands of alternatives took time quadratic in their number.
+#[derive(Debug, Clone)]
+struct Matcher {
+    ac: aho_corasick::AhoCorasick,
+    /// The mapping each pattern stands for.
+    of: Vec<usize>,
 }
 
-/// The places of found values in a text. A name is hidden whatever letters
-/// follow it (`lunaclient07Key.pem`), but a name that ends in a digit and goes
-/// on with another digit is a different one: `hsm1` is not in `hsm10`, nor in
-/// the rule code `HSM101`.
-fn values_in<'t>(re: &Regex, text: &'t str) -> impl Iterator<Item = regex::Match<'t>> {
-    re.find_iter(text).filter(move |m| {
-        let ends_in_digit = m.as_str().ends_with(|c: char| c.is_ascii_digit());
-        let digit_follows = text[m.end()..].starts_with(|c: char| c.is_ascii_digit());
-        !(ends_in_digit && digit_follows)
-    })
+impl Matcher {
+    fn new(map: &[Mapping]) -> Option<Matcher> {
+        let mut patterns = Vec::with_capacity(map.len());
+        let mut of = Vec::with_capacity(map.len());
+        for (i, m) in map.iter().enumerate() {
+            patterns.push(m.original.clone());
+            of.push(i);
+            if m.original.contains('\\') {
+                patterns.push(m.original.replace('\\', "\\\\"));
+                of.push(i);
+            }
+        }
+        let ac = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(&patterns)
+            .ok()?;
+        Some(Matcher { ac, of })
+    }
+
+    /// The found values in a text, leftmost first and longest where two start
+    /// together, none overlapping, each standing as a value: where it starts
+    /// with a word character, none before it; where it ends with one, none
+    /// after it for addresses, numbers and ids (10.0.0.1 is not in 10.0.0.12)
+    /// and names shorter than four, but any letter after other names
+    /// (`lunaclient07Key.pem`); and a name that ends in a digit is not in a
+    /// longer number (`hsm1` is not in `hsm10`, nor in the rule code `HSM101`).
+    fn find(&self, map: &[Mapping], text: &str) -> Vec<(std::ops::Range<usize>, usize)> {
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let mut all: Vec<(usize, usize, usize)> = self
+            .ac
+            .find_overlapping_iter(text)
+            .filter_map(|m| {
+                let (start, end) = (m.start(), m.end());
+                let i = self.of[m.pattern().as_usize()];
+                let value = &map[i].original;
+                let exact_end = matches!(
+                    map[i].kind,
+                    Kind::Address | Kind::Guid | Kind::Serial | Kind::Fingerprint | Kind::Input
+                ) || value.chars().count() < 4;
+                let before = text[..start].chars().next_back();
+                let after = text[end..].chars().next();
+                let first = text[start..end].chars().next();
+                let last = text[start..end].chars().next_back();
+                let inside_word = word(first) && word(before);
+                let runs_on = exact_end && word(last) && word(after);
+                let ok = !inside_word
+                    && !runs_on
+                    && !(last.is_some_and(|c| c.is_ascii_digit())
+                        && after.is_some_and(|c| c.is_ascii_digit()));
+                ok.then_some((start, end, i))
+            })
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut out = Vec::new();
+        let mut last = 0;
+        for (start, end, i) in all {
+            if start >= last {
+                out.push((start..end, i));
+                last = end;
+            }
+        }
+        out
+    }
 }
 
 impl Redactor {
@@ -821,8 +901,9 @@ impl Discovery {
                     ("partition", Kind::Label),
                     ("tfname", Kind::Resource),
                     ("armvalue", Kind::Resource),
+                    ("caf", Kind::Resource),
                 ] {
-                    if let Some(m) = c.name(group) {
+                    if let Some(m) = c.name(group).filter(|m| !AZ_WORDS.contains(&m.as_str())) {
                         let v = m.as_str().trim_end_matches(['.', ',', ':', ';']);
                         if name_shaped(v, group == "armvalue") {
                             add(kind, v);
@@ -837,10 +918,12 @@ impl Discovery {
                     ("buser", Kind::User),
                     ("bhost", Kind::Host),
                     ("user", Kind::User),
+                    ("kvuser", Kind::User),
+                    ("kvhost", Kind::Host),
                 ] {
                     if let Some(m) = c.name(group) {
                         let v = m.as_str().trim_end_matches(['.', ',', ':', ';', '-']);
-                        if name_shaped(v, true) {
+                        if name_shaped(v, true) && v.chars().any(char::is_alphabetic) {
                             add(kind, v);
                         }
                     }
@@ -854,6 +937,20 @@ impl Discovery {
         }
         for m in FQDN.find_iter(line) {
             let h = m.as_str().to_ascii_lowercase();
+            // A customer's own name under an Azure service's domain
+            // (`pg-x.postgres.database.azure.com`, `kv1.vault.azure.net`,
+            // `contoso.onmicrosoft.com`) is the customer's, whole and its
+            // first label.
+            if let Some(service) = SERVICE_DOMAINS.iter().find(|d| h.ends_with(*d)) {
+                let own = &m.as_str()[..h.len() - service.len()];
+                if !own.is_empty() && !PUBLIC_LABELS.contains(&own.to_ascii_lowercase().as_str()) {
+                    add(Kind::Host, m.as_str());
+                    if let Some(first) = own.split('.').next() {
+                        add(Kind::Resource, first);
+                    }
+                }
+                continue;
+            }
             let public = PUBLIC_HOSTS
                 .iter()
                 .any(|p| h == *p || h.ends_with(&format!(".{p}")));
@@ -992,53 +1089,32 @@ impl Redactor {
             last = r.end;
         }
         out.push_str(&text[last..]);
-        if let Some(re) = self.combined() {
-            // Matched in any letter case and with escaped backslashes: looked
-            // up folded the same way.
-            let fold = |v: &str| v.to_ascii_lowercase().replace("\\\\", "\\");
-            let by: std::collections::HashMap<String, &str> = self
-                .map
-                .iter()
-                .map(|m| (fold(&m.original), m.pseudonym.as_str()))
-                .collect();
-            let mut done = String::with_capacity(out.len());
-            let mut last = 0;
-            for m in values_in(re, &out) {
-                done.push_str(&out[last..m.start()]);
-                done.push_str(by.get(&fold(m.as_str())).copied().unwrap_or("[REDACTED]"));
-                last = m.end();
+        if let Some(matcher) = self.matcher() {
+            let found = matcher.find(&self.map, &out);
+            if !found.is_empty() {
+                let mut done = String::with_capacity(out.len());
+                let mut last = 0;
+                for (r, i) in found {
+                    done.push_str(&out[last..r.start]);
+                    done.push_str(&self.map[i].pseudonym);
+                    last = r.end;
+                }
+                done.push_str(&out[last..]);
+                out = done;
             }
-            done.push_str(&out[last..]);
-            out = done;
         }
         out
     }
 
-    /// One pattern for every original value, longest first (so a value inside
-    /// a longer one is not cut apart), each with word boundaries where it
-    /// starts or ends with a word character.
-    fn combined(&self) -> Option<&Regex> {
+    /// The automaton of every original value, built on first use.
+    fn matcher(&self) -> Option<&Matcher> {
         self.pattern
             .get_or_init(|| {
                 if self.map.is_empty() {
-                    return None;
+                    None
+                } else {
+                    Matcher::new(&self.map)
                 }
-                let mut order: Vec<&Mapping> = self.map.iter().collect();
-                order.sort_by(|a, b| {
-                    b.original
-                        .len()
-                        .cmp(&a.original.len())
-                        .then(a.original.cmp(&b.original))
-                });
-                let alts: Vec<String> = order
-                    .iter()
-                    .map(|m| word_pattern(&m.original, m.kind))
-                    .collect();
-                regex::RegexBuilder::new(&alts.join("|"))
-                    .case_insensitive(true)
-                    .size_limit(256 << 20)
-                    .build()
-                    .ok()
             })
             .as_ref()
     }
@@ -1064,8 +1140,12 @@ impl Redactor {
     }
 
     fn check_one(&self, output: &str) -> Result<(), Leak> {
-        let mut left: Vec<String> = match self.combined() {
-            Some(re) => values_in(re, output).map(|m| mask(m.as_str())).collect(),
+        let mut left: Vec<String> = match self.matcher() {
+            Some(m) => m
+                .find(&self.map, output)
+                .into_iter()
+                .map(|(r, _)| mask(&output[r]))
+                .collect(),
             // Values that cannot be searched for cannot be vouched for.
             None if !self.map.is_empty() => {
                 return Err(Leak {
