@@ -728,10 +728,9 @@ impl Matcher {
                 let last = text[start..end].chars().next_back();
                 let inside_word = word(first) && word(before);
                 let runs_on = exact_end && word(last) && word(after);
-                let ok = !inside_word
-                    && !runs_on
-                    && !(last.is_some_and(|c| c.is_ascii_digit())
-                        && after.is_some_and(|c| c.is_ascii_digit()));
+                let longer_number = last.is_some_and(|c| c.is_ascii_digit())
+                    && after.is_some_and(|c| c.is_ascii_digit());
+                let ok = !(inside_word || runs_on || longer_number);
                 ok.then_some((start, end, i))
             })
             .collect();
