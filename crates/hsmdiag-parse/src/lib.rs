@@ -49,6 +49,7 @@ pub use parse::retcodes::{ReturnCode, all as return_codes, lookup as return_code
 pub use parse::syslog::{Header, Stamp, parse_header, segments};
 pub use parse::{LineCounts, LineOutcome, LineParser, ParseCtx, Pretyped};
 pub use source::{
-    Compression, Input, InputError, InputKind, Lines, MAX_LINE, Walk, expand, expand_with,
+    Compression, Input, InputError, InputKind, Lines, MAX_LINE, OwnOutput, Walk, expand,
+    expand_with, own_output,
 };
 pub use zone::{Zone, edit_distance};

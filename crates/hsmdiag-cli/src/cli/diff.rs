@@ -72,6 +72,21 @@ fn side(path: &PathBuf, load: &super::load::LoadArgs) -> Result<(Vec<Item>, Repo
             )
         })?
     } else {
+        // Another of hsmdiag's outputs holds no findings it can read back, and
+        // analysed as logs it would give none: say so rather than report every
+        // finding of the other side as new or resolved.
+        if let Some(kind) = own_output_file(path) {
+            return Err(match kind {
+                hsmdiag::OwnOutput::JsonReport => format!(
+                    "{}: {kind} that cannot be read back (compressed, or cut short?)",
+                    path.display()
+                ),
+                _ => format!(
+                    "{}: {kind}; diff compares JSON reports (--format json) or logs",
+                    path.display()
+                ),
+            });
+        }
         let analyzer = load
             .analyzer()
             .map_err(|_| "cannot load the rules".to_owned())?;
@@ -99,6 +114,19 @@ fn side(path: &PathBuf, load: &super::load::LoadArgs) -> Result<(Vec<Item>, Repo
         })
         .collect();
     Ok((items, report))
+}
+
+/// Which of hsmdiag's own outputs a file is, if it is one (a folder is none).
+fn own_output_file(path: &std::path::Path) -> Option<hsmdiag::OwnOutput> {
+    use std::io::Read;
+    if !path.is_file() {
+        return None;
+    }
+    let mut head = Vec::with_capacity(8192);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(8192).read_to_end(&mut head))
+        .ok()?;
+    hsmdiag::own_output(&head)
 }
 
 fn diff(before: Vec<Item>, after: Vec<Item>) -> Diff {

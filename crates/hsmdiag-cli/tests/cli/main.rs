@@ -28,4 +28,5 @@ mod conventions;
 mod fleet;
 mod hardening;
 mod html;
+mod own_output;
 mod redaction;

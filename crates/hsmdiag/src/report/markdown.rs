@@ -77,11 +77,7 @@ pub fn write_markdown(report: &Report, w: &mut dyn Write) -> Result<(), RenderEr
     )?;
     writeln!(w, "| Report by | hsmdiag {} |", env!("CARGO_PKG_VERSION"))?;
     if !s.skipped.is_empty() {
-        writeln!(
-            w,
-            "| Skipped (not text) | {} |",
-            cell(&s.skipped.join("; "))
-        )?;
+        writeln!(w, "| Skipped | {} |", cell(&s.skipped.join("; ")))?;
     }
     if !s.unreadable.is_empty() {
         writeln!(w, "| Not read | {} |", cell(&s.unreadable.join("; ")))?;
