@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
 
+mod own;
 mod tar;
 use miette::Diagnostic;
+pub use own::{OwnOutput, own_output};
 
 /// Where an input's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,8 +45,10 @@ pub enum InputKind {
         /// Whether the data is deflated (else stored as it is).
         deflated: bool,
     },
-    /// An archive member that is not text (a binary file of a log export):
-    /// listed in the summary, never read.
+    /// An input that is not read: a binary file or archive member (no log),
+    /// one of hsmdiag's own outputs ([`OwnOutput`]: a report, a bundle's
+    /// files), a link out of a walked folder, a FIFO. Listed in the summary
+    /// with the reason, never read.
     Skipped {
         /// Why it is not read.
         reason: String,
@@ -140,7 +144,7 @@ impl Input {
         decode_stream(raw).map_err(|e| InputError::open(&self.name, e))
     }
 
-    /// Whether this is an archive member that is not read (binary).
+    /// Whether this input is not read ([`InputKind::Skipped`]).
     pub fn is_skipped(&self) -> bool {
         matches!(self.kind, InputKind::Skipped { .. })
     }
@@ -550,10 +554,8 @@ fn archive_members(path: &Path, name: &str) -> Option<Vec<Input>> {
         if !entry.is_file {
             continue;
         }
-        let kind = if looks_binary(&entry.head) {
-            InputKind::Skipped {
-                reason: "binary, not a log".into(),
-            }
+        let kind = if let Some(reason) = not_read(&entry.head) {
+            InputKind::Skipped { reason }
         } else {
             InputKind::Member {
                 archive: path.to_path_buf(),
@@ -600,18 +602,14 @@ fn zip_members(path: &Path, name: &str) -> Option<Vec<Input>> {
             InputKind::Skipped {
                 reason: format!("zip member compressed with {method} or encrypted, not read"),
             }
+        } else if let Some(reason) = not_read(&first_bytes(&mut entry)) {
+            InputKind::Skipped { reason }
         } else {
-            if looks_binary(&first_bytes(&mut entry)) {
-                InputKind::Skipped {
-                    reason: "binary, not a log".into(),
-                }
-            } else {
-                InputKind::ZipMember {
-                    archive: path.to_path_buf(),
-                    offset: entry.data_start().unwrap_or_default(),
-                    size: entry.compressed_size(),
-                    deflated: method == zip::CompressionMethod::Deflated,
-                }
+            InputKind::ZipMember {
+                archive: path.to_path_buf(),
+                offset: entry.data_start().unwrap_or_default(),
+                size: entry.compressed_size(),
+                deflated: method == zip::CompressionMethod::Deflated,
             }
         };
         out.push(Input {
@@ -636,26 +634,48 @@ fn first_bytes(r: &mut impl Read) -> Vec<u8> {
     head
 }
 
+/// Why a file or archive member is not read, from its first bytes: it is
+/// binary (no log), or one of hsmdiag's own outputs (a report, a timeline, a
+/// bundle's files), which quote rule text and evidence no log holds. `None`
+/// for what is read.
+fn not_read(head: &[u8]) -> Option<String> {
+    if looks_binary(head) {
+        Some("binary, not a log".into())
+    } else {
+        own_output(head).map(OwnOutput::reason)
+    }
+}
+
+/// Up to `limit` bytes of the start of a stream, decompressed when the first
+/// bytes say it is compressed (a partial stream decodes as far as it goes).
+fn decompressed_head(head: &[u8], limit: usize) -> Vec<u8> {
+    let format = Compression::sniff(head);
+    if format == Compression::None {
+        return head[..head.len().min(limit)].to_vec();
+    }
+    let mut text = Vec::new();
+    let raw: Box<dyn Read + Send> = Box::new(io::Cursor::new(head.to_vec()));
+    if let Ok(mut r) = decompress(format, BufReader::new(raw)) {
+        let mut chunk = [0u8; 4096];
+        while text.len() < limit {
+            match r.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => text.extend_from_slice(&chunk[..k]),
+            }
+        }
+    }
+    text
+}
+
 /// Whether the first bytes of a file (decompressed when they are compressed)
 /// are mostly no text: a binary file (a core dump, wtmp, a journal, an image),
 /// not a log.
 fn looks_binary(head: &[u8]) -> bool {
-    let format = Compression::sniff(head);
-    let mut text = Vec::new();
-    if format == Compression::None {
-        text.extend_from_slice(head);
+    let text = if Compression::sniff(head) == Compression::None {
+        head.to_vec()
     } else {
-        let raw: Box<dyn Read + Send> = Box::new(io::Cursor::new(head.to_vec()));
-        if let Ok(mut r) = decompress(format, BufReader::new(raw)) {
-            let mut chunk = [0u8; 4096];
-            while text.len() < 4096 {
-                match r.read(&mut chunk) {
-                    Ok(0) | Err(_) => break,
-                    Ok(k) => text.extend_from_slice(&chunk[..k]),
-                }
-            }
-        }
-    }
+        decompressed_head(head, 4096)
+    };
     let utf16 = text.starts_with(&[0xFF, 0xFE]) || text.starts_with(&[0xFE, 0xFF]);
     if utf16 || text.is_empty() {
         return false;
@@ -683,18 +703,23 @@ fn file_inputs(path: &Path, inputs: &mut Vec<Input>) {
         inputs.push(input);
         return;
     }
-    match archive_members(path, &input.name).or_else(|| zip_members(path, &input.name)) {
-        Some(members) => inputs.extend(members),
-        // A binary file (a core dump, an image, random bytes) is no log: it is
-        // listed as skipped with the reason, not read line by line.
-        None if File::open(path).is_ok_and(|mut f| looks_binary(&first_bytes(&mut f))) => {
-            inputs.push(Input {
-                name: input.name,
-                kind: InputKind::Skipped {
-                    reason: "binary, not a log".into(),
-                },
-            });
-        }
+    if let Some(members) =
+        archive_members(path, &input.name).or_else(|| zip_members(path, &input.name))
+    {
+        inputs.extend(members);
+        return;
+    }
+    // A binary file (a core dump, an image, random bytes) is no log, and a
+    // report hsmdiag wrote is no evidence: each is listed as skipped with the
+    // reason, not read line by line.
+    let reason = File::open(path)
+        .ok()
+        .and_then(|mut f| not_read(&first_bytes(&mut f)));
+    match reason {
+        Some(reason) => inputs.push(Input {
+            name: input.name,
+            kind: InputKind::Skipped { reason },
+        }),
         None => inputs.push(input),
     }
 }

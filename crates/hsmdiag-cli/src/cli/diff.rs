@@ -76,6 +76,21 @@ fn side(
             )
         })?
     } else {
+        // Another of hsmdiag's outputs holds no findings it can read back, and
+        // analysed as logs it would give none: say so rather than report every
+        // finding of the other side as new or resolved.
+        if let Some(kind) = own_output_file(path) {
+            return Err(match kind {
+                hsmdiag::OwnOutput::JsonReport => format!(
+                    "{}: {kind} that cannot be read back (compressed, or cut short?)",
+                    path.display()
+                ),
+                _ => format!(
+                    "{}: {kind}; diff compares JSON reports (--format json) or logs",
+                    path.display()
+                ),
+            });
+        }
         let mut b = load
             .builder()
             .map_err(|_| "cannot load the rules".to_owned())?;
@@ -111,6 +126,19 @@ fn items(report: &Report) -> Vec<Item> {
             count_before: None,
         })
         .collect()
+}
+
+/// Which of hsmdiag's own outputs a file is, if it is one (a folder is none).
+fn own_output_file(path: &std::path::Path) -> Option<hsmdiag::OwnOutput> {
+    use std::io::Read;
+    if !path.is_file() {
+        return None;
+    }
+    let mut head = Vec::with_capacity(8192);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(8192).read_to_end(&mut head))
+        .ok()?;
+    hsmdiag::own_output(&head)
 }
 
 fn diff(before: Vec<Item>, after: Vec<Item>) -> Diff {

@@ -46,6 +46,10 @@ pub(super) fn run(args: &EventsArgs) -> u8 {
     };
     let mut broken = false;
     for (i, input) in inputs.iter().enumerate() {
+        // Not read (binary, or a report hsmdiag wrote): no events, no heading.
+        if input.is_skipped() {
+            continue;
+        }
         if inputs.len() > 1 && format == RecordFormat::Text {
             broken |= writeln!(out, "==> {} <==", input.name).is_err();
         }

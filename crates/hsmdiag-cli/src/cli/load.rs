@@ -239,15 +239,30 @@ impl LoadArgs {
     }
 
     /// The inputs the paths name, folders walked as asked; a one-line hint on
-    /// stderr when the log is to be typed at a terminal.
+    /// stderr when the log is to be typed at a terminal, and a note for each
+    /// file named on its own that is not read (a report hsmdiag wrote, a
+    /// binary file), with the reason.
     pub(super) fn expand(
         &self,
         paths: &[PathBuf],
     ) -> (Vec<hsmdiag::Input>, Vec<hsmdiag::InputError>) {
         let (inputs, errors) = hsmdiag::expand_with(paths, &self.walk.walk());
         super::stdin_hint(&inputs);
+        if !super::settings::get().quiet {
+            for input in inputs.iter().filter(|i| named(i, paths)) {
+                if let hsmdiag::InputKind::Skipped { reason } = &input.kind {
+                    eprintln!("hsmdiag: skipped {}: {reason}", input.name);
+                }
+            }
+        }
         (inputs, errors)
     }
+}
+
+/// Whether an input is one of the paths as named (not a file found in a
+/// folder or a member of an archive).
+pub(super) fn named(input: &hsmdiag::Input, paths: &[PathBuf]) -> bool {
+    paths.iter().any(|p| p.display().to_string() == input.name)
 }
 
 pub(super) fn build(b: &hsmdiag::AnalyzerBuilder) -> Result<hsmdiag::Analyzer, u8> {

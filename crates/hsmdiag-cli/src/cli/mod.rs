@@ -422,8 +422,11 @@ fn analyze_inputs(
                 src.blank_lines
             );
         }
-        for s in &report.summary.skipped {
-            eprintln!("hsmdiag: skipped {s}");
+        // Those named on their own were noted as they were expanded.
+        for i in inputs.iter().filter(|i| !load::named(i, paths)) {
+            if let hsmdiag::InputKind::Skipped { reason } = &i.kind {
+                eprintln!("hsmdiag: skipped {}: {reason}", i.name);
+            }
         }
     }
     if !errors.is_empty() && !none_read && !settings::get().quiet {

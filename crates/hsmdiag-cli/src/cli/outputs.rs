@@ -35,6 +35,8 @@ fn id_of(_: &std::fs::Metadata) -> Option<FileId> {
 /// when it is a file.
 struct Inputs {
     ids: BTreeMap<FileId, PathBuf>,
+    /// Files met inside a named folder, not named themselves.
+    in_folders: std::collections::BTreeSet<FileId>,
     /// Folders named as inputs, absolute.
     dirs: Vec<PathBuf>,
 }
@@ -46,6 +48,7 @@ impl Inputs {
     fn of(paths: &[PathBuf]) -> Inputs {
         let mut ins = Inputs {
             ids: BTreeMap::new(),
+            in_folders: std::collections::BTreeSet::new(),
             dirs: Vec::new(),
         };
         if paths.is_empty() || paths.iter().any(|p| p.as_os_str() == "-") {
@@ -99,8 +102,12 @@ impl Inputs {
             let shown = if depth == 0 {
                 named.to_owned()
             } else {
+                self.in_folders.insert(id);
                 path.to_owned()
             };
+            if depth == 0 {
+                self.in_folders.remove(&id);
+            }
             self.ids.entry(id).or_insert(shown);
         }
     }
@@ -133,6 +140,11 @@ fn refusal(what: &str, out: &Path, inputs: &Inputs) -> Option<String> {
         ));
     }
     let id = id_of(&meta)?;
+    // An earlier report in an analysed folder is no evidence (walks skip it)
+    // and may be replaced: `hsmdiag logs -o logs/report.md`, run again.
+    if inputs.in_folders.contains(&id) && is_own_output(out) {
+        return None;
+    }
     if let Some(input) = inputs.ids.get(&id) {
         let same = if input == out {
             "is an input".to_owned()
@@ -145,6 +157,16 @@ fn refusal(what: &str, out: &Path, inputs: &Inputs) -> Option<String> {
         ));
     }
     None
+}
+
+/// Whether the file is one of hsmdiag's own outputs (by its content).
+fn is_own_output(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(8192);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(8192).read_to_end(&mut head))
+        .is_ok()
+        && hsmdiag::own_output(&head).is_some()
 }
 
 /// Checks that no output is an input, a link, or another output, and that

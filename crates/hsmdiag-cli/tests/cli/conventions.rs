@@ -613,7 +613,7 @@ fn a_configuration_beside_the_data_changes_nothing() {
         .env_remove("HSMDIAG_CONFIG")
         .env("XDG_CONFIG_HOME", dir.join("nothing-here"))
         .env("NO_COLOR", "1")
-        .args(["--format", "json", "logs"])
+        .args(["--format", "json", "."])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
@@ -625,6 +625,13 @@ fn a_configuration_beside_the_data_changes_nothing() {
         .map(|f| f["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["ntls.unknown_ca"]);
+    // The rule file and the configuration are hsmdiag's knowledge, not
+    // evidence: listed as skipped, their help text never read as a log.
+    let skipped = report["summary"]["skipped"].to_string();
+    assert!(
+        skipped.contains("rule.toml") && skipped.contains("hsmdiag.toml"),
+        "{skipped}"
+    );
     assert!(!String::from_utf8_lossy(&o.stdout).contains("curl"));
     assert!(
         stderr(&o).contains("not reading ./hsmdiag.toml"),

@@ -31,4 +31,5 @@ mod hardening;
 mod html;
 mod leaks;
 mod outputs;
+mod own_output;
 mod redaction;

@@ -191,6 +191,8 @@ fn outputs_that_are_no_input_are_written_whole() {
         ],
         &["bundle", "-o", "b.tgz", "in.log"],
         &["d", "-o", "d/report.md"],
+        // Run again: the earlier report in the folder is no input.
+        &["d", "--format", "markdown", "-o", "d/report.md"],
     ] {
         let out = run(&dir, form);
         assert_eq!(

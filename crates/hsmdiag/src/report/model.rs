@@ -82,8 +82,9 @@ pub struct Summary {
     pub findings: FindingCounts,
     /// Inputs that could not be read (or not to the end), with the reason.
     pub unreadable: Vec<String>,
-    /// Archive members not read, because they are not text (binary files of
-    /// a log export), with the reason.
+    /// Inputs not read, each `name (reason)`: binary files and archive
+    /// members (no log), hsmdiag's own reports and bundle files found among
+    /// the inputs (no evidence), links out of a walked folder, FIFOs.
     pub skipped: Vec<String>,
     /// Per input.
     pub sources: Vec<SourceSummary>,

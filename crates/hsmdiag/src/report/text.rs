@@ -218,10 +218,9 @@ pub fn write_text(
     if !s.skipped.is_empty() {
         writeln!(
             sum,
-            "Skipped {} file{} that {} not text: {}.",
+            "Skipped {} file{}, not read: {}.",
             s.skipped.len(),
             if s.skipped.len() == 1 { "" } else { "s" },
-            if s.skipped.len() == 1 { "is" } else { "are" },
             s.skipped.join("; ")
         )?;
     }

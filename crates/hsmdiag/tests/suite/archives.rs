@@ -133,7 +133,7 @@ fn a_tarlogs_export_gives_the_findings_of_its_members() {
     let mut text = Vec::new();
     hsmdiag::write_text(&report, &mut text, hsmdiag::TextOptions::new(false, 100)).unwrap();
     let text = String::from_utf8(text).unwrap();
-    assert!(text.contains("Skipped 2 files that are not text"), "{text}");
+    assert!(text.contains("Skipped 2 files, not read"), "{text}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -55,6 +55,7 @@ mod grammar;
 mod junk;
 mod kb;
 mod lint;
+mod markdown_injection;
 mod order;
 mod parallel;
 mod real;
