@@ -52,10 +52,10 @@ pub(super) fn run(args: &CheckArgs) -> u8 {
             }
         };
         for f in files {
-            let text = match std::fs::read_to_string(&f) {
+            let text = match super::load::read_small(&f) {
                 Ok(t) => t,
                 Err(e) => {
-                    eprintln!("error: cannot read {}: {e}", f.display());
+                    eprintln!("error: {e}");
                     return EXIT_ERROR;
                 }
             };

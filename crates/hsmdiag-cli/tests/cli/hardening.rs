@@ -492,3 +492,73 @@ fn a_directory_walk_skips_links_out_of_the_folder_and_fifos() {
             .any(|s| s.contains("a link out of the folder"))
     );
 }
+
+/// Rule, grammar and configuration paths that are no small regular file
+/// (`/dev/zero`, `/dev/urandom`, a FIFO) are refused at once with the file
+/// named: never read without end, never waited on.
+#[test]
+fn knowledge_files_are_small_regular_files() {
+    if cfg!(not(unix)) || !Path::new("/dev/zero").exists() {
+        eprintln!("knowledge files: skipped, needs /dev/zero (a Unix system)");
+        return;
+    }
+    let dir = scratch("knowledge");
+    let fifo = dir.join("rules.toml");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    let big = dir.join("big.toml");
+    std::fs::write(&big, "# x\n".repeat(1_100_000)).unwrap();
+    let sample = "samples/ntls/article-unknown-ca.log";
+    let mut cases: Vec<(Vec<String>, Vec<(&str, String)>)> = vec![
+        (vec!["--rules".into(), "/dev/zero".into()], vec![]),
+        (vec!["--grammar".into(), "/dev/zero".into()], vec![]),
+        (vec!["--rules".into(), "/dev/urandom".into()], vec![]),
+        (vec!["--rules".into(), big.display().to_string()], vec![]),
+        (vec![], vec![("HSMDIAG_CONFIG", "/dev/zero".into())]),
+        (vec![], vec![("HSMDIAG_RULES", "/dev/zero".into())]),
+        (vec!["check".into(), "/dev/zero".into()], vec![]),
+    ];
+    if made {
+        cases.push((vec!["--rules".into(), fifo.display().to_string()], vec![]));
+        cases.push((vec!["--config".into(), fifo.display().to_string()], vec![]));
+    } else {
+        eprintln!("knowledge files: the FIFO cases are skipped (no mkfifo)");
+    }
+    for (args, env) in cases {
+        let mut c = hsmdiag();
+        c.args(&args)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+        if args.first().is_none_or(|a| a != "check") {
+            c.arg(sample);
+        }
+        let mut child = c
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // A guard against a hang, not a measure of speed.
+        let mut waited = 0;
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break Some(s);
+            }
+            if waited >= 300 {
+                child.kill().ok();
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            waited += 1;
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).ok();
+        let status = status.unwrap_or_else(|| panic!("{args:?} {env:?} did not end"));
+        assert_eq!(status.code(), Some(2), "{args:?} {env:?}: {err}");
+        assert!(
+            err.contains("not a regular") || err.contains("larger than 4"),
+            "{args:?} {env:?}: {err}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
