@@ -511,7 +511,9 @@ fn knowledge_files_are_small_regular_files() {
     let big = dir.join("big.toml");
     std::fs::write(&big, "# x\n".repeat(1_100_000)).unwrap();
     let sample = "samples/ntls/article-unknown-ca.log";
-    let mut cases: Vec<(Vec<String>, Vec<(&str, String)>)> = vec![
+    /// Arguments and environment of one run.
+    type Case = (Vec<String>, Vec<(&'static str, String)>);
+    let mut cases: Vec<Case> = vec![
         (vec!["--rules".into(), "/dev/zero".into()], vec![]),
         (vec!["--grammar".into(), "/dev/zero".into()], vec![]),
         (vec!["--rules".into(), "/dev/urandom".into()], vec![]),
