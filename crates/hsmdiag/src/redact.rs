@@ -511,17 +511,17 @@ const PUBLIC_LABELS: &[&str] = &["login", "management", "portal", "www", "graph"
 static SECRET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r#"(?imx)
-        (?P<k1>(?:(?:^|\s)-{1,2}(?:password|passwd|pwd|authcode|secret|domain|domainpw|pin)(?:\s+|=)|(?:\b|_)(?:password|passwd|pwd|secret|client_secret|token|api[_-]?key)"?\s*[=:]\s*))(?P<v1>"[^"]*"|'[^']*'|[^\s"',;&]+)
+        (?P<k1>(?:(?:^|\s)-{1,2}(?:password|passwd|pwd|authcode|secret|domain|domainpw|pin)(?:\s+|=)|(?:(?-u:\b)|_)(?:password|passwd|pwd|secret|client_secret|token|api[_-]?key)"?\s*[=:]\s*))(?P<v1>"[^"]*"|'[^']*'|[^\s"',;&]+)
       | (?P<k2>authorization\s*[:=]\s*"?(?:bearer|basic|sharedaccesssignature)?\s*)(?P<v2>[A-Za-z0-9._~+/=-]{8,})
-      | (?P<k3>\bbearer\s+)(?P<v3>[A-Za-z0-9._~+/=-]{8,})
+      | (?P<k3>(?-u:\b)bearer\s+)(?P<v3>[A-Za-z0-9._~+/=-]{8,})
       | (?P<k4>[?&]sig=|(?:AccountKey|SharedAccessKey|SharedAccessSignature|SharedSecret)=)(?P<v4>[A-Za-z0-9%+/=._-]{8,})
-      | (?P<k5>)(?P<v5>\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*)
+      | (?P<k5>)(?P<v5>(?-u:\b)eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*)
       | (?P<k6>^\s*)(?P<v6>[A-Za-z0-9+/]{48,}={0,2})\s*$
-      | (?P<k7>\blogin\b[^\n]*?\s-(?:p|pw|pin)\s+)(?P<v7>"[^"]*"|'[^']*'|[^\s"',;]+)
-      | (?P<k8>\b(?:key|secret|token|password|passphrase|passcode|pin|pwd|credential)s?\s+(?:is|was|=|:)\s+)(?P<v8>"[^"]*"|'[^']*'|[^\s"',;]+)
-      | (?P<k9>)(?P<v9>\bMII[A-Za-z0-9+/]{20,}={0,2})
+      | (?P<k7>(?-u:\b)login(?-u:\b)[^\n]*?\s-(?:p|pw|pin)\s+)(?P<v7>"[^"]*"|'[^']*'|[^\s"',;]+)
+      | (?P<k8>(?-u:\b)(?:key|secret|token|password|passphrase|passcode|pin|pwd|credential)s?\s+(?:is|was|=|:)\s+)(?P<v8>"[^"]*"|'[^']*'|[^\s"',;]+)
+      | (?P<k9>)(?P<v9>(?-u:\b)MII[A-Za-z0-9+/]{20,}={0,2})
       | (?P<k10>^\s*)(?P<v10>[A-Za-z0-9+/]{16,}={0,2})\s*$
-      | (?P<k11>)(?P<v11>\b[A-Za-z0-9+/]{40,}={0,2})"#,
+      | (?P<k11>)(?P<v11>(?-u:\b)[A-Za-z0-9+/]{40,}={0,2})"#,
     )
     .expect("static regex is valid")
 });
@@ -554,8 +554,24 @@ fn secret_shaped(value: &str) -> bool {
         && v != "[REDACTED]"
 }
 
-/// The secrets in a text: the byte range of each value.
+/// The secrets in a text: the byte range of each value. Searched line by
+/// line: a secret never spans lines, and a short line keeps the search
+/// linear however long the text.
 fn secret_spans(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        out.extend(
+            secret_spans_in_line(line)
+                .into_iter()
+                .map(|r| r.start + at..r.end + at),
+        );
+        at += line.len();
+    }
+    out
+}
+
+fn secret_spans_in_line(text: &str) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     for c in SECRET.captures_iter(text) {
         for (k, v) in SECRET_GROUPS {
@@ -1243,10 +1259,9 @@ pub fn redact_found(
     report: &crate::Report,
     entries: &[crate::timeline::Entry],
 ) -> Redacted {
+    // The timeline's lines are lines of the inputs, already seen; the
+    // report adds hsmdiag's own text filled with their values.
     found.text(&serde_json::to_string(report).unwrap_or_default());
-    if !entries.is_empty() {
-        found.text(&serde_json::to_string(entries).unwrap_or_default());
-    }
     let redactor = found
         .finish()
         .with_inputs(report.summary.sources.iter().map(|s| s.name.as_str()));
