@@ -948,9 +948,14 @@ fn walk_tree(
     }
 }
 
-/// The longest line kept whole: longer lines are cut here (the rest of the
-/// line is skipped, not kept in memory) and counted ([`Lines::long_lines`]).
+/// The longest line kept whole. A longer line keeps its first and its last
+/// half of this, joined by ` … ` (a message at its end — the last of several
+/// run together — is read, not lost to the cut); the middle is skipped, not
+/// kept in memory, and the line counted ([`Lines::long_lines`]).
 pub const MAX_LINE: usize = 1 << 20;
+
+/// What joins the start and the end of a cut line.
+pub const CUT_MARK: &str = " … ";
 
 /// Reads lines with their 1-based number and byte offset. Line endings (`\n`,
 /// `\r\n`, and a lone `\r`: old Mac files, progress lines of a terminal
@@ -961,6 +966,9 @@ pub const MAX_LINE: usize = 1 << 20;
 pub struct Lines<R> {
     reader: R,
     buf: Vec<u8>,
+    /// The end of a line longer than [`MAX_LINE`]: at most twice half of it
+    /// is held, the older half dropped when it fills.
+    tail: Vec<u8>,
     line: u32,
     offset: u64,
     long: u64,
@@ -972,6 +980,7 @@ impl<R: BufRead> Lines<R> {
         Lines {
             reader,
             buf: Vec::with_capacity(512),
+            tail: Vec::new(),
             line: 0,
             offset: 0,
             long: 0,
@@ -984,6 +993,8 @@ impl<R: BufRead> Lines<R> {
     /// The reader's I/O error.
     pub fn next_line(&mut self) -> io::Result<Option<(u32, u64, std::borrow::Cow<'_, str>)>> {
         self.buf.clear();
+        self.tail.clear();
+        let half = MAX_LINE / 2;
         let mut consumed = 0usize;
         let mut cut = false;
         let mut ended = false;
@@ -1014,11 +1025,22 @@ impl<R: BufRead> Lines<R> {
                 Some(i) => (i, None),
                 None => (avail.len(), None),
             };
-            let room = MAX_LINE - self.buf.len();
+            // The start of a line fills `buf`; once a line is longer than
+            // MAX_LINE, `buf` keeps its first half and `tail` its latest bytes.
+            let room = if cut { 0 } else { MAX_LINE - self.buf.len() };
+            let kept = take.min(room);
+            self.buf.extend_from_slice(&avail[..kept]);
             if take > room {
-                cut = true;
+                if !cut {
+                    cut = true;
+                    self.tail.extend_from_slice(&self.buf[half..]);
+                    self.buf.truncate(half);
+                }
+                self.tail.extend_from_slice(&avail[kept..take]);
+                if self.tail.len() > 2 * half {
+                    self.tail.drain(..self.tail.len() - half);
+                }
             }
-            self.buf.extend_from_slice(&avail[..take.min(room)]);
             match eol {
                 Some(n) => {
                     self.reader.consume(take + n);
@@ -1045,6 +1067,14 @@ impl<R: BufRead> Lines<R> {
         self.line += 1;
         if cut {
             self.long += 1;
+            let from = self.tail.len().saturating_sub(half);
+            // The end starts at a character, not inside one.
+            let from = (from..self.tail.len())
+                .find(|&i| self.tail[i] & 0xC0 != 0x80)
+                .unwrap_or(self.tail.len());
+            self.buf.extend_from_slice(CUT_MARK.as_bytes());
+            self.buf.extend_from_slice(&self.tail[from..]);
+            self.tail = Vec::new();
         }
         let bytes = &self.buf[..];
         // Valid UTF-8 (nearly every line) is checked by the fast validator;
@@ -1108,12 +1138,18 @@ mod tests {
 
     #[test]
     fn a_long_line_is_cut_counted_and_the_next_line_is_whole() {
-        let mut input = vec![b'x'; MAX_LINE * 3 + 5];
-        input.extend_from_slice(b"\nnext\n");
-        let (lines, long) = read_all(&input, 64 * 1024);
-        assert_eq!(long, 1);
-        assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0].2.len(), MAX_LINE);
-        assert_eq!(lines[1], (2, (MAX_LINE * 3 + 6) as u64, "next".to_owned()));
+        let mut input = b"start ".to_vec();
+        input.extend(vec![b'x'; MAX_LINE * 3 + 5]);
+        input.extend_from_slice(b" the end\nnext\n");
+        for chunk in [64 * 1024, 1000, MAX_LINE + 3] {
+            let (lines, long) = read_all(&input, chunk);
+            assert_eq!(long, 1);
+            assert_eq!(lines.len(), 2);
+            let cut = &lines[0].2;
+            assert_eq!(cut.len(), MAX_LINE + CUT_MARK.len());
+            assert!(cut.starts_with("start xxx") && cut.ends_with("xxx the end"));
+            assert!(cut.contains(CUT_MARK));
+            assert_eq!(lines[1], (2, input.len() as u64 - 5, "next".to_owned()));
+        }
     }
 }

@@ -111,6 +111,37 @@ fn a_100_mb_line_is_cut_counted_and_the_lines_after_it_still_read() {
     assert_eq!(r["findings"][0]["id"], "ntls.unknown_ca");
 }
 
+/// The failure at the end of a line over 1 MiB (NTLS messages run together
+/// after a long blob): the line keeps its end, so the handshake's message is
+/// read and the finding is the specific one (HSM101), not the generic one.
+#[test]
+fn the_end_of_a_cut_line_is_read() {
+    let dir = scratch("long-end");
+    let path = dir.join("long.log");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    writeln!(f, "{ALERT}").unwrap();
+    write!(
+        f,
+        "2026 Mar 01 10:05:00 hsm1 local5 info NTLS [2490]: blob "
+    )
+    .unwrap();
+    f.write_all("y".repeat(2 << 20).as_bytes()).unwrap();
+    let message = FAILURE.split_once("NTLS [2490]: ").unwrap().1;
+    writeln!(f, " NTLS[2490]: {message}").unwrap();
+    drop(f);
+    let (out, r) = analyse(&path);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(r["summary"]["long_lines"], 1);
+    let ids: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["ntls.unknown_ca"], "{r}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn truncated_compressed_files_report_where_they_broke_and_keep_what_was_read() {
     let dir = scratch("truncated");
