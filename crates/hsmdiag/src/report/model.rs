@@ -34,8 +34,8 @@ pub struct SourceSummary {
     /// Events left out because their time is outside `--since` / `--until`
     /// (`None`: not measured).
     pub outside_window: Option<u64>,
-    /// Lines longer than [`MAX_LINE`](crate::parser::MAX_LINE), cut to it (still
-    /// counted once among the lines above).
+    /// Lines longer than [`MAX_LINE`](crate::parser::MAX_LINE), of which its
+    /// first and last halves are read (still counted once among the lines above).
     pub long_lines: u64,
     /// The earliest time in the input, on its own clock (without coverage, of
     /// the lines read: the first, the last and those that can matter).
@@ -72,7 +72,8 @@ pub struct Summary {
     /// Events left out because their time is outside `--since` / `--until`
     /// (`None`: not measured).
     pub outside_window: Option<u64>,
-    /// Lines longer than [`MAX_LINE`](crate::parser::MAX_LINE), cut to it.
+    /// Lines longer than [`MAX_LINE`](crate::parser::MAX_LINE), of which its
+    /// first and last halves are read.
     pub long_lines: u64,
     /// The earliest time in any input.
     pub first_time: Option<DateTime<Utc>>,
