@@ -371,13 +371,16 @@ fn decode_text(mut r: Box<dyn BufRead + Send>) -> io::Result<Box<dyn BufRead + S
         return Ok(r);
     }
     let little = if head.starts_with(&[0xFF, 0xFE]) {
+        r.consume(2);
         true
     } else if head.starts_with(&[0xFE, 0xFF]) {
+        r.consume(2);
         false
+    } else if let Some(little) = utf16_without_bom(head) {
+        little
     } else {
         return Ok(r);
     };
-    r.consume(2);
     Ok(Box::new(BufReader::with_capacity(
         64 * 1024,
         Utf16Reader {
@@ -676,22 +679,64 @@ fn looks_binary(head: &[u8]) -> bool {
     } else {
         decompressed_head(head, 4096)
     };
-    let utf16 = text.starts_with(&[0xFF, 0xFE]) || text.starts_with(&[0xFE, 0xFF]);
+    let utf16 = text.starts_with(&[0xFF, 0xFE])
+        || text.starts_with(&[0xFE, 0xFF])
+        || utf16_without_bom(&text).is_some();
     if utf16 || text.is_empty() {
         return false;
     }
+    // Decided by the first region of content (a log starts with text; a core
+    // dump, an image, wtmp or a journal with its binary header): from the
+    // first byte that is not NUL, up to a run of NULs (a block zeroed by a
+    // crash after the failure lines) or BLOCK bytes. Zeros before the text
+    // do not make a log binary, nor zeros after it.
+    let Some(first) = text.iter().position(|&b| b != 0) else {
+        return true;
+    };
+    let region = &text[first..text.len().min(first + BLOCK)];
+    let end = region
+        .windows(NUL_RUN)
+        .position(|w| w.iter().all(|&b| b == 0))
+        .unwrap_or(region.len());
+    let block = &region[..end];
     // Binary when over 30 % of the bytes are no text: control characters
     // other than white space and ESC, and bytes that are no UTF-8. A log with
     // a stray NUL or a few bad bytes (a crash, a bad copy) is still a log.
-    let controls = text
+    let controls = block
         .iter()
         .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1b))
         .count();
-    let invalid = String::from_utf8_lossy(&text)
+    let invalid = String::from_utf8_lossy(block)
         .chars()
         .filter(|&c| c == char::REPLACEMENT_CHARACTER)
         .count();
-    (controls + invalid) * 10 > text.len() * 3
+    (controls + invalid) * 10 > block.len() * 3
+}
+
+/// The most of a file's first content its text or binary nature is judged by.
+const BLOCK: usize = 512;
+
+/// A run of NULs this long ends the region judged: padding, a zeroed block.
+const NUL_RUN: usize = 64;
+
+/// Whether text with no byte-order mark is UTF-16, by its zero bytes: text
+/// in the Latin range has a NUL in every other byte (the second of each pair
+/// for little-endian). `Some(true)` for little-endian.
+fn utf16_without_bom(head: &[u8]) -> Option<bool> {
+    let pairs: Vec<&[u8]> = head.chunks_exact(2).take(512).collect();
+    if pairs.len() < 16 {
+        return None;
+    }
+    let zero_first = pairs.iter().filter(|p| p[0] == 0 && p[1] != 0).count();
+    let zero_second = pairs.iter().filter(|p| p[1] == 0 && p[0] != 0).count();
+    let n = pairs.len();
+    if zero_second * 10 >= n * 7 && zero_first * 10 <= n {
+        Some(true)
+    } else if zero_first * 10 >= n * 7 && zero_second * 10 <= n {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// A file input, or the members of the tar archive it is.
@@ -1076,7 +1121,10 @@ impl<R: BufRead> Lines<R> {
             self.buf.extend_from_slice(&self.tail[from..]);
             self.tail = Vec::new();
         }
-        let bytes = &self.buf[..];
+        // NULs before the text of a line are no part of it: the zeroed block
+        // a crash or a preallocating logger leaves before the next message.
+        let nuls = self.buf.iter().take_while(|&&b| b == 0).count();
+        let bytes = &self.buf[nuls..];
         // Valid UTF-8 (nearly every line) is checked by the fast validator;
         // only a line that fails it is decoded lossily.
         let text = match std::str::from_utf8(bytes) {
@@ -1129,10 +1177,11 @@ mod tests {
     }
 
     #[test]
-    fn invalid_utf8_is_replaced_and_nul_kept() {
-        let (lines, _) = read_all(b"ok\xff\xfe end\n\0nul\n", 64);
+    fn invalid_utf8_is_replaced_and_nul_kept_inside_a_line() {
+        let (lines, _) = read_all(b"ok\xff\xfe end\n\0\0nul\0x\n", 64);
         assert_eq!(lines[0].2, "ok\u{FFFD}\u{FFFD} end");
-        assert_eq!(lines[1].2, "\0nul");
+        // NULs before a line's text are dropped; inside it they stay.
+        assert_eq!(lines[1].2, "nul\0x");
         assert_eq!(lines[1].1, 9);
     }
 

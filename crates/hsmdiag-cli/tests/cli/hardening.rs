@@ -595,3 +595,55 @@ fn knowledge_files_are_small_regular_files() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A log is judged by its first block of text, not by the whole head: a
+/// block of NULs after the failure lines (a crash) or before them (a
+/// preallocated file) keeps it a log, and UTF-16 without a byte-order mark is
+/// read as UTF-16, little- or big-endian; a file that starts binary is still
+/// skipped.
+#[test]
+fn nul_blocks_and_utf16_without_a_bom_are_still_logs() {
+    let dir = scratch("regions");
+    let log = format!("{ALERT}\n{FAILURE}\n");
+    let utf16 = |little: bool| -> Vec<u8> {
+        log.encode_utf16()
+            .flat_map(|u| {
+                if little {
+                    u.to_le_bytes()
+                } else {
+                    u.to_be_bytes()
+                }
+            })
+            .collect()
+    };
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("nul-after.log", [log.as_bytes(), &[0u8; 4096][..]].concat()),
+        (
+            "nul-before.log",
+            [&[0u8; 4096][..], log.as_bytes()].concat(),
+        ),
+        ("utf16le.log", utf16(true)),
+        ("utf16be.log", utf16(false)),
+    ];
+    for (name, bytes) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = hsmdiag().arg("--format=json").arg(&path).output().unwrap();
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}: {r}");
+        assert_eq!(r["findings"][0]["id"], "ntls.unknown_ca", "{name}");
+    }
+    // An ELF header and random-looking bytes: skipped, with the reason.
+    let mut elf = b"\x7fELF\x02\x01\x01\x00".to_vec();
+    elf.extend((0..4000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+    elf.extend_from_slice(log.as_bytes());
+    let path = dir.join("core");
+    std::fs::write(&path, elf).unwrap();
+    let out = hsmdiag().arg("--format=json").arg(&path).output().unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        r["summary"]["skipped"].to_string().contains("binary"),
+        "{r}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
