@@ -106,7 +106,7 @@ pub use analyzer::{
     Analyzer, AnalyzerBuilder, BuildError, DEFAULT_BATCH_LINES, Follow, LineObserver, Progress,
 };
 pub use correlate::ClockSkew;
-pub use engine::{MAX_SUBJECTS_PER_RULE, Omitted};
+pub use engine::{MAX_GROUPS_PER_RULE, MAX_SUBJECTS_PER_RULE, Omitted};
 pub use finding::{Evidence, Finding, MAX_EVIDENCE, RelatedEvidence, Step};
 pub use hsmdiag_parse::{
     Event, EventKind, Field, Grammar, GrammarError, Input, InputError, InputKind, OwnOutput,

@@ -18,7 +18,7 @@ mod overflow;
 
 use crate::kb::{Cond, Direction, KnowledgeBase, MatchSpec, Matcher, Rule, Severity};
 pub use group::{group_by_cause_bounded, merge};
-pub use overflow::{MAX_SUBJECTS_PER_RULE, Omitted};
+pub use overflow::{MAX_GROUPS_PER_RULE, MAX_SUBJECTS_PER_RULE, Omitted};
 
 /// Names the inputs so evidence can say where it came from.
 pub trait SourceNames {
@@ -114,7 +114,7 @@ struct Partial {
 struct CountState {
     times: VecDeque<Option<DateTime<Utc>>>,
     /// Values of the `distinct` field already counted.
-    seen: HashSet<String>,
+    seen: overflow::Seen,
     first: Vec<Matched>,
     fired: bool,
 }
@@ -211,6 +211,9 @@ pub struct Engine<'kb> {
     absences: Vec<(usize, usize)>,
     /// How many subjects of each rule are held in full.
     held: Vec<usize>,
+    /// How many subjects of each rule's group (host, then a grouped rule's
+    /// fields) are held in full.
+    held_in: HashMap<(usize, Vec<Option<String>>), usize>,
     /// Tallies of the hits about subjects beyond the bound.
     omitted: Vec<Omitted>,
 }
@@ -299,6 +302,7 @@ impl<'kb> Engine<'kb> {
             announced: HashMap::new(),
             absences,
             held: vec![0; kb.rules().len()],
+            held_in: HashMap::new(),
             omitted: Vec::new(),
         }
     }
@@ -422,6 +426,39 @@ impl<'kb> Engine<'kb> {
         }
     }
 
+    /// The group a hit's subject counts in: its host, then, for a rule that
+    /// groups its findings, the group's fields (its cause).
+    fn group_of(&self, hit: &Hit) -> Vec<Option<String>> {
+        let rule = &self.kb.rules()[hit.rule];
+        std::iter::once(lookup(&hit.events, "host"))
+            .chain(
+                rule.group
+                    .iter()
+                    .flat_map(|g| g.by.iter().map(|k| lookup(&hit.events, k))),
+            )
+            .collect()
+    }
+
+    /// Whether a new subject of this hit's rule is held in full: up to
+    /// [`MAX_SUBJECTS_PER_RULE`] in its group, and the first of every group
+    /// (a new host or cause always gets its finding) up to
+    /// [`MAX_GROUPS_PER_RULE`] groups; the rest are tallied.
+    fn holds(&mut self, hit: &Hit) -> bool {
+        let key = (hit.rule, self.group_of(hit));
+        let groups = &mut self.held_in;
+        let in_group = groups.get(&key).copied().unwrap_or(0);
+        let room = if in_group == 0 {
+            groups.len() < MAX_GROUPS_PER_RULE * self.kb.rules().len().max(1)
+        } else {
+            in_group < MAX_SUBJECTS_PER_RULE && self.held[hit.rule] < MAX_SUBJECTS_PER_RULE * 8
+        };
+        if room {
+            *groups.entry(key).or_insert(0) += 1;
+            self.held[hit.rule] += 1;
+        }
+        room
+    }
+
     /// Counts a hit about a subject beyond the bound: in the tally of its
     /// rule (and, for a grouped rule, of its group and window).
     fn tally(&mut self, hit: &Hit, subject: &str, time: Option<DateTime<Utc>>) {
@@ -429,9 +466,7 @@ impl<'kb> Engine<'kb> {
         let (by, within) = match &rule.group {
             // As the findings are grouped: per host, then the group's fields.
             Some(g) => (
-                std::iter::once(lookup(&hit.events, "host"))
-                    .chain(g.by.iter().map(|k| lookup(&hit.events, k)))
-                    .collect(),
+                self.group_of(hit),
                 chrono::Duration::from_std(g.within).ok(),
             ),
             None => (Vec::new(), None),
@@ -490,11 +525,10 @@ impl<'kb> Engine<'kb> {
         });
         let key = (hit.rule, host.clone(), subject.clone());
         if !self.aggs.contains_key(&key) {
-            if self.held[hit.rule] >= MAX_SUBJECTS_PER_RULE {
+            if !self.holds(&hit) {
                 self.tally(&hit, &subject, lo.or(hi));
                 return;
             }
-            self.held[hit.rule] += 1;
             self.fresh.push(key.clone());
         }
         let agg = self.aggs.entry(key.clone()).or_insert_with(|| Agg {

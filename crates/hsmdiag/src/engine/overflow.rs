@@ -10,9 +10,17 @@ use std::hash::{Hash, Hasher};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Distinct subjects of one rule kept in full by one engine; further ones are
-/// counted in an [`Omitted`] tally.
+/// Distinct subjects of one group of a rule (its host, and for a grouped
+/// rule its cause) kept in full by one engine; further ones are counted in an
+/// [`Omitted`] tally. A rule holds at most eight times this over all its
+/// groups, but the first subject of a new group is always held, so another
+/// host's or cause's finding is never hidden by a flood on one.
 pub const MAX_SUBJECTS_PER_RULE: usize = 1000;
+
+/// Groups (hosts, causes) per rule, on average, that get a finding of their
+/// own past the bound: beyond them even a new group's hits are tallied, so
+/// memory stays bounded whatever an input holds.
+pub const MAX_GROUPS_PER_RULE: usize = 10_000;
 
 const P: u32 = 14;
 const M: usize = 1 << P;
@@ -166,5 +174,81 @@ mod tests {
                 "{n}: {e}"
             );
         }
+    }
+}
+
+/// Distinct values seen exactly, up to this many; past it, a Bloom filter.
+pub(crate) const MAX_EXACT_DISTINCT: usize = 4096;
+
+/// Bits of the Bloom filter past [`MAX_EXACT_DISTINCT`] (128 KiB).
+const BLOOM_BITS: usize = 1 << 20;
+
+/// The values of a count's `distinct` field already counted, in bounded
+/// memory: their hashes exactly up to [`MAX_EXACT_DISTINCT`], then a Bloom
+/// filter of 128 KiB (three hashes), which may take a new value for one seen
+/// (the count then runs a little low, never high) but never grows.
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    exact: std::collections::HashSet<u64>,
+    bloom: Option<Box<[u64]>>,
+}
+
+impl Seen {
+    /// Whether the value is new (and records it).
+    pub(crate) fn insert(&mut self, value: &str) -> bool {
+        let mut h = std::hash::DefaultHasher::new();
+        value.hash(&mut h);
+        let x = h.finish();
+        if let Some(bloom) = &mut self.bloom {
+            return bloom_insert(bloom, x);
+        }
+        if !self.exact.insert(x) {
+            return false;
+        }
+        if self.exact.len() > MAX_EXACT_DISTINCT {
+            let mut bloom = vec![0u64; BLOOM_BITS / 64].into_boxed_slice();
+            for v in self.exact.drain() {
+                bloom_insert(&mut bloom, v);
+            }
+            self.exact = std::collections::HashSet::new();
+            self.bloom = Some(bloom);
+        }
+        true
+    }
+}
+
+/// Sets the three bits of `x`; whether any was unset (a new value).
+fn bloom_insert(bloom: &mut [u64], x: u64) -> bool {
+    let mut new = false;
+    for k in 0..3u32 {
+        let bit = (x.rotate_left(k * 21) as usize) % BLOOM_BITS;
+        let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+        new |= bloom[word] & mask == 0;
+        bloom[word] |= mask;
+    }
+    new
+}
+
+#[cfg(test)]
+mod seen_tests {
+    use super::{MAX_EXACT_DISTINCT, Seen};
+
+    #[test]
+    fn distinct_values_are_counted_in_bounded_memory() {
+        let mut s = Seen::default();
+        assert!(s.insert("a") && !s.insert("a"));
+        let mut new = 1;
+        for i in 0..200_000 {
+            new += usize::from(s.insert(&format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255)));
+        }
+        // Exact up to the cap, then the filter: a little low, never high.
+        assert!(new <= 200_001 && new > 185_000, "{new}");
+        assert!(s.exact.is_empty() && s.bloom.is_some());
+        assert!(!s.insert("a"), "seen before the switch, still seen");
+        let mut small = Seen::default();
+        for i in 0..MAX_EXACT_DISTINCT {
+            assert!(small.insert(&i.to_string()));
+        }
+        assert!(small.bloom.is_none(), "exact up to the cap");
     }
 }

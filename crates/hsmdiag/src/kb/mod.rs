@@ -857,6 +857,13 @@ impl Loader<'_> {
                         None,
                     )
                 })?;
+                if threshold == 0 {
+                    return Err(self.err(
+                        Some(kind_span.clone()),
+                        "a count's `threshold` is at least 1".into(),
+                        Some("a threshold of 0 would fire before anything happened".into()),
+                    ));
+                }
                 Matcher::Count {
                     cond: single_cond(&mut m)?,
                     threshold,

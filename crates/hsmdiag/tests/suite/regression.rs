@@ -1028,3 +1028,66 @@ step = "Look at client {client.ip}"
         "{out}"
     );
 }
+
+/// Issue 31: the bound on subjects is per group (host, cause), never a
+/// reason to hide another group: 1,000 failing clients on hsm1 and one on
+/// hsm2 give hsm2 its own finding, read whole and followed alike.
+#[test]
+fn issue_31_a_flood_on_one_host_never_hides_another() {
+    let cap = hsmdiag::MAX_SUBJECTS_PER_RULE;
+    let mut text = String::new();
+    for i in 0..cap + 50 {
+        let ip = format!("10.9.{}.{}", i / 250, 1 + i % 250);
+        text.push_str(&unknown_ca("hsm1", "10:05:00", &ip, 40000 + i as u32));
+    }
+    text.push_str(&unknown_ca("hsm2", "10:06:00", "10.7.0.9", 41000));
+    let report = crate::analyzer().analyze_str("lunalogs", &text);
+    let hosts: Vec<Option<&str>> = report
+        .findings
+        .iter()
+        .filter(|f| f.id == "ntls.unknown_ca")
+        .map(|f| f.host.as_deref())
+        .collect();
+    assert!(hosts.contains(&Some("hsm1")), "{hosts:?}");
+    assert!(hosts.contains(&Some("hsm2")), "{hosts:?}");
+    let hsm2 = report
+        .findings
+        .iter()
+        .find(|f| f.host.as_deref() == Some("hsm2"))
+        .unwrap();
+    assert!(
+        hsm2.subject.contains("10.7.0.9") || hsm2.affected.iter().any(|a| a == "10.7.0.9"),
+        "{hsm2:?}"
+    );
+}
+
+/// Issue 31: a count with `threshold = 0` would fire before anything
+/// happened: refused at load, with the file.
+#[test]
+fn issue_31_a_zero_threshold_is_refused() {
+    let rule = r#"
+id = "site.zero"
+code = "HSM812"
+title = "zero"
+severity = "warning"
+subject = "{host}"
+meaning = "x"
+
+[[match]]
+kind = "count"
+event = "ntls.secure_channel_failed"
+threshold = 0
+label = "client"
+note = "x"
+
+[[remediation]]
+step = "x"
+"#;
+    let mut b = hsmdiag::AnalyzerBuilder::new();
+    b.rule("zero.toml", rule);
+    let err = b.build().expect_err("refused").to_string();
+    assert!(
+        err.contains("zero.toml") && err.contains("threshold"),
+        "{err}"
+    );
+}

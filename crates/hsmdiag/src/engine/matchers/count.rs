@@ -30,11 +30,16 @@ pub(in crate::engine) fn step(
     let st = map.entry(key_of(spec, ev)).or_default();
     if let Some(d) = distinct {
         let v = ev.value(d).map_or(String::new(), |v| v.to_string());
-        if !st.seen.insert(v) {
+        if !st.seen.insert(&v) {
             return;
         }
     }
     st.times.push_back(ev.time);
+    // Only the latest `threshold` times decide whether it holds (the
+    // threshold-th latest within the window): older ones are not kept.
+    if st.times.len() > (*threshold as usize).max(1) {
+        st.times.pop_front();
+    }
     while st.times.len() > 1 && !within(spec, st.times.front().copied().flatten(), ev.time) {
         st.times.pop_front();
         if !st.first.is_empty() && !st.fired {
