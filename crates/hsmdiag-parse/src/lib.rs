@@ -51,7 +51,7 @@ pub use parse::syslog::{Header, Stamp, parse_header, segments};
 pub use parse::{LineCounts, LineOutcome, LineParser, ParseCtx, Pretyped};
 pub use printable::{printable, printable_line};
 pub use source::{
-    Compression, Input, InputError, InputKind, Lines, MAX_LINE, OwnOutput, Walk, expand,
-    expand_with, own_output,
+    Budget, Compression, Input, InputError, InputKind, Lines, MAX_LINE, OwnOutput, Spill, Walk,
+    budget, expand, expand_with, own_output, set_budget,
 };
 pub use zone::{Zone, edit_distance};

@@ -31,6 +31,11 @@ pub enum InputKind {
         offset: u64,
         /// The member's size.
         size: u64,
+        /// A compressed archive's decompressed bytes, written to a temporary
+        /// file while its members were listed: every member is read from it
+        /// by seeking, so the archive is decompressed once, not once per
+        /// member. `None` for a plain tar (read from the archive itself).
+        spill: Option<Spill>,
     },
     /// A file inside a zip archive: its stored (or deflated) data starts
     /// `offset` bytes into the archive file and is `size` bytes long. It may be
@@ -53,6 +58,162 @@ pub enum InputKind {
         /// Why it is not read.
         reason: String,
     },
+}
+
+/// A temporary file holding an archive's decompressed bytes; removed when
+/// the last input that reads from it is dropped.
+#[derive(Clone)]
+pub struct Spill(std::sync::Arc<tempfile::TempPath>);
+
+impl Spill {
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Spill {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Spill({})", self.0.display())
+    }
+}
+
+impl PartialEq for Spill {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Spill {}
+
+/// How much a compressed input may expand: at most `ratio` times its
+/// compressed size (never less than 64 MiB) and at most `max_bytes` in all.
+/// Past it, reading stops with an error that says so (a decompression bomb: a
+/// zip whose entries overlap one deflate stream, a gzip of gigabytes of
+/// newlines). Set once for the process ([`set_budget`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Budget {
+    /// Decompressed bytes per compressed byte.
+    pub ratio: u64,
+    /// Decompressed bytes of one input in all.
+    pub max_bytes: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            ratio: 200,
+            max_bytes: 16 << 30,
+        }
+    }
+}
+
+static BUDGET_RATIO: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(200);
+static BUDGET_MAX: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(16 << 30);
+/// The least any compressed input may expand to, whatever its ratio.
+const BUDGET_FLOOR: u64 = 64 << 20;
+
+/// Sets the decompression budget of every input read from now on.
+pub fn set_budget(b: Budget) {
+    BUDGET_RATIO.store(b.ratio.max(1), std::sync::atomic::Ordering::Relaxed);
+    BUDGET_MAX.store(b.max_bytes.max(1), std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The decompression budget in force.
+pub fn budget() -> Budget {
+    Budget {
+        ratio: BUDGET_RATIO.load(std::sync::atomic::Ordering::Relaxed),
+        max_bytes: BUDGET_MAX.load(std::sync::atomic::Ordering::Relaxed),
+    }
+}
+
+/// Counts the compressed bytes a decoder takes.
+struct Counted<R> {
+    inner: R,
+    seen: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.seen
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A decoder's output, stopped with an error once it exceeds the budget.
+struct Budgeted<R> {
+    inner: R,
+    compressed: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    out: u64,
+    budget: Budget,
+}
+
+impl<R: Read> Read for Budgeted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.out += n as u64;
+        let compressed = self.compressed.load(std::sync::atomic::Ordering::Relaxed);
+        let allowed = compressed
+            .saturating_mul(self.budget.ratio)
+            .max(BUDGET_FLOOR)
+            .min(self.budget.max_bytes);
+        if self.out > allowed {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "decompressed beyond the budget: over {} MiB from {} KiB (at most {}:1 and {} MiB; --max-ratio and --max-decompressed raise it)",
+                    allowed >> 20,
+                    compressed >> 10,
+                    self.budget.ratio,
+                    self.budget.max_bytes >> 20
+                ),
+            ));
+        }
+        Ok(n)
+    }
+}
+
+/// Reads exactly `size` bytes: fewer is an error (a member cut off by a
+/// truncated archive), not a quiet end.
+struct Exact<R> {
+    inner: io::Take<R>,
+}
+
+impl<R: Read> Read for Exact<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = self.inner.limit();
+        let n = self.inner.read(buf)?;
+        if n == 0 && want > 0 && !buf.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("the archive ends {want} bytes before this member does (cut off)"),
+            ));
+        }
+        Ok(n)
+    }
+}
+
+/// Copies what is read to a file (an archive's decompressed bytes, spilled
+/// while its members are listed); stops copying, not reading, if the file
+/// cannot take more.
+struct Tee<R> {
+    inner: R,
+    to: Option<io::BufWriter<File>>,
+}
+
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(w) = &mut self.to {
+            if io::Write::write_all(w, &buf[..n]).is_err() {
+                self.to = None;
+            }
+        }
+        Ok(n)
+    }
 }
 
 /// One input of an analysis.
@@ -114,13 +275,30 @@ impl Input {
                 archive,
                 offset,
                 size,
+                spill,
             } => {
-                let mut stream =
-                    open_decompressed(archive).map_err(|e| InputError::open(&self.name, e))?;
-                // The members before this one are read through, not kept.
-                io::copy(&mut (&mut stream).take(*offset), &mut io::sink())
-                    .map_err(|e| InputError::open(&self.name, e))?;
-                Box::new(stream.take(*size))
+                use std::io::Seek;
+                let open = |p: &Path| -> io::Result<Box<dyn Read + Send>> {
+                    let mut f = File::open(p)?;
+                    f.seek(io::SeekFrom::Start(*offset))?;
+                    Ok(Box::new(Exact {
+                        inner: f.take(*size),
+                    }))
+                };
+                match spill {
+                    Some(s) => open(s.path()),
+                    None if is_compressed(archive) => {
+                        // No spill (the disk could not take it): read through.
+                        open_decompressed(archive).and_then(|mut stream| {
+                            io::copy(&mut (&mut stream).take(*offset), &mut io::sink())?;
+                            Ok(Box::new(Exact {
+                                inner: stream.take(*size),
+                            }) as Box<dyn Read + Send>)
+                        })
+                    }
+                    None => open(archive),
+                }
+                .map_err(|e| InputError::open(&self.name, e))?
             }
             InputKind::ZipMember {
                 archive,
@@ -132,9 +310,20 @@ impl Input {
                 let mut f = File::open(archive).map_err(|e| InputError::open(&self.name, e))?;
                 f.seek(io::SeekFrom::Start(*offset))
                     .map_err(|e| InputError::open(&self.name, e))?;
-                let data = f.take(*size);
+                let data = Exact {
+                    inner: f.take(*size),
+                };
                 if *deflated {
-                    Box::new(flate2::read::DeflateDecoder::new(data))
+                    let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+                    Box::new(Budgeted {
+                        inner: flate2::read::DeflateDecoder::new(Counted {
+                            inner: data,
+                            seen: seen.clone(),
+                        }),
+                        compressed: seen,
+                        out: 0,
+                        budget: budget(),
+                    })
                 } else {
                     Box::new(data)
                 }
@@ -346,8 +535,28 @@ fn decompress(
     format: Compression,
     raw: BufReader<Box<dyn Read + Send>>,
 ) -> io::Result<Box<dyn BufRead + Send>> {
+    if format == Compression::None {
+        return Ok(Box::new(raw));
+    }
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let raw = BufReader::with_capacity(
+        64 * 1024,
+        Box::new(Counted {
+            inner: raw,
+            seen: seen.clone(),
+        }) as Box<dyn Read + Send>,
+    );
+    let budget = budget();
     let wrap = |r: Box<dyn Read + Send>| -> Box<dyn BufRead + Send> {
-        Box::new(BufReader::with_capacity(64 * 1024, r))
+        Box::new(BufReader::with_capacity(
+            64 * 1024,
+            Budgeted {
+                inner: r,
+                compressed: seen.clone(),
+                out: 0,
+                budget,
+            },
+        ))
     };
     Ok(match format {
         Compression::None => Box::new(raw),
@@ -551,27 +760,82 @@ fn archive_members(path: &Path, name: &str) -> Option<Vec<Input>> {
     if head.get(257..262) != Some(b"ustar".as_slice()) {
         return None;
     }
-    let mut out = Vec::new();
-    for entry in tar::Entries::new(stream) {
-        let Ok(entry) = entry else { break };
-        if !entry.is_file {
-            continue;
+    // A compressed archive is decompressed once, here: its bytes go to a
+    // temporary file its members are read from.
+    let spill = if is_compressed(path) {
+        tempfile::Builder::new()
+            .prefix("hsmdiag-archive-")
+            .tempfile()
+            .ok()
+            .map(|t| {
+                let (file, tmp) = t.into_parts();
+                (io::BufWriter::with_capacity(1 << 20, file), tmp)
+            })
+    } else {
+        None
+    };
+    let (writer, tmp) = match spill {
+        Some((w, t)) => (Some(w), Some(t)),
+        None => (None, None),
+    };
+    let mut tee = Tee {
+        inner: stream,
+        to: writer,
+    };
+    let mut listed = Vec::new();
+    let mut cut = None;
+    for entry in tar::Entries::new(&mut tee) {
+        match entry {
+            Ok(e) => listed.push(e),
+            Err(e) => {
+                cut = Some(e);
+                break;
+            }
         }
-        let kind = if let Some(reason) = not_read(&entry.head) {
+    }
+    let spill = match (tee.to.take().map(|mut w| io::Write::flush(&mut w)), tmp) {
+        (Some(Ok(())), Some(t)) => Some(Spill(std::sync::Arc::new(t))),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    for entry in listed {
+        let member = crate::printable_line(&format!("{name}!{}", entry.path)).into_owned();
+        let kind = if entry.is_link {
+            InputKind::Skipped {
+                reason: "a link inside the archive (symbolic or hard), not read".into(),
+            }
+        } else if !entry.is_file {
+            continue;
+        } else if let Some(reason) = not_read(&entry.head) {
             InputKind::Skipped { reason }
         } else {
             InputKind::Member {
                 archive: path.to_path_buf(),
                 offset: entry.offset,
                 size: entry.size,
+                spill: spill.clone(),
             }
         };
+        out.push(Input { name: member, kind });
+    }
+    if let Some(e) = cut {
+        // The rest of a cut-off or corrupt archive is not read: said, not dropped.
         out.push(Input {
-            name: crate::printable_line(&format!("{name}!{}", entry.path)).into_owned(),
-            kind,
+            name: crate::printable_line(&format!("{name}!…")).into_owned(),
+            kind: InputKind::Skipped {
+                reason: format!("the archive breaks off here ({e}): what follows is not read"),
+            },
         });
     }
     Some(out)
+}
+
+/// Whether a file starts with a compression format's magic bytes.
+fn is_compressed(path: &Path) -> bool {
+    let mut head = [0u8; 6];
+    File::open(path)
+        .and_then(|mut f| read_head(&mut f, &mut head))
+        .is_ok_and(|n| Compression::sniff(&head[..n]) != Compression::None)
 }
 
 /// The members of a zip archive (a log export downloaded from a browser or

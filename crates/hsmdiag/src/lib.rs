@@ -109,8 +109,9 @@ pub use correlate::ClockSkew;
 pub use engine::{MAX_GROUPS_PER_RULE, MAX_SUBJECTS_PER_RULE, Omitted};
 pub use finding::{Evidence, Finding, MAX_EVIDENCE, RelatedEvidence, Step};
 pub use hsmdiag_parse::{
-    Event, EventKind, Field, Grammar, GrammarError, Input, InputError, InputKind, OwnOutput,
-    SourceId, Span, UnrecognizedTemplate, Value, Walk, Zone, expand, expand_with, own_output,
+    Budget, Event, EventKind, Field, Grammar, GrammarError, Input, InputError, InputKind,
+    OwnOutput, SourceId, Span, UnrecognizedTemplate, Value, Walk, Zone, expand, expand_with,
+    own_output, set_budget,
 };
 pub use kb::{KbError, KnowledgeBase, Owner, Relation, Retired, Rule, RuleCode, Severity};
 pub use report::{

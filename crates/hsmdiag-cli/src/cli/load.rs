@@ -68,11 +68,27 @@ pub(super) struct WalkArgs {
     /// `old/`). Repeatable; `exclude` in hsmdiag.toml adds to it.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// A compressed input may expand at most this many times its size (a
+    /// decompression bomb is stopped, with the reason) [default: 200].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_ratio: Option<u64>,
+    /// A compressed input may expand to at most this many MiB [default: 16384].
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_decompressed: Option<u64>,
 }
 
 impl WalkArgs {
-    /// The walk these options and the configuration file describe.
+    /// The walk these options and the configuration file describe (and the
+    /// decompression budget they set).
     pub(super) fn walk(&self) -> hsmdiag::Walk {
+        let mut budget = hsmdiag::Budget::default();
+        if let Some(r) = self.max_ratio {
+            budget.ratio = r;
+        }
+        if let Some(m) = self.max_decompressed {
+            budget.max_bytes = m.saturating_mul(1 << 20);
+        }
+        hsmdiag::set_budget(budget);
         let mut w = hsmdiag::Walk::new()
             .hidden(self.hidden)
             .no_ignore(self.no_ignore);

@@ -647,3 +647,84 @@ fn nul_blocks_and_utf16_without_a_bom_are_still_logs() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A tar built in memory: (path, kind byte, data).
+fn tar_of(members: &[(&str, u8, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (path, kind, data) in members {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::new(*kind));
+        if *kind == b'2' || *kind == b'1' {
+            h.set_link_name("var/log/messages").unwrap();
+            h.set_size(0);
+        }
+        h.set_cksum();
+        b.append_data(&mut h, path, *data).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+/// Archives read once and said whole: a compressed tar's members all read
+/// (from one decompression), links inside listed as skipped, a plain tar cut
+/// off inside a member reported as a read error, and a decompression bomb
+/// stopped at the budget with the reason.
+#[test]
+fn archives_are_read_once_links_listed_cuts_and_bombs_said() {
+    use std::io::Write as _;
+    let dir = scratch("archives");
+    let log = format!("{ALERT}\n{FAILURE}\n");
+    let filler: String = (0..2000)
+        .map(|i| format!("2026 Mar 01 10:04:{:02} hsm1 local5 info NTLS [2490]: info : 0 : Incoming connection request... : 10.1.1.{}/5000\n", i % 60, i % 250))
+        .collect();
+    let plain = tar_of(&[
+        ("var/log/before", b'0', filler.as_bytes()),
+        ("var/log/messages", b'0', log.as_bytes()),
+        ("var/log/link", b'2', b""),
+    ]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&plain).unwrap();
+    std::fs::write(dir.join("export.tgz"), gz.finish().unwrap()).unwrap();
+    let out = hsmdiag()
+        .arg("--format=json")
+        .arg(dir.join("export.tgz"))
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{r}");
+    assert_eq!(r["findings"][0]["id"], "ntls.unknown_ca");
+    assert_eq!(r["summary"]["inputs"], 2);
+    assert!(r["summary"]["skipped"].to_string().contains("link"), "{r}");
+    // Cut off inside the failing member: read as far as it goes, and said.
+    // Two headers, the filler with its padding, then 200 of the log's bytes.
+    let cut = &plain[..1024 + filler.len().div_ceil(512) * 512 + 200];
+    std::fs::write(dir.join("cut.tar"), cut).unwrap();
+    let out = hsmdiag()
+        .arg("--format=json")
+        .arg(dir.join("cut.tar"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cut off") || err.contains("breaks off"),
+        "{err}"
+    );
+    // 32 MiB of newlines in 32 KiB: stopped at a 1 MiB budget, with why.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let newlines = vec![b'\n'; 1 << 20];
+    for _ in 0..32 {
+        gz.write_all(&newlines).unwrap();
+    }
+    std::fs::write(dir.join("bomb.gz"), gz.finish().unwrap()).unwrap();
+    let out = hsmdiag()
+        .args(["--max-decompressed", "1"])
+        .arg(dir.join("bomb.gz"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("budget"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

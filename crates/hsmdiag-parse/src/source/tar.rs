@@ -24,6 +24,8 @@ pub(crate) struct Entry {
     pub size: u64,
     /// A regular file (not a directory, link or device).
     pub is_file: bool,
+    /// A symbolic or hard link.
+    pub is_link: bool,
     /// Up to its first 8 KiB.
     pub head: Vec<u8>,
 }
@@ -127,6 +129,7 @@ impl<R: Read> Entries<R> {
                 }
             });
             let is_file = matches!(kind, b'0' | 0 | b'7');
+            let is_link = matches!(kind, b'1' | b'2');
             let offset = self.pos;
             let mut head = Vec::new();
             if is_file {
@@ -140,6 +143,7 @@ impl<R: Read> Entries<R> {
                 offset,
                 size,
                 is_file,
+                is_link,
                 head,
             }));
         }
