@@ -372,6 +372,7 @@ impl Input {
             file,
             path: path.clone(),
             pos: 0,
+            witness: Vec::new(),
             stop,
             poll,
         };
@@ -410,8 +411,44 @@ struct Follower {
     id: Option<(u64, u64)>,
     /// Bytes read from the current file.
     pos: u64,
+    /// The last bytes read (up to [`WITNESS`]): still there at the same
+    /// place when the file only grew, gone when it was truncated and written
+    /// again past where it was.
+    witness: Vec<u8>,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     poll: std::time::Duration,
+}
+
+/// How many of the last bytes read tell a grown file from a rewritten one.
+const WITNESS: usize = 64;
+
+impl Follower {
+    /// Remembers the last bytes read.
+    fn saw(&mut self, bytes: &[u8]) {
+        self.witness.extend_from_slice(bytes);
+        if self.witness.len() > WITNESS {
+            self.witness.drain(..self.witness.len() - WITNESS);
+        }
+    }
+
+    /// Whether the file was truncated since it was read: shorter than what
+    /// was read, or (copytruncate, then written past the old end between two
+    /// polls) no longer holding the last bytes read where they were.
+    fn rewritten(&self, len: u64) -> bool {
+        if len < self.pos {
+            return true;
+        }
+        let k = self.witness.len() as u64;
+        if k == 0 || self.pos < k {
+            return false;
+        }
+        let mut now = vec![0u8; self.witness.len()];
+        let read = File::open(&self.path).and_then(|mut f| {
+            io::Seek::seek(&mut f, io::SeekFrom::Start(self.pos - k))?;
+            f.read_exact(&mut now)
+        });
+        read.is_ok() && now != self.witness
+    }
 }
 
 impl Read for Follower {
@@ -420,6 +457,7 @@ impl Read for Follower {
             let n = self.file.read(buf)?;
             if n > 0 {
                 self.pos += n as u64;
+                self.saw(&buf[..n]);
                 return Ok(n);
             }
             if self.stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -435,13 +473,22 @@ impl Read for Follower {
                 _ => None,
             };
             if let Some(f) = replaced {
-                // What is left of the old file was read above; go on with the new.
+                // Renamed and created again: what was written to the old file
+                // since the last read is read first, then the new one.
+                let n = self.file.read(buf)?;
+                if n > 0 {
+                    self.pos += n as u64;
+                    self.saw(&buf[..n]);
+                    return Ok(n);
+                }
                 self.id = file_id(&f);
                 self.file = f;
                 self.pos = 0;
-            } else if meta.len() < self.pos {
+                self.witness.clear();
+            } else if self.rewritten(meta.len()) {
                 io::Seek::rewind(&mut self.file)?;
                 self.pos = 0;
+                self.witness.clear();
             }
         }
     }

@@ -683,3 +683,70 @@ fn retired_codes_keep_their_page_and_references_must_name_rules() {
     assert!(err.contains("did you mean `ntls.unknown_ca`?"), "{err}");
     assert!(err.contains("pool.toml"), "{err}");
 }
+
+/// Rotations that lost lines: a copytruncate whose new content grows past
+/// the old end before the next poll, and a rename-and-create rotation whose
+/// logger writes once more to the old (renamed) file. Every failure of both is
+/// found.
+#[test]
+fn follow_loses_no_line_across_rotations() {
+    let dir = scratch("follow-rotate");
+    let log = dir.join("lunalogs");
+    let out = dir.join("findings.jsonl");
+    std::fs::write(&log, "").unwrap();
+    let failure = |host: &str, ip: &str| {
+        vec![
+            format!(
+                "2026 Mar 01 10:05:00 {host} local5 info NTLS [2490]: Error message from SSLAccept is : error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca"
+            ),
+            format!(
+                "2026 Mar 01 10:05:00 {host} local5 info NTLS [2490]: info : 0xc0000711 : Fail to establish a secure channel with client : {ip}/59415 : RC_SSL_FAILED_HANDSHAKE"
+            ),
+        ]
+    };
+    let filler = |n: usize| -> Vec<String> {
+        (0..n)
+            .map(|i| format!("2026 Mar 01 10:04:{:02} hsm1 local5 info NTLS [2490]: info : 0 : Incoming connection request... : 10.9.9.{}/5000", i % 60, i % 250))
+            .collect()
+    };
+    let mut child = spawn_follow(&log, &out);
+    let write = |path: &std::path::Path, lines: &[String]| {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .unwrap();
+        for l in lines {
+            writeln!(f, "{l}").unwrap();
+        }
+    };
+    write(&log, &filler(20));
+    write(&log, &failure("hsm1", "10.3.1.4"));
+    wait_for_lines(&out, 1);
+    // copytruncate, and the new content is longer than the old before the
+    // next poll: its first failure must not be skipped.
+    {
+        let mut all = failure("hsm1", "10.3.1.5");
+        all.extend(filler(60));
+        let text = all.join("\n") + "\n";
+        std::fs::write(&log, text).unwrap();
+    }
+    wait_for_lines(&out, 2);
+    // Renamed and created again; the logger writes once more to the old file
+    // before it reopens.
+    let old = dir.join("lunalogs.1");
+    std::fs::rename(&log, &old).unwrap();
+    write(&old, &failure("hsm2", "10.3.1.6"));
+    std::fs::write(&log, "").unwrap();
+    write(&log, &failure("hsm3", "10.3.1.7"));
+    let text = wait_for_lines(&out, 4);
+    for ip in ["10.3.1.4", "10.3.1.5", "10.3.1.6", "10.3.1.7"] {
+        assert!(text.contains(ip), "{ip} lost:\n{text}");
+    }
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    std::fs::remove_dir_all(&dir).ok();
+}
