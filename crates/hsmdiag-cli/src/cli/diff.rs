@@ -56,59 +56,114 @@ struct Diff {
     resolved: Vec<Item>,
 }
 
-/// The findings of one side (a JSON report read back, or logs analysed),
-/// and the report they come from.
+/// One side: its findings, and the names of the inputs they come from.
+struct Side {
+    items: Vec<Item>,
+    names: Vec<String>,
+}
+
+/// What `diff` reads of a saved JSON report: the findings' keys and words
+/// and the inputs' names. Evidence, remediation and every other field are
+/// skipped as the file streams by, so a report of any size is read in the
+/// memory its findings' summaries take.
+#[derive(serde::Deserialize)]
+struct SavedReport {
+    findings: Vec<SavedFinding>,
+    summary: SavedSummary,
+}
+
+#[derive(serde::Deserialize)]
+struct SavedFinding {
+    id: String,
+    code: String,
+    severity: String,
+    title: String,
+    subject: String,
+    #[serde(default)]
+    message: Option<String>,
+    count: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct SavedSummary {
+    #[serde(default)]
+    sources: Vec<SavedSource>,
+}
+
+#[derive(serde::Deserialize)]
+struct SavedSource {
+    name: String,
+}
+
+/// The findings of one side: a JSON report read back (streamed), or logs
+/// analysed.
 fn side(
     path: &PathBuf,
     load: &super::load::LoadArgs,
     found: Option<&super::Found>,
-) -> Result<Report, String> {
-    let text = std::fs::read_to_string(path).ok();
-    let looks_like_report = text
-        .as_deref()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
-        .is_some_and(|v| v.get("findings").is_some() && v.get("summary").is_some());
-    let report: Report = if looks_like_report {
-        serde_json::from_str(text.as_deref().unwrap_or_default()).map_err(|e| {
-            format!(
-                "{}: not a report hsmdiag can read back: {e}",
-                path.display()
-            )
-        })?
-    } else {
-        // Another of hsmdiag's outputs holds no findings it can read back, and
-        // analysed as logs it would give none: say so rather than report every
-        // finding of the other side as new or resolved.
-        if let Some(kind) = own_output_file(path) {
-            return Err(match kind {
-                hsmdiag::OwnOutput::JsonReport => format!(
-                    "{}: {kind} that cannot be read back (compressed, or cut short?)",
-                    path.display()
-                ),
-                _ => format!(
-                    "{}: {kind}; diff compares JSON reports (--format json) or logs",
-                    path.display()
-                ),
-            });
-        }
-        let mut b = load
-            .builder()
-            .map_err(|_| "cannot load the rules".to_owned())?;
-        if let Some(found) = found {
-            super::observe(&mut b, found);
-        }
-        let analyzer = super::load::build(&b).map_err(|_| "cannot load the rules".to_owned())?;
-        let (inputs, errors) = load.expand(std::slice::from_ref(path));
-        if let Some(e) = errors.first() {
-            return Err(e.to_string());
-        }
-        let (report, errors) = analyzer.analyze(&inputs);
-        if let Some(e) = errors.first() {
-            return Err(e.to_string());
-        }
-        report
-    };
-    Ok(report)
+) -> Result<Side, String> {
+    let kind = own_output_file(path);
+    if kind == Some(hsmdiag::OwnOutput::JsonReport) {
+        let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let saved: SavedReport =
+            serde_json::from_reader(std::io::BufReader::with_capacity(1 << 16, file)).map_err(
+                |e| {
+                    format!(
+                        "{}: not a report hsmdiag can read back: {e}",
+                        path.display()
+                    )
+                },
+            )?;
+        return Ok(Side {
+            items: saved
+                .findings
+                .into_iter()
+                .map(|f| Item {
+                    code: f.code,
+                    id: f.id,
+                    subject: f.subject,
+                    severity: f.severity,
+                    message: f.message.unwrap_or(f.title),
+                    count: f.count,
+                    count_before: None,
+                })
+                .collect(),
+            names: saved.summary.sources.into_iter().map(|s| s.name).collect(),
+        });
+    }
+    // Another of hsmdiag's outputs holds no findings it can read back, and
+    // analysed as logs it would give none: say so rather than report every
+    // finding of the other side as new or resolved.
+    if let Some(kind) = kind {
+        return Err(format!(
+            "{}: {kind}; diff compares JSON reports (--format json) or logs",
+            path.display()
+        ));
+    }
+    let mut b = load
+        .builder()
+        .map_err(|_| "cannot load the rules".to_owned())?;
+    if let Some(found) = found {
+        super::observe(&mut b, found);
+    }
+    let analyzer = super::load::build(&b).map_err(|_| "cannot load the rules".to_owned())?;
+    let (inputs, errors) = load.expand(std::slice::from_ref(path));
+    if let Some(e) = errors.first() {
+        return Err(e.to_string());
+    }
+    let (report, errors) = analyzer.analyze(&inputs);
+    if let Some(e) = errors.first() {
+        return Err(e.to_string());
+    }
+    Ok(Side {
+        items: items(&report),
+        names: report
+            .summary
+            .sources
+            .iter()
+            .map(|s| s.name.clone())
+            .collect(),
+    })
 }
 
 /// The findings of a report, as the diff lists them.
@@ -184,38 +239,33 @@ pub(super) fn run(args: &DiffArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
-    // Redacted in the models, with one redactor for both sides (a value
-    // keeps its pseudonym across them), before the lines are wrapped; text
-    // made printable.
+    // Redacted with one redactor for both sides (a value keeps its pseudonym
+    // across them) before the lines are wrapped; text made printable.
+    let (mut before, mut after) = (before, after);
     let redactor = found.map(|found| {
         let mut d = found.lock().map(|f| f.clone()).unwrap_or_default();
-        for r in [&before, &after] {
-            d.text(&serde_json::to_string(r).unwrap_or_default());
+        for side in [&before, &after] {
+            d.text(&serde_json::to_string(&side.items).unwrap_or_default());
         }
-        let names: Vec<&str> = [&before, &after]
-            .iter()
-            .flat_map(|r| r.summary.sources.iter().map(|s| s.name.as_str()))
-            .collect();
+        let names = [&before, &after]
+            .into_iter()
+            .flat_map(|s| s.names.iter().map(String::as_str));
         d.finish().with_inputs(names)
     });
-    let (before, after) = match &redactor {
-        Some(r) => (
-            hsmdiag::redact::redact_with(r.clone(), &before, &[]).report,
-            hsmdiag::redact::redact_with(r.clone(), &after, &[]).report,
-        ),
-        None => (before, after),
-    };
     let text = args.format == DiffFormat::Text;
-    let (before, after) = if text {
-        let mut b = before;
-        let mut a = after;
-        hsmdiag::report::make_printable(&mut b);
-        hsmdiag::report::make_printable(&mut a);
-        (b, a)
-    } else {
-        (before, after)
-    };
-    let d = diff(items(&before), items(&after));
+    for side in [&mut before, &mut after] {
+        for i in &mut side.items {
+            for s in [&mut i.subject, &mut i.message] {
+                if let Some(r) = &redactor {
+                    *s = r.apply(s);
+                }
+                if text {
+                    *s = hsmdiag::parser::printable(s).into_owned();
+                }
+            }
+        }
+    }
+    let d = diff(before.items, after.items);
     let mut out = String::new();
     match args.format {
         DiffFormat::Json => match serde_json::to_string_pretty(&d) {
