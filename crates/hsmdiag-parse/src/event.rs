@@ -182,7 +182,8 @@ pub struct Event {
 impl Event {
     /// A placeholder for lines no pattern typed that are not tied to one line
     /// (a JSON document that neither parsed nor held a code).
-    pub(crate) fn unrecognized_at(source: SourceId) -> Self {
+    #[doc(hidden)]
+    pub fn unrecognized_at(source: SourceId) -> Self {
         Event {
             kind: EventKind::unrecognized(),
             span: Span {

@@ -110,6 +110,85 @@ struct Partial {
     events: Vec<Matched>,
 }
 
+/// Keys a matcher holds unfinished state for (a sequence waiting for its
+/// next step, a trigger waiting for its companion, a count below its
+/// threshold): past it the oldest quarter is let go, so memory stays bounded
+/// on input that opens many and closes few (fresh resource ids in every
+/// document). Past [`MAX_PER_KEY`] partial matches for one key, the oldest go.
+const MAX_STATE_KEYS: usize = 1024;
+
+/// Partial matches or waiting triggers held for one key.
+const MAX_PER_KEY: usize = 4;
+
+/// Where the oldest event a piece of state holds stands: what is let go first.
+fn age(events: &[Matched]) -> (u32, u64) {
+    events
+        .iter()
+        .map(|m| (m.event.span.source.0, m.event.span.start))
+        .min()
+        .unwrap_or((u32::MAX, u64::MAX))
+}
+
+/// Keeps a matcher's state within [`MAX_STATE_KEYS`] and [`MAX_PER_KEY`].
+fn bound_state(state: &mut State) {
+    fn evict<V>(map: &mut HashMap<String, V>, age_of: impl Fn(&V) -> (u32, u64)) {
+        if map.len() <= MAX_STATE_KEYS {
+            return;
+        }
+        let mut ages: Vec<((u32, u64), String)> =
+            map.iter().map(|(k, v)| (age_of(v), k.clone())).collect();
+        ages.sort();
+        for (_, k) in ages.into_iter().take(MAX_STATE_KEYS / 4) {
+            map.remove(&k);
+        }
+    }
+    match state {
+        State::Count(m) => evict(m, |c| age(&c.first)),
+        State::Sequence(m) => {
+            for v in m.values_mut() {
+                while v.len() > MAX_PER_KEY {
+                    v.pop_front();
+                }
+            }
+            evict(m, |v| {
+                v.iter()
+                    .map(|p| age(&p.events))
+                    .min()
+                    .unwrap_or((u32::MAX, u64::MAX))
+            });
+        }
+        State::Pending(m) => {
+            for v in m.values_mut() {
+                if v.len() > MAX_PER_KEY {
+                    v.drain(..v.len() - MAX_PER_KEY);
+                }
+            }
+            evict(m, |v| age(v));
+        }
+        // A time or a number per key: small, but keys still bounded.
+        State::Seen(m) => {
+            if m.len() > MAX_STATE_KEYS * 4 {
+                let mut keys: Vec<(Option<DateTime<Utc>>, String)> =
+                    m.iter().map(|(k, v)| (*v, k.clone())).collect();
+                keys.sort();
+                for (_, k) in keys.into_iter().take(MAX_STATE_KEYS) {
+                    m.remove(&k);
+                }
+            }
+        }
+        State::Streak(m) => {
+            if m.len() > MAX_STATE_KEYS * 4 {
+                let mut keys: Vec<String> = m.keys().cloned().collect();
+                keys.sort();
+                for k in keys.into_iter().take(MAX_STATE_KEYS) {
+                    m.remove(&k);
+                }
+            }
+        }
+        State::Stateless => {}
+    }
+}
+
 #[derive(Debug, Default)]
 struct CountState {
     times: VecDeque<Option<DateTime<Utc>>>,
@@ -339,6 +418,7 @@ impl<'kb> Engine<'kb> {
             for &(ri, si) in specs {
                 let spec = &rules[ri].matches[si];
                 step(ri, si, spec, &mut self.states[ri][si], ev, &mut hits);
+                bound_state(&mut self.states[ri][si]);
             }
         }
         if hits.len() > 1 {
@@ -963,4 +1043,53 @@ pub(crate) fn humanize(secs: u64) -> String {
         s => (s, "second"),
     };
     format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod bound_tests {
+    use super::{MAX_PER_KEY, MAX_STATE_KEYS, Matched, Partial, State, bound_state};
+    use std::collections::{HashMap, VecDeque};
+
+    fn matched(offset: u64) -> Matched {
+        let mut event = crate::event::Event::unrecognized_at(crate::event::SourceId(0));
+        event.span.start = offset;
+        Matched {
+            event,
+            label: None,
+            note: None,
+        }
+    }
+
+    /// Unfinished state for ever new keys (fresh resource ids) stays bounded,
+    /// the oldest let go first.
+    #[test]
+    fn matcher_state_is_bounded_and_keeps_the_newest() {
+        let mut pending = State::Pending(HashMap::new());
+        let mut sequences = State::Sequence(HashMap::new());
+        for i in 0..(MAX_STATE_KEYS as u64 * 10) {
+            if let State::Pending(m) = &mut pending {
+                m.entry(format!("k{i}")).or_default().push(matched(i));
+            }
+            if let State::Sequence(m) = &mut sequences {
+                let v: &mut VecDeque<Partial> = m.entry(format!("k{}", i % 3)).or_default();
+                v.push_back(Partial {
+                    next: 1,
+                    start: None,
+                    events: vec![matched(i)],
+                });
+            }
+            bound_state(&mut pending);
+            bound_state(&mut sequences);
+        }
+        let State::Pending(m) = &pending else {
+            unreachable!()
+        };
+        assert!(m.len() <= MAX_STATE_KEYS, "{}", m.len());
+        assert!(m.contains_key(&format!("k{}", MAX_STATE_KEYS as u64 * 10 - 1)));
+        assert!(!m.contains_key("k0"), "the oldest went first");
+        let State::Sequence(m) = &sequences else {
+            unreachable!()
+        };
+        assert!(m.values().all(|v| v.len() <= MAX_PER_KEY));
+    }
 }
