@@ -49,6 +49,9 @@ pub enum InputKind {
         size: u64,
         /// Whether the data is deflated (else stored as it is).
         deflated: bool,
+        /// The temporary file the archive is, when it was itself a member of
+        /// another archive (kept as long as this input).
+        hold: Option<Spill>,
     },
     /// An input that is not read: a binary file or archive member (no log),
     /// one of hsmdiag's own outputs ([`OwnOutput`]: a report, a bundle's
@@ -305,6 +308,7 @@ impl Input {
                 offset,
                 size,
                 deflated,
+                ..
             } => {
                 use std::io::Seek;
                 let mut f = File::open(archive).map_err(|e| InputError::open(&self.name, e))?;
@@ -802,6 +806,63 @@ fn open_decompressed(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
 /// no tar archive. A member that is not text is listed as skipped. An archive
 /// cut off part-way gives the members before the cut.
 fn archive_members(path: &Path, name: &str) -> Option<Vec<Input>> {
+    archive_members_at(path, name, None, 0)
+}
+
+/// Archives inside archives are read to this depth (`export.tgz!logs.zip!a.log`
+/// is two); deeper ones are listed as skipped.
+const MAX_NESTING: u32 = 3;
+
+/// Whether a member's first bytes are an archive's: a zip, or a tar (plain
+/// or compressed).
+fn archive_head(head: &[u8]) -> bool {
+    head.starts_with(b"PK\x03\x04")
+        || decompressed_head(head, 512).get(257..262) == Some(b"ustar".as_slice())
+}
+
+/// The members of an archive that is a member of another: its bytes copied
+/// to a temporary file (within the decompression budget), then listed as
+/// any archive, one level deeper.
+fn nested_members(mut bytes: impl Read, size: u64, name: &str, depth: u32) -> Vec<Input> {
+    let skipped = |reason: String| {
+        vec![Input {
+            name: name.to_owned(),
+            kind: InputKind::Skipped { reason },
+        }]
+    };
+    if depth >= MAX_NESTING {
+        return skipped(format!(
+            "an archive nested {MAX_NESTING} deep inside others, not read"
+        ));
+    }
+    if size > budget().max_bytes {
+        return skipped("an archive inside the archive, larger than the budget".into());
+    }
+    let copied = tempfile::Builder::new()
+        .prefix("hsmdiag-nested-")
+        .tempfile()
+        .and_then(|t| {
+            let (mut file, tmp) = t.into_parts();
+            io::copy(&mut (&mut bytes).take(size), &mut file)?;
+            Ok(tmp)
+        });
+    let tmp = match copied {
+        Ok(t) => Spill(std::sync::Arc::new(t)),
+        Err(e) => return skipped(format!("an archive inside the archive, not copied ({e})")),
+    };
+    archive_members_at(tmp.path(), name, Some(&tmp), depth + 1)
+        .or_else(|| zip_members_at(tmp.path(), name, Some(&tmp), depth + 1))
+        .unwrap_or_else(|| skipped("an archive inside the archive that cannot be read".into()))
+}
+
+/// [`archive_members`] of an archive at `path`, which is the temporary file
+/// `held` when it was itself a member, `depth` archives deep.
+fn archive_members_at(
+    path: &Path,
+    name: &str,
+    held: Option<&Spill>,
+    depth: u32,
+) -> Option<Vec<Input>> {
     let mut stream = open_decompressed(path).ok()?;
     let head = stream.fill_buf().ok()?;
     if head.get(257..262) != Some(b"ustar".as_slice()) {
@@ -842,7 +903,8 @@ fn archive_members(path: &Path, name: &str) -> Option<Vec<Input>> {
     }
     let spill = match (tee.to.take().map(|mut w| io::Write::flush(&mut w)), tmp) {
         (Some(Ok(())), Some(t)) => Some(Spill(std::sync::Arc::new(t))),
-        _ => None,
+        // A plain tar that is itself a temporary file is read from it.
+        _ => held.cloned(),
     };
     let mut out = Vec::new();
     for entry in listed {
@@ -852,6 +914,22 @@ fn archive_members(path: &Path, name: &str) -> Option<Vec<Input>> {
                 reason: "a link inside the archive (symbolic or hard), not read".into(),
             }
         } else if !entry.is_file {
+            continue;
+        } else if archive_head(&entry.head) {
+            let from = spill.as_ref().map_or(path, Spill::path);
+            let bytes = File::open(from).and_then(|mut f| {
+                io::Seek::seek(&mut f, io::SeekFrom::Start(entry.offset))?;
+                Ok(f)
+            });
+            match bytes {
+                Ok(f) => out.extend(nested_members(f, entry.size, &member, depth)),
+                Err(e) => out.push(Input {
+                    name: member,
+                    kind: InputKind::Skipped {
+                        reason: format!("an archive inside the archive, not read ({e})"),
+                    },
+                }),
+            }
             continue;
         } else if let Some(reason) = not_read(&entry.head) {
             InputKind::Skipped { reason }
@@ -891,6 +969,12 @@ fn is_compressed(path: &Path) -> bool {
 /// deflated are read; others (another method, encrypted) and those that are
 /// not text are listed as skipped.
 fn zip_members(path: &Path, name: &str) -> Option<Vec<Input>> {
+    zip_members_at(path, name, None, 0)
+}
+
+/// [`zip_members`] of a zip at `path`, which is the temporary file `held`
+/// when it was itself a member, `depth` archives deep.
+fn zip_members_at(path: &Path, name: &str, held: Option<&Spill>, depth: u32) -> Option<Vec<Input>> {
     let mut f = File::open(path).ok()?;
     let mut magic = [0u8; 4];
     f.read_exact(&mut magic).ok()?;
@@ -907,29 +991,44 @@ fn zip_members(path: &Path, name: &str) -> Option<Vec<Input>> {
             continue;
         }
         let member = entry.name().to_owned();
+        let shown = crate::printable_line(&format!("{name}!{member}")).into_owned();
         let method = entry.compression();
         let readable = matches!(
             method,
             zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated
         ) && !entry.encrypted();
+        let head = if readable {
+            first_bytes(&mut entry)
+        } else {
+            Vec::new()
+        };
+        let (offset, size, declared) = (
+            entry.data_start().unwrap_or_default(),
+            entry.compressed_size(),
+            entry.size(),
+        );
+        drop(entry);
         let kind = if !readable {
             InputKind::Skipped {
                 reason: format!("zip member compressed with {method} or encrypted, not read"),
             }
-        } else if let Some(reason) = not_read(&first_bytes(&mut entry)) {
+        } else if archive_head(&head) {
+            if let Ok(inner) = archive.by_index(i) {
+                out.extend(nested_members(inner, declared, &shown, depth));
+            }
+            continue;
+        } else if let Some(reason) = not_read(&head) {
             InputKind::Skipped { reason }
         } else {
             InputKind::ZipMember {
                 archive: path.to_path_buf(),
-                offset: entry.data_start().unwrap_or_default(),
-                size: entry.compressed_size(),
+                offset,
+                size,
                 deflated: method == zip::CompressionMethod::Deflated,
+                hold: held.cloned(),
             }
         };
-        out.push(Input {
-            name: crate::printable_line(&format!("{name}!{member}")).into_owned(),
-            kind,
-        });
+        out.push(Input { name: shown, kind });
     }
     Some(out)
 }

@@ -728,3 +728,75 @@ fn archives_are_read_once_links_listed_cuts_and_bombs_said() {
     assert!(err.contains("budget"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Archives inside archives are read, to a depth: a .tgz inside a tar, a
+/// zip inside a .tgz, a .tar.gz inside a zip — each failing log found under
+/// its full name; four deep is listed as skipped.
+#[test]
+fn nested_archives_are_read_to_a_depth() {
+    use std::io::Write as _;
+    let dir = scratch("nested");
+    let log = format!("{ALERT}\n{FAILURE}\n");
+    let gz = |bytes: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    };
+    let zip_of = |name: &str, bytes: &[u8]| {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        w.start_file(name, opts).unwrap();
+        w.write_all(bytes).unwrap();
+        w.finish().unwrap().into_inner()
+    };
+    let inner_tgz = gz(&tar_of(&[("var/log/messages", b'0', log.as_bytes())]));
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "outer.tar",
+            tar_of(&[("hsm1.tgz", b'0', &inner_tgz)]),
+            "outer.tar!hsm1.tgz!var/log/messages",
+        ),
+        (
+            "outer.tgz",
+            gz(&tar_of(&[(
+                "logs.zip",
+                b'0',
+                &zip_of("a.log", log.as_bytes()),
+            )])),
+            "outer.tgz!logs.zip!a.log",
+        ),
+        (
+            "outer.zip",
+            zip_of("export.tar.gz", &inner_tgz),
+            "outer.zip!export.tar.gz!var/log/messages",
+        ),
+    ];
+    for (name, bytes, member) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = hsmdiag().arg("--format=json").arg(&path).output().unwrap();
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}: {r}");
+        assert_eq!(r["findings"][0]["id"], "ntls.unknown_ca", "{name}");
+        let sources = r["summary"]["sources"].to_string();
+        assert!(sources.contains(member), "{name}: {sources}");
+    }
+    // Four deep: the innermost is listed, not read.
+    let mut deep = tar_of(&[("a.log", b'0', log.as_bytes())]);
+    for level in 0..4 {
+        deep = tar_of(&[(&format!("level{level}.tar"), b'0', &deep)]);
+    }
+    std::fs::write(dir.join("deep.tar"), deep).unwrap();
+    let out = hsmdiag()
+        .arg("--format=json")
+        .arg(dir.join("deep.tar"))
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        r["summary"]["skipped"].to_string().contains("nested"),
+        "{r}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
