@@ -1091,3 +1091,25 @@ step = "x"
         "{err}"
     );
 }
+
+/// Issue 32: ordinary cron lines of every Debian or Ubuntu syslog are no
+/// failed Azure deployment: the bare `(Code) Message` of the Azure CLI needs
+/// a code shaped like Azure's, and a real one still counts.
+#[test]
+fn issue_32_cron_lines_are_no_deployment_error() {
+    let text = "Nov 20 14:03:00 host CRON[4411]: (root) CMD (/usr/lib/sa/sa1 1 1)\n\
+                Nov 20 14:03:01 host CRON[4412]: (CRON) info (No MTA installed, discarding output)\n\
+                Nov 20 14:05:00 host CRON[4413]: (root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)\n";
+    let report = crate::analyzer().analyze_str("syslog", text);
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    let az = "(ResourceGroupNotFound) Resource group 'hsm-rg' could not be found.\nCode: ResourceGroupNotFound\nMessage: Resource group 'hsm-rg' could not be found.\n";
+    let report = crate::analyzer().analyze_str("az.txt", az);
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.code.as_str().starts_with("HSM2")),
+        "{:?}",
+        report.findings
+    );
+}
