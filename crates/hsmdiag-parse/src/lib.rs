@@ -52,6 +52,6 @@ pub use parse::{LineCounts, LineOutcome, LineParser, ParseCtx, Pretyped};
 pub use printable::{printable, printable_line};
 pub use source::{
     Budget, Compression, Input, InputError, InputKind, Lines, MAX_LINE, OwnOutput, Spill, Walk,
-    budget, expand, expand_with, own_output, set_budget,
+    budget, expand, expand_with, own_output, own_output_file, set_budget,
 };
 pub use zone::{Zone, edit_distance};

@@ -11,7 +11,7 @@ use flate2::read::MultiGzDecoder;
 mod own;
 mod tar;
 use miette::Diagnostic;
-pub use own::{OwnOutput, own_output};
+pub use own::{OwnOutput, own_output, own_output_file};
 
 /// Where an input's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -111,7 +111,7 @@ pub use finding::{Evidence, Finding, MAX_EVIDENCE, RelatedEvidence, Step};
 pub use hsmdiag_parse::{
     Budget, Event, EventKind, Field, Grammar, GrammarError, Input, InputError, InputKind,
     OwnOutput, SourceId, Span, UnrecognizedTemplate, Value, Walk, Zone, expand, expand_with,
-    own_output, set_budget,
+    own_output, own_output_file, set_budget,
 };
 pub use kb::{KbError, KnowledgeBase, Owner, Relation, Retired, Rule, RuleCode, Severity};
 pub use report::{

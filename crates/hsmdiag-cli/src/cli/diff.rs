@@ -102,7 +102,7 @@ fn side(
     load: &super::load::LoadArgs,
     found: Option<&super::Found>,
 ) -> Result<Side, String> {
-    let kind = own_output_file(path);
+    let kind = hsmdiag::own_output_file(path);
     if kind == Some(hsmdiag::OwnOutput::JsonReport) {
         let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let saved: SavedReport =
@@ -181,19 +181,6 @@ fn items(report: &Report) -> Vec<Item> {
             count_before: None,
         })
         .collect()
-}
-
-/// Which of hsmdiag's own outputs a file is, if it is one (a folder is none).
-fn own_output_file(path: &std::path::Path) -> Option<hsmdiag::OwnOutput> {
-    use std::io::Read;
-    if !path.is_file() {
-        return None;
-    }
-    let mut head = Vec::with_capacity(8192);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(8192).read_to_end(&mut head))
-        .ok()?;
-    hsmdiag::own_output(&head)
 }
 
 fn diff(before: Vec<Item>, after: Vec<Item>) -> Diff {

@@ -142,7 +142,7 @@ fn refusal(what: &str, out: &Path, inputs: &Inputs) -> Option<String> {
     let id = id_of(&meta)?;
     // An earlier report in an analysed folder is no evidence (walks skip it)
     // and may be replaced: `hsmdiag logs -o logs/report.md`, run again.
-    if inputs.in_folders.contains(&id) && is_own_output(out) {
+    if inputs.in_folders.contains(&id) && hsmdiag::own_output_file(out).is_some() {
         return None;
     }
     if let Some(input) = inputs.ids.get(&id) {
@@ -157,16 +157,6 @@ fn refusal(what: &str, out: &Path, inputs: &Inputs) -> Option<String> {
         ));
     }
     None
-}
-
-/// Whether the file is one of hsmdiag's own outputs (by its content).
-fn is_own_output(path: &Path) -> bool {
-    use std::io::Read;
-    let mut head = Vec::with_capacity(8192);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(8192).read_to_end(&mut head))
-        .is_ok()
-        && hsmdiag::own_output(&head).is_some()
 }
 
 /// Checks that no output is an input, a link, or another output, and that

@@ -231,6 +231,16 @@ static CSI: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\x1b\[[0-9;?]*[A-Za-z]").expect("a valid pattern")
 });
 
+/// Which of hsmdiag's own outputs the file at `path` is ([`own_output`] of
+/// its first 8 KiB); `None` for a folder, an unreadable file, or anything else.
+pub fn own_output_file(path: &std::path::Path) -> Option<OwnOutput> {
+    if !path.is_file() {
+        return None;
+    }
+    let mut f = std::fs::File::open(path).ok()?;
+    own_output(&super::first_bytes(&mut f))
+}
+
 /// Which of hsmdiag's own outputs a file is, from its first bytes (up to a few
 /// KiB; compressed bytes are decompressed, UTF-16 decoded); `None` for
 /// anything else — a log, a template, a capture, a log that merely mentions
