@@ -17,7 +17,7 @@ fn hsmdiag() -> Command {
     c
 }
 
-fn scratch(name: &str) -> PathBuf {
+fn scratch(name: &str) -> crate::Scratch {
     crate::scratch(&format!("test-{name}"))
 }
 

@@ -117,7 +117,8 @@ fn findings_of_a_fleet_stream_are_keyed_by_host() {
         .output()
         .expect("hsmdiag runs");
     assert_eq!(out.status.code(), Some(1));
-    let path = crate::scratch("fleet-file").join("out.jsonl");
+    let dir = crate::scratch("fleet-file");
+    let path = dir.join("out.jsonl");
     std::fs::write(&path, &out.stdout).expect("written");
     let recs = records(&path);
     assert_fleet(&recs);
@@ -177,7 +178,7 @@ fn rsyslog_omprog_hands_a_fleet_to_hsmdiag() {
         return;
     };
     let dir = crate::scratch("fleet-rsyslog");
-    let work = dir.as_path();
+    let work: &std::path::Path = &dir;
     let findings = work.join("findings.jsonl");
     let port = free_port();
     let conf = work.join("rsyslog.conf");

@@ -2,7 +2,7 @@
 //! every line, and says what is wrong and where.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 fn hsmdiag() -> Command {
@@ -11,7 +11,7 @@ fn hsmdiag() -> Command {
     c
 }
 
-fn scratch(name: &str) -> PathBuf {
+fn scratch(name: &str) -> crate::Scratch {
     crate::scratch(&format!("hard-{name}"))
 }
 

@@ -14,13 +14,44 @@ fn from_the_workspace_root() {
     std::env::set_current_dir(root).expect("the workspace root exists");
 }
 
-/// An empty directory of this test run's own, `hsmdiag-NAME-PID` in the
-/// system's temporary directory.
-fn scratch(name: &str) -> std::path::PathBuf {
+/// An empty directory of this test's own, `hsmdiag-NAME-PID` in the system's
+/// temporary directory, removed with everything in it when the test ends —
+/// passed or failed (`HSMDIAG_TEST_KEEP` keeps it, to look at).
+fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("hsmdiag-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a scratch directory");
-    dir
+    Scratch(dir)
+}
+
+/// A test's scratch directory; see [`scratch`].
+struct Scratch(std::path::PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for Scratch {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Scratch {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if std::env::var_os("HSMDIAG_TEST_KEEP").is_none() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 mod cases;

@@ -37,7 +37,7 @@ const TEMPLATE: &str = "samples/lint/hsm-only.json";
 /// `hard.log` (a hard link to in.log), `sym.log` (a link to it), `d/a.log`,
 /// `h.tgz` (a hard link to in.log, under a bundle's name), `man/` with a
 /// link `hsmdiag.1` to `victim`.
-fn setup(name: &str) -> PathBuf {
+fn setup(name: &str) -> crate::Scratch {
     let dir = crate::scratch(&format!("outputs-{name}"));
     std::fs::copy(SAMPLE, dir.join("in.log")).unwrap();
     std::fs::copy(TEMPLATE, dir.join("t.json")).unwrap();

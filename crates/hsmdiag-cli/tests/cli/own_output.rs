@@ -7,22 +7,12 @@
 //! HSM304 read from rule help text, and bundle files gave findings about
 //! pseudonyms.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-/// A folder of this test's own, removed when it goes out of scope.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        Scratch(crate::scratch(&format!("own-{name}")))
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A folder of this test's own ([`crate::scratch`]: removed when it ends).
+fn scratch(name: &str) -> crate::Scratch {
+    crate::scratch(&format!("own-{name}"))
 }
 
 fn hsmdiag() -> Command {
@@ -218,8 +208,8 @@ fn skipped_below(report: &serde_json::Value, dir: &Path) -> Vec<(String, String)
 
 #[test]
 fn own_outputs_in_an_analysed_folder_are_skipped_and_give_no_finding() {
-    let dir = Scratch::new("folder");
-    let dir = &dir.0;
+    let dir = scratch("folder");
+    let dir: &Path = &dir;
     sample_in(dir);
     let (alone, status) = report(dir);
     let findings = alone["findings"].as_array().unwrap();
@@ -292,8 +282,8 @@ fn own_outputs_in_an_analysed_folder_are_skipped_and_give_no_finding() {
 
 #[test]
 fn naming_an_own_output_gives_a_note_and_no_finding() {
-    let dir = Scratch::new("named");
-    let dir = &dir.0;
+    let dir = scratch("named");
+    let dir: &Path = &dir;
     sample_in(dir);
     let written = every_output_in(dir);
     let files: Vec<&String> = written
@@ -356,8 +346,8 @@ fn naming_an_own_output_gives_a_note_and_no_finding() {
 
 #[test]
 fn a_log_that_mentions_hsmdiag_is_still_read() {
-    let dir = Scratch::new("mentions");
-    let dir = &dir.0;
+    let dir = scratch("mentions");
+    let dir: &Path = &dir;
     let log =
         std::fs::read_to_string(Path::new(root!()).join("samples/ntls/article-unknown-ca.log"))
             .unwrap();
