@@ -613,7 +613,7 @@ fn decompress(
         Compression::None => Box::new(raw),
         Compression::Gzip => wrap(Box::new(MultiGzDecoder::new(raw))),
         Compression::Zstd => wrap(Box::new(
-            ruzstd::decoding::StreamingDecoder::new(raw)
+            zstd::stream::read::Decoder::with_buffer(raw)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?,
         )),
         Compression::Xz => wrap(Box::new(liblzma::read::XzDecoder::new_multi_decoder(raw))),
@@ -983,6 +983,9 @@ fn zip_members_at(path: &Path, name: &str, held: Option<&Spill>, depth: u32) -> 
     }
     let mut archive = zip::ZipArchive::new(File::open(path).ok()?).ok()?;
     let mut out = Vec::new();
+    // The byte ranges of the members' data: no real archive has two members
+    // share bytes; a bomb names thousands that point at one deflate stream.
+    let mut taken: std::collections::BTreeMap<u64, u64> = std::collections::BTreeMap::new();
     for i in 0..archive.len() {
         let Ok(mut entry) = archive.by_index(i) else {
             continue;
@@ -1008,6 +1011,21 @@ fn zip_members_at(path: &Path, name: &str, held: Option<&Spill>, depth: u32) -> 
             entry.size(),
         );
         drop(entry);
+        let end = offset.saturating_add(size.max(1));
+        let overlaps = taken
+            .range(..end)
+            .next_back()
+            .is_some_and(|(_, &e)| e > offset);
+        if overlaps {
+            out.push(Input {
+                name: shown,
+                kind: InputKind::Skipped {
+                    reason: "its data overlaps another member's (a zip bomb), not read".into(),
+                },
+            });
+            continue;
+        }
+        taken.insert(offset, end);
         let kind = if !readable {
             InputKind::Skipped {
                 reason: format!("zip member compressed with {method} or encrypted, not read"),
