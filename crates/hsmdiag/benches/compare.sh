@@ -60,6 +60,19 @@ if [ "${FLAT:-0}" = 1 ]; then
     BYTES=$(stat -c %s "$LOG")
     measure "hsmdiag, ${mib} MiB" target/release/hsmdiag --format json "$LOG"
   done
+  # Mixed Azure JSON (every Azure sample one after another with fresh ids), from
+  # the shared generator when it is there (SHARED_BENCH names its folder).
+  MIXED="${SHARED_BENCH:-../shared/bench}/gen-azure-mixed.py"
+  if [ -f "$MIXED" ]; then
+    for mib in 100 1024; do
+      LOG="$DIR/azure-mixed-${mib}MiB.json"
+      [ -s "$LOG" ] || python3 "$MIXED" "$LOG" --mb "$mib" >/dev/null
+      BYTES=$(stat -c %s "$LOG")
+      measure "hsmdiag, mixed Azure JSON, ${mib} MiB" target/release/hsmdiag --format json "$LOG"
+    done
+  else
+    echo "(mixed Azure JSON skipped: $MIXED not found; set SHARED_BENCH)"
+  fi
   # Azure deployment operations as JSON: concatenated documents of 200
   # operations each, and one array export.
   for shape in docs array; do

@@ -283,6 +283,8 @@ struct Part {
     coverage: Coverage,
     /// Events kept for the cross-input phase.
     kept: Vec<Event>,
+    /// What the related events among them hold ([`MAX_RELATED_BYTES`]).
+    kept_bytes: usize,
     anchors: Vec<Anchor>,
     /// Whether to gather anchors (only with more than one input: a clock is
     /// measured against another input's).
@@ -303,6 +305,7 @@ impl Part {
             tally: Tally::default(),
             coverage: Coverage::default(),
             kept: Vec::new(),
+            kept_bytes: 0,
             anchors: Vec::new(),
             want_anchors,
         }
@@ -592,6 +595,26 @@ impl<'s> Runner<'_, 's> {
 /// The most events one input keeps for the cross-input phase; beyond it the
 /// earliest are kept.
 const MAX_KEPT: usize = 100_000;
+/// The most bytes (text and fields, roughly) of events one input keeps to
+/// relate to findings: the context of a finding is a few lines, and a log of
+/// a gigabyte must not hold a copy of its every related line.
+const MAX_RELATED_BYTES: usize = 4 << 20;
+
+/// Roughly what holding a copy of an event costs.
+fn held_size(ev: &Event) -> usize {
+    std::mem::size_of::<Event>()
+        + ev.text.len()
+        + ev.host.as_ref().map_or(0, String::len)
+        + ev.program.as_ref().map_or(0, String::len)
+        + ev.fields.len() * std::mem::size_of::<crate::event::Field>()
+        + ev.fields
+            .iter()
+            .map(|f| match &f.value {
+                crate::event::Value::Text(s) | crate::event::Value::ResourceId(s) => s.len(),
+                _ => 0,
+            })
+            .sum::<usize>()
+}
 /// The most connection anchors one input keeps for the clock-skew estimate.
 const MAX_ANCHORS: usize = 200_000;
 
@@ -1114,7 +1137,8 @@ impl Analyzer {
             let wanted = match keep {
                 Keep::All => true,
                 Keep::Related(kinds) => {
-                    kinds.contains(ev.kind.as_str())
+                    part.kept_bytes < MAX_RELATED_BYTES
+                        && kinds.contains(ev.kind.as_str())
                         && self
                             .kb
                             .rules()
@@ -1124,6 +1148,7 @@ impl Analyzer {
                 }
             };
             if wanted && part.kept.len() < MAX_KEPT {
+                part.kept_bytes += held_size(ev);
                 part.kept.push(ev.clone());
             }
         }

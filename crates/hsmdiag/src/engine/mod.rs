@@ -85,20 +85,52 @@ fn key_of(spec: &MatchSpec, ev: &Event) -> String {
 /// The most partial sequence matches kept per key; the oldest goes first.
 const MAX_PARTIALS: usize = 32;
 
+/// The event being fed, with the one shared copy every matcher that keeps it
+/// holds: made when the first matcher keeps it, so the many partial
+/// matches and counts that hold one event (one document's lines start
+/// several rules' sequences) hold one copy, not one each.
+pub(in crate::engine) struct Fed<'a> {
+    event: &'a Event,
+    kept: std::cell::OnceCell<std::sync::Arc<Event>>,
+}
+
+impl<'a> Fed<'a> {
+    fn new(event: &'a Event) -> Self {
+        Fed {
+            event,
+            kept: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The shared copy of the event, made on first use.
+    fn keep(&self) -> std::sync::Arc<Event> {
+        self.kept
+            .get_or_init(|| std::sync::Arc::new(self.event.clone()))
+            .clone()
+    }
+}
+
+impl std::ops::Deref for Fed<'_> {
+    type Target = Event;
+    fn deref(&self) -> &Event {
+        self.event
+    }
+}
+
 /// A matched event and the condition it met (for labelling).
 #[derive(Debug, Clone)]
 struct Matched {
-    event: Event,
-    label: Option<String>,
-    note: Option<String>,
+    event: std::sync::Arc<Event>,
+    label: Option<std::sync::Arc<str>>,
+    note: Option<std::sync::Arc<str>>,
 }
 
 impl Matched {
-    fn new(event: &Event, cond: &Cond) -> Self {
+    fn new(event: &Fed<'_>, cond: &Cond) -> Self {
         Matched {
-            event: event.clone(),
-            label: cond.label.clone(),
-            note: cond.note.clone(),
+            event: event.keep(),
+            label: cond.label.as_deref().map(std::sync::Arc::from),
+            note: cond.note.as_deref().map(std::sync::Arc::from),
         }
     }
 }
@@ -115,7 +147,7 @@ struct Partial {
 /// threshold): past it the oldest quarter is let go, so memory stays bounded
 /// on input that opens many and closes few (fresh resource ids in every
 /// document). Past [`MAX_PER_KEY`] partial matches for one key, the oldest go.
-const MAX_STATE_KEYS: usize = 1024;
+const MAX_STATE_KEYS: usize = 256;
 
 /// Partial matches or waiting triggers held for one key.
 const MAX_PER_KEY: usize = 4;
@@ -407,6 +439,7 @@ impl<'kb> Engine<'kb> {
         if ev.kind.is_unrecognized() {
             return;
         }
+        let ev = &Fed::new(ev);
         let mut hits = Vec::new();
         if let Some(t) = ev.time {
             self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
@@ -822,7 +855,7 @@ fn step(
     si: usize,
     spec: &MatchSpec,
     state: &mut State,
-    ev: &Event,
+    ev: &Fed<'_>,
     hits: &mut Vec<Hit>,
 ) {
     match (&spec.matcher, state) {
@@ -990,7 +1023,7 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
                 time: ev.time,
                 offset: ev.span.start,
                 column: ev.span.column,
-                label: Some((range, m.note.clone())),
+                label: Some((range, m.note.as_deref().map(str::to_string))),
             }
         })
         .collect();
@@ -1054,7 +1087,7 @@ mod bound_tests {
         let mut event = crate::event::Event::unrecognized_at(crate::event::SourceId(0));
         event.span.start = offset;
         Matched {
-            event,
+            event: std::sync::Arc::new(event),
             label: None,
             note: None,
         }

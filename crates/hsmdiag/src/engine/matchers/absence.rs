@@ -6,8 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::super::{Hit, Matched, key_of, within};
-use crate::event::Event;
+use super::super::{Fed, Hit, Matched, key_of, within};
 use crate::kb::{Cond, MatchSpec};
 
 /// Feeds one event to an absence matcher whose expected event comes before.
@@ -16,7 +15,7 @@ pub(in crate::engine) fn step_before(
     spec: &MatchSpec,
     (trigger, expect): (&Cond, &Cond),
     map: &mut HashMap<String, Option<DateTime<Utc>>>,
-    ev: &Event,
+    ev: &Fed<'_>,
     hits: &mut Vec<Hit>,
 ) {
     if expect.matches(ev) {
@@ -36,7 +35,7 @@ pub(in crate::engine) fn step_after(
     spec: &MatchSpec,
     (trigger, expect): (&Cond, &Cond),
     map: &mut HashMap<String, Vec<Matched>>,
-    ev: &Event,
+    ev: &Fed<'_>,
 ) {
     if expect.matches(ev) {
         if let Some(waiting) = map.get_mut(&key_of(spec, ev)) {

@@ -3,8 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::super::{CountState, Hit, Matched, key_of, within};
-use crate::event::Event;
+use super::super::{CountState, Fed, Hit, Matched, key_of, within};
 use crate::finding::MAX_EVIDENCE;
 use crate::kb::{MatchSpec, Matcher};
 
@@ -13,7 +12,7 @@ pub(in crate::engine) fn step(
     (ri, si): (usize, usize),
     spec: &MatchSpec,
     map: &mut HashMap<String, CountState>,
-    ev: &Event,
+    ev: &Fed<'_>,
     hits: &mut Vec<Hit>,
 ) {
     let Matcher::Count {

@@ -4,8 +4,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::super::{Hit, MAX_PARTIALS, Matched, Partial, key_of, next_step, within};
-use crate::event::Event;
+use super::super::{Fed, Hit, MAX_PARTIALS, Matched, Partial, key_of, next_step, within};
 use crate::kb::{MatchSpec, Matcher};
 
 /// Feeds one event to a sequence matcher.
@@ -13,7 +12,7 @@ pub(in crate::engine) fn step(
     (ri, si): (usize, usize),
     spec: &MatchSpec,
     map: &mut HashMap<String, VecDeque<Partial>>,
-    ev: &Event,
+    ev: &Fed<'_>,
     hits: &mut Vec<Hit>,
 ) {
     let Matcher::Sequence { steps, cancel } = &spec.matcher else {

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use super::super::{Hit, Matched, StreakState, key_of};
-use crate::event::{Event, Value};
+use super::super::{Fed, Hit, Matched, StreakState, key_of};
+use crate::event::Value;
 use crate::kb::{MatchSpec, Matcher};
 
 /// Feeds one event to a streak matcher.
@@ -13,7 +13,7 @@ pub(in crate::engine) fn step(
     (ri, si): (usize, usize),
     spec: &MatchSpec,
     map: &mut HashMap<String, u32>,
-    ev: &Event,
+    ev: &Fed<'_>,
     hits: &mut Vec<Hit>,
 ) {
     let Matcher::Streak {
