@@ -49,6 +49,7 @@ pub fn analyzer_2026() -> &'static hsmdiag::Analyzer {
 
 mod archives;
 mod engine;
+mod foreign;
 mod formats;
 mod fuzz;
 mod grammar;
