@@ -1113,3 +1113,53 @@ fn issue_32_cron_lines_are_no_deployment_error() {
         report.findings
     );
 }
+
+/// Issue 32: a tool's generic `Error: <message>` is no failed Azure
+/// deployment on its own; with Azure text around it in the same input (an
+/// azurerm resource address in its Terraform box, an Azure error before it)
+/// it is; `vtl verify`'s short wording is the client seeing no partition.
+#[test]
+fn issue_32_a_generic_error_line_needs_azure_around_it() {
+    let ids = |name: &str, text: &str| -> Vec<String> {
+        crate::analyzer()
+            .analyze_str(name, text)
+            .findings
+            .iter()
+            .map(|f| f.id.clone())
+            .collect()
+    };
+    assert!(ids("a.log", "Error: something went wrong\n").is_empty());
+    assert!(ids("b.log", "│ Error: Missing required argument\n│\n╵\n").is_empty());
+    let boxed = "╷\n│ Error: Missing required argument\n│\n│   with azurerm_dedicated_hardware_security_module.hsm1,\n│   on main.tf line 12, in resource \"azurerm_dedicated_hardware_security_module\" \"hsm1\":\n╵\n";
+    assert_eq!(ids("tf.txt", boxed), ["deploy.failed"]);
+    let after_az = "ERROR: (InvalidTemplate) Deployment template validation failed.\nError: the deployment could not continue\n";
+    assert!(ids("az.txt", after_az).contains(&"deploy.failed".to_string()));
+    assert_eq!(
+        ids("vtl.txt", "Error: Unable to find any Luna SA slots/partitions.\n"),
+        ["ntls.partition_not_visible"]
+    );
+}
+
+/// Issue 32: registration is asynchronous. `Registering` right after `az
+/// feature register` (and the provider's "still on-going") is normal, not a
+/// refused subscription; `Pending` (waiting for approval) still is reported.
+#[test]
+fn issue_32_registering_is_in_progress_not_refused() {
+    let feature = |state: &str| {
+        format!(
+            "$ az feature register --namespace Microsoft.HardwareSecurityModules --name AzureDedicatedHSM\n{{\n  \"id\": \"/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Features/providers/Microsoft.HardwareSecurityModules/features/AzureDedicatedHSM\",\n  \"name\": \"Microsoft.HardwareSecurityModules/AzureDedicatedHSM\",\n  \"properties\": {{\n    \"state\": \"{state}\"\n  }},\n  \"type\": \"Microsoft.Features/providers/features\"\n}}\n"
+        )
+    };
+    let ids = |text: &str| -> Vec<String> {
+        crate::analyzer()
+            .analyze_str("feature.txt", text)
+            .findings
+            .iter()
+            .map(|f| f.id.clone())
+            .collect()
+    };
+    assert!(ids(&feature("Registering")).is_empty());
+    assert_eq!(ids(&feature("Pending")), ["deploy.not_allowlisted"]);
+    let provider = "$ az provider register --namespace Microsoft.HardwareSecurityModules\nRegistering is still on-going. You can monitor using 'az provider show -n Microsoft.HardwareSecurityModules'\n";
+    assert!(ids(provider).is_empty());
+}
