@@ -293,12 +293,15 @@ fn knowledge(text: &str) -> bool {
     if RULE.iter().all(|r| r.is_match(text)) || GRAMMAR.iter().all(|r| r.is_match(text)) {
         return true;
     }
+    // A configuration file: keys of hsmdiag's own, and the continuation
+    // lines of their arrays (`"*.bak",`, `]`) only after a key — a log whose
+    // every line starts with a quote (W3C, CSV) is no configuration.
     let mut lines = text
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .peekable();
-    lines.peek().is_some() && lines.all(|l| CONFIG.is_match(l) || l.starts_with(['"', ']']))
+        .filter(|l| !l.is_empty() && !l.starts_with('#'));
+    lines.next().is_some_and(|first| CONFIG.is_match(first))
+        && lines.all(|l| CONFIG.is_match(l) || l.starts_with(['"', ']']))
 }
 
 fn starts_like_html(text: &str) -> bool {

@@ -658,19 +658,12 @@ impl<'kb> Engine<'kb> {
             streak: None,
         });
         agg.count += hit.weight;
-        // A streak's finding speaks of where the count stands now: the worst
-        // severity since the last success.
+        // A streak's finding speaks of where the count stands now, and so
+        // does its severity: the tries left as last counted, or as the
+        // device last said (its own count wins over the failures counted).
         if let Some(st) = hit.streak {
             agg.binding = hit.events.clone();
-            let worst = agg
-                .streak
-                .filter(|s| !s.reset)
-                .and_then(|s| s.severity)
-                .max(st.severity);
-            agg.streak = Some(StreakState {
-                severity: worst,
-                ..st
-            });
+            agg.streak = Some(st);
         }
         agg.first_seen = min_opt(agg.first_seen, lo);
         agg.last_seen = max_opt(agg.last_seen, hi);

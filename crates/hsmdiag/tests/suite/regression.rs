@@ -1135,7 +1135,10 @@ fn issue_32_a_generic_error_line_needs_azure_around_it() {
     let after_az = "ERROR: (InvalidTemplate) Deployment template validation failed.\nError: the deployment could not continue\n";
     assert!(ids("az.txt", after_az).contains(&"deploy.failed".to_string()));
     assert_eq!(
-        ids("vtl.txt", "Error: Unable to find any Luna SA slots/partitions.\n"),
+        ids(
+            "vtl.txt",
+            "Error: Unable to find any Luna SA slots/partitions.\n"
+        ),
         ["ntls.partition_not_visible"]
     );
 }
@@ -1162,4 +1165,38 @@ fn issue_32_registering_is_in_progress_not_refused() {
     assert_eq!(ids(&feature("Pending")), ["deploy.not_allowlisted"]);
     let provider = "$ az provider register --namespace Microsoft.HardwareSecurityModules\nRegistering is still on-going. You can monitor using 'az provider show -n Microsoft.HardwareSecurityModules'\n";
     assert!(ids(provider).is_empty());
+}
+
+/// Issue 32: the appliance's own count of HSM SO login attempts wins over
+/// the failures counted: two failures, then `hsm show` with 2 left is an
+/// error (not critical), with 3 left (the maximum) the streak is over and
+/// nothing at warning or worse remains; with 1 left it is critical.
+#[test]
+fn issue_32_the_appliances_count_of_attempts_left_wins() {
+    let failed = "[local_host] lunash:>hsm login\n\n  Please enter the HSM Administrators' password:\n  > ********\n\n\nError:  'hsm login' failed. (A00000 : LUNA_RET_UM_PIN_INCORRECT)\n\n\nCommand Result : 0 (Success)\n";
+    let show = |status: &str, left: &str| {
+        format!(
+            "{failed}{failed}[local_host] lunash:>hsm show\n\n   HSM Details:\n   ============\n   HSM Label:                          hsm1\n   HSM Admin login status:             {status}\n   HSM Admin login attempts left:      {left}\n\nCommand Result : 0 (Success)\n"
+        )
+    };
+    let severity = |text: &str| {
+        let report = crate::analyzer().analyze_str("lunash.txt", text);
+        let f: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.id == "auth.login_failed")
+            .collect();
+        assert_eq!(f.len(), 1, "{:?}", report.findings);
+        f[0].severity
+    };
+    use hsmdiag::Severity;
+    assert_eq!(severity(&show("Logged In", "3")), Severity::Info);
+    assert_eq!(
+        severity(&show("Not Logged In", "2 before HSM zeroization!")),
+        Severity::Error
+    );
+    assert_eq!(
+        severity(&show("Not Logged In", "1 before HSM zeroization!")),
+        Severity::Critical
+    );
 }

@@ -73,7 +73,23 @@ pub(in crate::engine) fn step(
         let left = reported.unwrap_or(*limit).min(*limit);
         let used = limit - left;
         if used == 0 {
-            map.remove(&key);
+            // Back at the maximum (a good login since): the streak is over,
+            // and the finding the failures made learns it.
+            if map.remove(&key).is_some_and(|n| n > 0) {
+                hits.push(Hit {
+                    rule: ri,
+                    spec: si,
+                    events: vec![Matched::new(ev, observed.unwrap_or(cond))],
+                    weight: 0,
+                    streak: Some(StreakState {
+                        failures: 0,
+                        left: *limit,
+                        limit: *limit,
+                        severity: None,
+                        reset: true,
+                    }),
+                });
+            }
             return;
         }
         map.insert(key.clone(), used);
