@@ -142,6 +142,25 @@ pub fn lint(docs: &[Doc<'_>]) -> Vec<Vec<Event>> {
     checks(&model, docs)
 }
 
+/// What `lint` reads a text as: an ARM template, a parameters file, a what-if
+/// result, a Terraform plan, resource state (any other JSON document: `az`
+/// output, Resource Explorer, `terraform show -json` state) or a Terraform
+/// configuration; `None` for text that is none of them (a log, a README),
+/// which `lint` cannot check.
+pub fn what(text: &str) -> Option<&'static str> {
+    match find_json(text).map(|(j, _, _)| j) {
+        Some(j) if is_parameters_file(&j) => Some("a parameters file"),
+        Some(j) if j.get("resources").is_some_and(Json::is_array) => Some("an ARM template"),
+        Some(j) if j.get("changes").is_some_and(Json::is_array) => Some("a what-if result"),
+        Some(j) if j.get("format_version").is_some() && j.get("terraform_version").is_some() => {
+            Some("a Terraform plan")
+        }
+        Some(_) => Some("resource state"),
+        None if looks_like_hcl(text) => Some("a Terraform configuration"),
+        None => None,
+    }
+}
+
 /// The JSON document of a text: all of it, or from the first line that opens
 /// one (`{` or `[`), with that line's byte offset and the lines before it.
 fn find_json(text: &str) -> Option<(Json, usize, u32)> {

@@ -556,6 +556,9 @@ impl<'s> Runner<'_, 's> {
             s.first_time = Some(s.first_time.map_or(t, |f| f.min(t)));
             s.last_time = Some(s.last_time.map_or(t, |l| l.max(t)));
         }
+        if let Some(h) = &ev.host {
+            self.part.summary.saw_host(h);
+        }
         self.engine.feed(&ev);
     }
 
@@ -905,12 +908,17 @@ impl Analyzer {
                 for ev in &evs {
                     engine.feed(ev);
                 }
-                // A template is read whole: every line that is not blank.
+                // A template is read whole: every line that is not blank;
+                // text that is no template, plan or state none.
                 let lines = text.lines().count() as u64;
                 let blank = text.lines().filter(|l| l.trim().is_empty()).count() as u64;
                 part.summary.lines = lines;
                 part.summary.blank_lines = blank;
-                part.tally.recognized = lines - blank;
+                if hsmdiag_parse::lint::what(text).is_some() {
+                    part.tally.recognized = lines - blank;
+                } else {
+                    part.tally.unrecognized = lines - blank;
+                }
                 part.tally.events = evs.len() as u64;
                 part.close(true);
                 part.omitted = engine.take_omitted();
@@ -1111,6 +1119,9 @@ impl Analyzer {
             if let Some(t) = ev.time.filter(|_| !outside) {
                 summary.first_time = Some(summary.first_time.map_or(t, |f| f.min(t)));
                 summary.last_time = Some(summary.last_time.map_or(t, |l| l.max(t)));
+            }
+            if let Some(h) = ev.host.as_deref().filter(|_| !outside) {
+                summary.saw_host(h);
             }
             if ev.kind.is_unrecognized() {
                 tally.unrecognized_events += 1;

@@ -47,6 +47,11 @@ struct Item {
     count: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     count_before: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<String>,
+    /// The inputs its evidence comes from (by file name).
+    #[serde(skip)]
+    sources: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -54,12 +59,24 @@ struct Diff {
     new: Vec<Item>,
     unchanged: Vec<Item>,
     resolved: Vec<Item>,
+    /// Gone from AFTER, but AFTER never looked where it was: no input of the
+    /// same name, no finding on the same host. Not proof of a fix.
+    not_covered: Vec<Item>,
+}
+
+/// The file name of an input (`logs/before/hsm1.log` and
+/// `logs/after/hsm1.log` are the same log collected twice).
+fn base(name: &str) -> &str {
+    let name = name.rsplit('!').next().unwrap_or(name);
+    name.rsplit(['/', '\\']).next().unwrap_or(name)
 }
 
 /// One side: its findings, and the names of the inputs they come from.
 struct Side {
     items: Vec<Item>,
     names: Vec<String>,
+    /// The hosts its inputs name.
+    hosts: Vec<String>,
 }
 
 /// What `diff` reads of a saved JSON report: the findings' keys and words
@@ -82,6 +99,17 @@ struct SavedFinding {
     #[serde(default)]
     message: Option<String>,
     count: u64,
+    #[serde(default)]
+    host: Option<String>,
+    #[serde(default)]
+    evidence: Vec<SavedEvidence>,
+}
+
+/// Of a finding's evidence, only the input it comes from.
+#[derive(serde::Deserialize)]
+struct SavedEvidence {
+    #[serde(default)]
+    source: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -93,6 +121,8 @@ struct SavedSummary {
 #[derive(serde::Deserialize)]
 struct SavedSource {
     name: String,
+    #[serde(default)]
+    hosts: Vec<String>,
 }
 
 /// The findings of one side: a JSON report read back (streamed), or logs
@@ -126,7 +156,15 @@ fn side(
                     message: f.message.unwrap_or(f.title),
                     count: f.count,
                     count_before: None,
+                    host: f.host,
+                    sources: f.evidence.into_iter().map(|e| e.source).collect(),
                 })
+                .collect(),
+            hosts: saved
+                .summary
+                .sources
+                .iter()
+                .flat_map(|s| s.hosts.iter().cloned())
                 .collect(),
             names: saved.summary.sources.into_iter().map(|s| s.name).collect(),
         });
@@ -157,6 +195,12 @@ fn side(
     }
     Ok(Side {
         items: items(&report),
+        hosts: report
+            .summary
+            .sources
+            .iter()
+            .flat_map(|s| s.hosts.iter().cloned())
+            .collect(),
         names: report
             .summary
             .sources
@@ -179,18 +223,36 @@ fn items(report: &Report) -> Vec<Item> {
             message: f.message.clone().unwrap_or_else(|| f.title.clone()),
             count: f.count,
             count_before: None,
+            host: f.host.clone(),
+            sources: f.evidence.iter().map(|e| e.source.clone()).collect(),
         })
         .collect()
 }
 
-fn diff(before: Vec<Item>, after: Vec<Item>) -> Diff {
+/// Compares the findings of two sides; `after_names` and `after_hosts` are
+/// what AFTER's inputs are called and name. A finding gone from AFTER is
+/// resolved when AFTER covered it (its host, or an input of the same file
+/// name), else not covered.
+fn diff(
+    before: Vec<Item>,
+    after: Vec<Item>,
+    after_names: &[String],
+    after_hosts: &[String],
+) -> Diff {
     let key = |i: &Item| (i.id.clone(), i.subject.clone());
     let mut old: BTreeMap<(String, String), Item> =
         before.into_iter().map(|i| (key(&i), i)).collect();
+    let hosts: std::collections::HashSet<String> = after
+        .iter()
+        .filter_map(|i| i.host.clone())
+        .chain(after_hosts.iter().cloned())
+        .collect();
+    let names: std::collections::HashSet<&str> = after_names.iter().map(|n| base(n)).collect();
     let mut d = Diff {
         new: Vec::new(),
         unchanged: Vec::new(),
         resolved: Vec::new(),
+        not_covered: Vec::new(),
     };
     for mut i in after {
         match old.remove(&key(&i)) {
@@ -201,7 +263,15 @@ fn diff(before: Vec<Item>, after: Vec<Item>) -> Diff {
             None => d.new.push(i),
         }
     }
-    d.resolved = old.into_values().collect();
+    for i in old.into_values() {
+        let covered = i.sources.iter().any(|s| names.contains(base(s)))
+            || i.host.as_ref().is_some_and(|h| hosts.contains(h));
+        if covered {
+            d.resolved.push(i);
+        } else {
+            d.not_covered.push(i);
+        }
+    }
     d
 }
 
@@ -252,7 +322,7 @@ pub(super) fn run(args: &DiffArgs) -> u8 {
             }
         }
     }
-    let d = diff(before.items, after.items);
+    let d = diff(before.items, after.items, &after.names, &after.hosts);
     let mut out = String::new();
     match args.format {
         DiffFormat::Json => match serde_json::to_string_pretty(&d) {
@@ -270,6 +340,11 @@ pub(super) fn run(args: &DiffArgs) -> u8 {
                 ("New", &d.new, "+"),
                 ("Still there", &d.unchanged, "="),
                 ("Resolved", &d.resolved, "-"),
+                (
+                    "Not covered (AFTER shows neither its host nor its log)",
+                    &d.not_covered,
+                    "?",
+                ),
             ] {
                 out.push_str(&format!("{title} ({}):\n", items.len()));
                 for i in items {
@@ -312,12 +387,20 @@ pub(super) fn run(args: &DiffArgs) -> u8 {
             }
         }
     }
-    // Findings that are still there or new count toward the fail level.
+    // Findings that are still there, new, or not shown gone count toward
+    // the fail level.
     let level = super::settings::get().fail_on;
-    let failing = d.new.iter().chain(&d.unchanged).any(|i| {
-        serde_json::from_value::<hsmdiag::Severity>(serde_json::Value::String(i.severity.clone()))
+    let failing = d
+        .new
+        .iter()
+        .chain(&d.unchanged)
+        .chain(&d.not_covered)
+        .any(|i| {
+            serde_json::from_value::<hsmdiag::Severity>(serde_json::Value::String(
+                i.severity.clone(),
+            ))
             .is_ok_and(|s| s >= level)
-    });
+        });
     if failing { EXIT_FINDINGS } else { EXIT_CLEAN }
 }
 
@@ -334,6 +417,8 @@ mod tests {
             message: String::new(),
             count,
             count_before: None,
+            host: Some("hsm1".into()),
+            sources: vec!["before/hsm1.log".into()],
         }
     }
 
@@ -342,10 +427,40 @@ mod tests {
         let d = diff(
             vec![item("a", "x", 3), item("b", "y", 1)],
             vec![item("a", "x", 1), item("c", "z", 2)],
+            &["after/hsm1.log".into()],
+            &[],
         );
         assert_eq!(d.new.len(), 1);
         assert_eq!(d.new[0].id, "c");
         assert_eq!(d.unchanged[0].count_before, Some(3));
+        assert_eq!(d.resolved[0].id, "b");
+    }
+
+    /// AFTER that never looked at the finding's host or log says nothing
+    /// about it: not covered, not resolved.
+    #[test]
+    fn gone_from_inputs_that_do_not_cover_it_is_not_resolved() {
+        let d = diff(
+            vec![item("b", "y", 1)],
+            vec![],
+            &["after/hsm2.log".into()],
+            &["hsm2".into()],
+        );
+        assert!(d.resolved.is_empty());
+        assert_eq!(d.not_covered[0].id, "b");
+        let d = diff(
+            vec![item("b", "y", 1)],
+            vec![],
+            &["logs/hsm1.log".into()],
+            &[],
+        );
+        assert_eq!(d.resolved[0].id, "b");
+        let d = diff(
+            vec![item("b", "y", 1)],
+            vec![],
+            &["after.log".into()],
+            &["hsm1".into()],
+        );
         assert_eq!(d.resolved[0].id, "b");
     }
 }

@@ -53,6 +53,26 @@ pub(super) fn run(args: &LintArgs) -> u8 {
     if !errors.is_empty() && report.summary.inputs == 0 {
         return EXIT_ERROR;
     }
+    // Text that is no template, plan or state cannot be checked: say so, and
+    // when nothing could be, fail (a CI gate pointed at the wrong file).
+    let unchecked: Vec<&str> = report
+        .summary
+        .sources
+        .iter()
+        .filter(|s| s.recognized_lines == Some(0) && s.lines > s.blank_lines)
+        .map(|s| s.name.as_str())
+        .collect();
+    for name in &unchecked {
+        eprintln!(
+            "hsmdiag: {name} is no ARM template, parameters file, what-if result, Terraform configuration, plan or state: not linted"
+        );
+    }
+    if !unchecked.is_empty() && unchecked.len() == report.summary.sources.len() {
+        eprintln!(
+            "hsmdiag: nothing to lint: give a template, a plan or state (`hsmdiag FILE` reads logs)"
+        );
+        return EXIT_ERROR;
+    }
     let mut buf = Vec::new();
     let rendered = match args.format {
         Format::Text => write_text(

@@ -408,7 +408,16 @@ fn analyze_inputs(
     for e in &errors {
         print_error(e);
     }
-    let none_read = !errors.is_empty() && report.summary.inputs == 0;
+    // Nothing read at all, because every input failed or was skipped (a
+    // binary file, a report of our own): no report, exit 2.
+    let skipped = report.summary.skipped.len();
+    let none_read = report.summary.inputs == 0 && (!errors.is_empty() || skipped > 0);
+    if none_read && errors.is_empty() {
+        eprintln!(
+            "hsmdiag: no input could be read, so there is nothing to report; skipped: {}",
+            report.summary.skipped.join("; ")
+        );
+    }
     if settings::get().verbose > 0 {
         for src in &report.summary.sources {
             let times = match (src.first_time, src.last_time) {

@@ -750,3 +750,30 @@ fn follow_loses_no_line_across_rotations() {
     let _ = child.wait();
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Issue 32: `lint` pointed at a file that is no template, plan or state
+/// (a README, a syslog) says so and fails, so a CI gate on the wrong file
+/// does not pass; a template next to it is still linted.
+#[test]
+fn lint_on_what_is_no_template_fails() {
+    for file in ["README.md", "samples/ntls/healthy-busy.log"] {
+        let out = hsmdiag().args(["lint", file]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{file}: {err}");
+        assert!(
+            err.contains("not linted") && err.contains("nothing to lint"),
+            "{err}"
+        );
+    }
+    let out = hsmdiag()
+        .args([
+            "lint",
+            "README.md",
+            "samples/lint/arm-quickstart-no-delegation.json",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("README.md is no ARM template"), "{err}");
+}

@@ -22,7 +22,8 @@ pub use json::{
 };
 pub use markdown::write_markdown;
 pub use model::{
-    FindingCounts, Report, SourceSummary, Summary, make_printable, map_finding_texts, map_texts,
+    FindingCounts, MAX_SOURCE_HOSTS, Report, SourceSummary, Summary, make_printable,
+    map_finding_texts, map_texts,
 };
 pub use rules::{rule_detection, rule_markdown, rules_markdown};
 pub use sarif::{SARIF_VERSION, fingerprint, sarif, write_sarif};

@@ -42,6 +42,23 @@ pub struct SourceSummary {
     pub first_time: Option<DateTime<Utc>>,
     /// The latest time in the input, on its own clock (as `first_time`).
     pub last_time: Option<DateTime<Utc>>,
+    /// The hosts its lines name (syslog HOSTNAME, a Luna shell's appliance),
+    /// of the lines read, at most [`MAX_SOURCE_HOSTS`]: what the input
+    /// covers (`diff` tells a fixed problem from one no longer looked at).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
+}
+
+/// The most hosts one input's summary names.
+pub const MAX_SOURCE_HOSTS: usize = 32;
+
+impl SourceSummary {
+    /// Notes a host the input names (up to [`MAX_SOURCE_HOSTS`]).
+    pub fn saw_host(&mut self, host: &str) {
+        if self.hosts.len() < MAX_SOURCE_HOSTS && !self.hosts.iter().any(|h| h == host) {
+            self.hosts.push(host.to_owned());
+        }
+    }
 }
 
 impl SourceSummary {
