@@ -23,6 +23,7 @@ use crate::source::{Input, InputError, Lines};
 #[derive(Debug, Clone)]
 pub struct AnalyzerBuilder {
     year: Option<i32>,
+    now: Option<DateTime<Utc>>,
     zone: Zone,
     grammars: Vec<(String, String)>,
     rules: Vec<(String, String)>,
@@ -105,6 +106,7 @@ impl AnalyzerBuilder {
     pub fn new() -> Self {
         AnalyzerBuilder {
             year: None,
+            now: None,
             zone: Zone::UTC,
             grammars: Vec::new(),
             rules: Vec::new(),
@@ -181,6 +183,16 @@ impl AnalyzerBuilder {
         self
     }
 
+    /// Where neither [`AnalyzerBuilder::year`], the log's dated lines nor the
+    /// file's modification time give a year (stdin), assumes the year of
+    /// `now`, or the one before for a date after it; each input's summary
+    /// says so ([`SourceSummary::assumed_year`](crate::SourceSummary)).
+    /// Unset, such timestamps get no time, and a run never reads the clock.
+    pub fn assume_year(&mut self, now: Option<DateTime<Utc>>) -> &mut Self {
+        self.now = now;
+        self
+    }
+
     /// The zone for timestamps that carry none: a fixed offset, or an IANA
     /// zone ([`Zone`]) whose offset follows daylight saving time.
     pub fn zone(&mut self, zone: impl Into<Zone>) -> &mut Self {
@@ -232,6 +244,7 @@ impl AnalyzerBuilder {
             grammar,
             kb,
             year: self.year,
+            now: self.now,
             zone: self.zone,
             unrecognized: self.unrecognized,
             coverage,
@@ -253,6 +266,7 @@ pub struct Analyzer {
     grammar: Grammar,
     kb: KnowledgeBase,
     year: Option<i32>,
+    now: Option<DateTime<Utc>>,
     zone: Zone,
     unrecognized: bool,
     coverage: bool,
@@ -582,6 +596,7 @@ impl<'s> Runner<'_, 's> {
         self.events.clear();
         let counts = self.parser.finish(&mut self.events);
         self.fed(counts);
+        self.part.summary.assumed_year = self.parser.assumed_year();
     }
 
     /// Tells the progress callback about every MiB read.
@@ -683,6 +698,7 @@ impl Analyzer {
         ParseCtx::new(source)
             .with_year(self.year.or(input_year))
             .with_zone(self.zone)
+            .with_now(self.now)
     }
 
     /// Parses text into events, without applying rules.

@@ -30,7 +30,8 @@ pub(super) struct LoadArgs {
     #[command(flatten)]
     pub kb: KbArgs,
     /// Year for syslog timestamps that have none (RFC 3164). Default: the year in the
-    /// log's own dated lines, else the file's modification year.
+    /// log's own dated lines, else the file's modification year, else (stdin) the current
+    /// year, assumed and said so.
     #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i32).range(1970..=9999))]
     pub year: Option<i32>,
     /// Zone for timestamps that carry none: `UTC`, `+02:00`, `-0500`, or an IANA
@@ -279,10 +280,15 @@ impl LoadArgs {
     pub(super) fn builder(&self) -> Result<hsmdiag::AnalyzerBuilder, u8> {
         let mut b = self.kb.builder()?;
         let tz = self.zone();
-        b.year(self.year).zone(tz).window(
-            self.since.and_then(|w| w.resolve(tz, false)),
-            self.until.and_then(|w| w.resolve(tz, true)),
-        );
+        // Year-less times with nothing to date them (stdin): the current
+        // year, the report says so (`--year` sets it).
+        b.year(self.year)
+            .assume_year(self.year.is_none().then(now))
+            .zone(tz)
+            .window(
+                self.since.and_then(|w| w.resolve(tz, false)),
+                self.until.and_then(|w| w.resolve(tz, true)),
+            );
         Ok(b)
     }
 
@@ -323,4 +329,13 @@ pub(super) fn build(b: &hsmdiag::AnalyzerBuilder) -> Result<hsmdiag::Analyzer, u
         super::print_error(&e);
         EXIT_ERROR
     })
+}
+
+/// The clock year-less times are read against: now, or `HSMDIAG_NOW`
+/// (RFC 3339) where a run must not depend on the day it runs (tests).
+fn now() -> chrono::DateTime<chrono::Utc> {
+    std::env::var("HSMDIAG_NOW")
+        .ok()
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
+        .map_or_else(chrono::Utc::now, |t| t.with_timezone(&chrono::Utc))
 }

@@ -424,8 +424,11 @@ fn analyze_inputs(
                 (Some(a), Some(b)) => format!(", {} to {}", a.to_rfc3339(), b.to_rfc3339()),
                 _ => ", no times".to_owned(),
             };
+            let year = src.assumed_year.map_or_else(String::new, |y| {
+                format!("; times without a year read as {y} (assumed: --year sets it)")
+            });
             eprintln!(
-                "hsmdiag: read {}: {} ({} blank){times}",
+                "hsmdiag: read {}: {} ({} blank){times}{year}",
                 src.name,
                 counted(src.lines as usize, "line"),
                 src.blank_lines

@@ -777,3 +777,48 @@ fn lint_on_what_is_no_template_fails() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("README.md is no ARM template"), "{err}");
 }
+
+/// Issue 32: year-less syslog from stdin keeps its times: the current year
+/// is assumed (the year before for a date after today), and the summary says
+/// so and that `--year` sets it.
+#[test]
+fn year_less_times_from_stdin_get_an_assumed_year() {
+    use std::io::Write as _;
+    let run = |args: &[&str]| {
+        let mut child = hsmdiag()
+            .args(args)
+            .arg("-")
+            .env("HSMDIAG_NOW", "2027-01-05T10:00:00Z")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(
+                b"Dec 30 23:59:00 hsm1 NTLS[2490]: info : 0xc0000711 : Fail to establish a secure channel with client : 10.3.1.4/59415 : RC_SSL_FAILED_HANDSHAKE\n\
+                  Jan  2 00:01:00 hsm1 NTLS[2490]: info : 0xc0000711 : Fail to establish a secure channel with client : 10.3.1.4/59416 : RC_SSL_FAILED_HANDSHAKE\n",
+            )
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = run(&["--format", "json"]);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["summary"]["first_time"], "2026-12-30T23:59:00Z", "{r}");
+    assert_eq!(r["summary"]["last_time"], "2027-01-02T00:01:00Z", "{r}");
+    assert_eq!(r["summary"]["sources"][0]["assumed_year"], 2026, "{r}");
+    let text = String::from_utf8_lossy(&run(&[]).stdout).into_owned();
+    assert!(
+        text.contains("assumed year") && text.contains("--year"),
+        "{text}"
+    );
+    assert!(!text.contains("the log has no times"), "{text}");
+    // --year wins, and nothing is assumed.
+    let out = run(&["--format", "json", "--year", "2020"]);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["summary"]["first_time"], "2020-12-30T23:59:00Z", "{r}");
+    assert!(r["summary"]["sources"][0]["assumed_year"].is_null(), "{r}");
+}

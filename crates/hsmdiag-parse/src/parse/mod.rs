@@ -33,11 +33,17 @@ use syslog::Stamp;
 pub struct ParseCtx {
     /// The input being parsed.
     pub source: SourceId,
-    /// The year for year-less (RFC 3164) timestamps. Never taken from the wall
-    /// clock: when unknown, year-less timestamps are left without a time.
+    /// The year for year-less (RFC 3164) timestamps. When unknown (and no
+    /// dated line says), year-less timestamps are read against `now`, or left
+    /// without a time when that is unset too.
     pub year: Option<i32>,
     /// The zone of timestamps that carry none (Luna's own format, RFC 3164).
     pub zone: Zone,
+    /// The clock a year is assumed from when nothing else gives one: the year
+    /// of `now`, or the one before for a date that would lie after it (a
+    /// December log read in January). Unset by default, so a library run
+    /// never depends on the wall clock unless asked.
+    pub now: Option<DateTime<Utc>>,
 }
 
 impl ParseCtx {
@@ -47,7 +53,14 @@ impl ParseCtx {
             source,
             year: None,
             zone: Zone::UTC,
+            now: None,
         }
+    }
+
+    /// Sets the clock a year is assumed from ([`ParseCtx::now`]).
+    pub fn with_now(mut self, now: Option<DateTime<Utc>>) -> Self {
+        self.now = now;
+        self
     }
 
     /// Sets the year for year-less timestamps.
@@ -146,6 +159,8 @@ pub struct LineParser<'g> {
     grammar: &'g Grammar,
     ctx: ParseCtx,
     year: Option<i32>,
+    /// The year assumed from [`ParseCtx::now`], when one was.
+    assumed: Option<i32>,
     last_month: Option<u32>,
     frame: Option<json::JsonFrame>,
     /// A quoted YAML scalar holding a JSON document being gathered.
@@ -388,6 +403,7 @@ impl<'g> LineParser<'g> {
             grammar,
             ctx,
             year: ctx.year,
+            assumed: None,
             last_month: None,
             frame: None,
             yaml: None,
@@ -514,6 +530,12 @@ impl<'g> LineParser<'g> {
         };
         self.post(out, from, line_no);
         counts
+    }
+
+    /// The year assumed for year-less timestamps from [`ParseCtx::now`]
+    /// (nothing in the input and no `--year` gave one), if any.
+    pub fn assumed_year(&self) -> Option<i32> {
+        self.assumed
     }
 
     /// Ends the input: a document still open is typed as cut off, and `Key:
@@ -1026,7 +1048,21 @@ impl<'g> LineParser<'g> {
                 self.local(t)
             }
             Stamp::YearLess { month, day, time } => {
-                let mut year = self.year?;
+                let mut year = match self.year {
+                    Some(y) => y,
+                    None => {
+                        let now = self.ctx.now?;
+                        let mut y = now.year();
+                        // A date after today is last year's.
+                        let tomorrow = now.date_naive().succ_opt().unwrap_or(now.date_naive());
+                        if NaiveDate::from_ymd_opt(y, month, day).is_some_and(|d| d > tomorrow) {
+                            y -= 1;
+                        }
+                        self.year = Some(y);
+                        self.assumed = Some(y);
+                        y
+                    }
+                };
                 if let Some(last) = self.last_month {
                     // December followed by January: the log crossed New Year.
                     if last >= 11 && month <= 2 {

@@ -284,6 +284,9 @@ pub fn write_markdown(report: &Report, w: &mut dyn Write) -> Result<(), RenderEr
         time(s.first_time),
         time(s.last_time)
     )?;
+    if let Some(note) = super::text::assumed_years(s) {
+        writeln!(w, "| Year | {} |", prose(&note, Place::Cell))?;
+    }
     writeln!(
         w,
         "| Findings | {}: {} critical, {} error, {} warning, {} info |",

@@ -47,6 +47,10 @@ pub struct SourceSummary {
     /// covers (`diff` tells a fixed problem from one no longer looked at).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<String>,
+    /// The year assumed for its year-less timestamps (syslog from stdin: no
+    /// year in the log, no `--year`, no file date); absent when none was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assumed_year: Option<i32>,
 }
 
 /// The most hosts one input's summary names.

@@ -178,11 +178,14 @@ pub fn write_text(
     if s.long_lines > 0 {
         writeln!(
             sum,
-            "Cut {} line{} longer than {} MiB to their first MiB.",
+            "Cut {} line{} longer than {} MiB to their first and last half MiB.",
             s.long_lines,
             plural(s.long_lines as usize),
             crate::parser::MAX_LINE >> 20
         )?;
+    }
+    if let Some(note) = assumed_years(s) {
+        writeln!(sum, "{note}")?;
     }
     if s.sources.len() > 1 {
         // Names wider than the room keep their end (the file name), cut in front.
@@ -283,4 +286,20 @@ pub fn write_text(
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// A sentence naming the inputs whose year-less times were read in an
+/// assumed year, or `None` when no year was assumed.
+pub(crate) fn assumed_years(s: &crate::report::Summary) -> Option<String> {
+    let assumed: Vec<String> = s
+        .sources
+        .iter()
+        .filter_map(|src| src.assumed_year.map(|y| format!("{} as {y}", src.name)))
+        .collect();
+    (!assumed.is_empty()).then(|| {
+        format!(
+            "Times without a year read in an assumed year ({}): --year sets it.",
+            assumed.join(", ")
+        )
+    })
 }
