@@ -29,7 +29,9 @@ fn stderr(o: &Output) -> String {
 }
 
 /// The lines of `text` wider than `width` that are not a lone URL (kept
-/// whole so a terminal can open it).
+/// whole so a terminal can open it) nor a fix command that cannot be broken:
+/// a Luna shell's (LunaSH and LunaCM have no line continuation) or one word
+/// wider than the room (a resource id, a quoted JMESPath query).
 fn too_wide(text: &str, width: usize) -> Vec<String> {
     text.lines()
         .filter(|l| l.chars().count() > width)
@@ -37,6 +39,20 @@ fn too_wide(text: &str, width: usize) -> Vec<String> {
             let t = l.trim().trim_start_matches("- ");
             let url = t.trim_start_matches('<').trim_end_matches('>');
             !url.starts_with("https://") || url.contains(' ')
+        })
+        .filter(|l| {
+            let t = l.trim();
+            let luna = t.starts_with("lunash:>") || t.starts_with("lunacm:>");
+            // One word (a resource id, a quoted query, a `<placeholder>`,
+            // whose spaces do not count) and its continuation.
+            let core = t.trim_end_matches(" \\").trim_end_matches(" `");
+            let mut depth = 0i32;
+            let bare_space = core.chars().any(|c| {
+                depth += i32::from(c == '<') - i32::from(c == '>');
+                c == ' ' && depth <= 0
+            });
+            let one_word = !bare_space || core.starts_with('"') || core.starts_with('\'');
+            !luna && !one_word
         })
         .map(str::to_owned)
         .collect()
@@ -665,4 +681,65 @@ fn a_user_rule_finding_names_its_file_in_every_format() {
     // A built-in rule's finding names no file.
     let o = run(&["--format", "json", "samples/ntls/article-unknown-ca.log"]);
     assert!(!stdout(&o).contains("rule_file"));
+}
+
+/// Issue 32: a fix command printed for a terminal pastes whole. Every
+/// command of every step (one per line in the JSON report) is in the text
+/// report at 60 columns either on one line or broken only with its shell's
+/// continuation, so that joining the continued lines gives it back.
+#[test]
+fn fix_commands_paste_whole_at_any_width() {
+    for input in ["samples/azure", "samples/ntls", "samples/luna"] {
+        let json = hsmdiag()
+            .args(["--format", "json", input])
+            .output()
+            .unwrap();
+        let r: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        let text = stdout(&hsmdiag().env("COLUMNS", "60").arg(input).output().unwrap());
+        // The commands as the terminal shows them, continued lines joined.
+        let mut shown: Vec<String> = Vec::new();
+        let mut open: Option<String> = None;
+        for l in text.lines() {
+            let t = l.trim();
+            let piece = match open.take() {
+                Some(mut c) => {
+                    c.push(' ');
+                    c.push_str(t);
+                    c
+                }
+                None => match ["$ ", "PS> ", "lunash:> ", "lunacm:> "]
+                    .iter()
+                    .find_map(|p| t.strip_prefix(p).map(|rest| (p, rest)))
+                {
+                    Some((p, rest)) if p.starts_with("luna") => format!("{p}{rest}"),
+                    Some((_, rest)) => rest.to_owned(),
+                    None => continue,
+                },
+            };
+            match piece
+                .strip_suffix(" \\")
+                .or_else(|| piece.strip_suffix(" `"))
+            {
+                Some(c) => open = Some(c.to_owned()),
+                None => shown.push(piece),
+            }
+        }
+        let mut checked = 0;
+        for f in r["findings"].as_array().unwrap() {
+            for s in f["remediation_steps"].as_array().unwrap() {
+                let Some(c) = s["command"].as_str() else {
+                    continue;
+                };
+                for line in c.lines() {
+                    let want = line.trim().trim_start_matches("$ ");
+                    assert!(
+                        shown.iter().any(|s| s == want),
+                        "{input}: `{want}` is not shown whole:\n{text}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 10, "{input}: {checked} commands");
+    }
 }

@@ -154,7 +154,9 @@ impl FindingDiagnostic {
                 help.push_str(&l);
             }
             if let Some(c) = &s.command {
-                for l in wrap(c, room, "     $ ", "         ") {
+                // One command per line, never broken but with its shell's
+                // continuation: what is pasted runs whole.
+                for l in super::command::layout_all(c, room, "     ") {
                     help.push('\n');
                     help.push_str(&l);
                 }

@@ -327,7 +327,8 @@ fn finding_html(i: usize, f: &Finding, h: &mut String) {
             esc(&step.step)
         );
         if let Some(cmd) = &step.command {
-            let _ = write!(h, "<code>{}</code>", esc(cmd));
+            // One command per line, kept as lines (a copy pastes them apart).
+            let _ = write!(h, "<pre class=\"command\"><code>{}</code></pre>", esc(cmd));
         }
         h.push_str("</li>\n");
     }

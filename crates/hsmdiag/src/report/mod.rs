@@ -1,6 +1,7 @@
 //! Rendering a [`Report`] for people (text, as miette diagnostics) and for tools
 //! (JSON). Renderers write into a writer they are handed; they never choose it.
 
+pub mod command;
 mod diagnostic;
 mod events;
 mod html;

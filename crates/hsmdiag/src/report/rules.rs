@@ -188,7 +188,8 @@ pub fn rule_markdown(r: &Rule, level: usize) -> String {
             step.step.render(|_| None)
         ));
         if let Some(c) = &step.command {
-            s.push_str(&format!("   ```\n   {}\n   ```\n", c.render(|_| None)));
+            let c = c.render(|_| None).replace('\n', "\n   ");
+            s.push_str(&format!("   ```\n   {c}\n   ```\n"));
         }
     }
     s.push_str(&format!("\n{h}# Detection\n\n"));

@@ -95,7 +95,19 @@ pub fn markdown_for_terminal(md: &str, width: usize) -> String {
                 if columns(c) <= width || ct.starts_with("```") {
                     out.push(c.to_owned());
                 } else {
-                    out.extend(wrap(ct, width, pad, &format!("{pad}    ")));
+                    // A command: broken only with its shell's continuation.
+                    for (shell, cmd) in super::command::split(ct) {
+                        let prompt = shell.prompt();
+                        let shown = ct.starts_with(prompt.trim_end());
+                        out.extend(
+                            super::command::layout(shell, cmd, width, pad)
+                                .into_iter()
+                                .map(|l| match l.strip_prefix(&format!("{pad}{prompt}")) {
+                                    Some(rest) if !shown => format!("{pad}{rest}"),
+                                    _ => l,
+                                }),
+                        );
+                    }
                 }
                 i += 1;
                 if ct.starts_with("```") {
