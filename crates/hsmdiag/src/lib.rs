@@ -119,4 +119,4 @@ pub use report::{
     write_jsonl, write_jsonl_finding, write_jsonl_summary, write_markdown, write_sarif,
 };
 #[cfg(feature = "text")]
-pub use report::{TextOptions, write_text};
+pub use report::{TextOptions, write_short, write_text};

@@ -68,7 +68,10 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
         report,
         entries,
         found.as_ref(),
-        matches!(args.format, Format::Text | Format::Markdown | Format::Html),
+        matches!(
+            args.format,
+            Format::Text | Format::Short | Format::Markdown | Format::Html
+        ),
     );
     let mut buf: Vec<u8> = Vec::new();
     let rendered = match args.format {
@@ -76,6 +79,7 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
             let color = !args.redact.redact && super::use_color(args.output.is_some());
             write_text(&report, &mut buf, TextOptions::new(color, super::width()))
         }
+        Format::Short => hsmdiag::write_short(&report, &mut buf),
         Format::Json => write_json(&report, &mut buf),
         Format::Jsonl => write_jsonl(&report, &mut buf),
         Format::Markdown => write_markdown(&report, &mut buf),

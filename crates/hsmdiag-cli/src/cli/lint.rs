@@ -80,6 +80,7 @@ pub(super) fn run(args: &LintArgs) -> u8 {
             &mut buf,
             TextOptions::new(super::use_color(args.output.is_some()), super::width()),
         ),
+        Format::Short => hsmdiag::write_short(&report, &mut buf),
         Format::Json => write_json(&report, &mut buf),
         Format::Jsonl => write_jsonl(&report, &mut buf),
         Format::Markdown => write_markdown(&report, &mut buf),

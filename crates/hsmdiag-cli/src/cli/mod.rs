@@ -94,6 +94,9 @@ enum Command {
 pub enum Format {
     /// Findings as diagnostics with evidence and remediation, then a summary.
     Text,
+    /// One line per finding (`input:line:column: CODE [severity] message — fix: first
+    /// step`), then the count: concise, for many findings and for grep.
+    Short,
     /// The JSON report other tools read (docs/json-report.md, with a JSON Schema).
     Json,
     /// One finding per line as JSON, then a summary line (for pipelines and log shippers).
@@ -530,8 +533,22 @@ fn width() -> usize {
         .and_then(|c| c.trim().parse::<usize>().ok())
         .or_else(|| terminal_size_of(std::io::stdout()).map(|(Width(w), _)| usize::from(w)))
         .or_else(|| terminal_size_of(std::io::stderr()).map(|(Width(w), _)| usize::from(w)))
+        .or_else(controlling_terminal_width)
         .unwrap_or(100)
         .max(40)
+}
+
+/// The width of the controlling terminal (`/dev/tty`) when stdout and stderr
+/// both go elsewhere (`hsmdiag logs 2>&1 | less`).
+#[cfg(unix)]
+fn controlling_terminal_width() -> Option<usize> {
+    let tty = std::fs::File::open("/dev/tty").ok()?;
+    terminal_size::terminal_size_of(&tty).map(|(terminal_size::Width(w), _)| usize::from(w))
+}
+
+#[cfg(not(unix))]
+fn controlling_terminal_width() -> Option<usize> {
+    None
 }
 
 /// Prints an error diagnostic on stderr.

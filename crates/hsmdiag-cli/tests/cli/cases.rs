@@ -822,3 +822,59 @@ fn year_less_times_from_stdin_get_an_assumed_year() {
     assert_eq!(r["summary"]["first_time"], "2020-12-30T23:59:00Z", "{r}");
     assert!(r["summary"]["sources"][0]["assumed_year"].is_null(), "{r}");
 }
+
+/// Issue 32: `--format short` is one line per finding (where, code,
+/// severity, message, first step) and the count; the full report says who
+/// acts once per channel, later findings point back to it.
+#[test]
+fn short_when_asked_and_who_said_once() {
+    let json = hsmdiag()
+        .args(["--format", "json", "samples/ntls"])
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let n = r["findings"].as_array().unwrap().len();
+    assert!(n > 3);
+    let out = hsmdiag()
+        .args(["--format", "short", "samples/ntls"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), n + 1, "{text}");
+    for l in &lines[..n] {
+        // `input:line:column: HSMnnn [severity] message — fix: step`
+        let (place, rest) = l.split_once(": HSM").unwrap_or_else(|| panic!("{l}"));
+        let mut parts = place.rsplitn(3, ':');
+        assert!(parts.next().unwrap().parse::<u32>().is_ok(), "{l}");
+        assert!(parts.next().unwrap().parse::<u32>().is_ok(), "{l}");
+        assert!(rest[..3].chars().all(|c| c.is_ascii_digit()), "{l}");
+        assert!(
+            ["[critical]", "[error]", "[warning]", "[info]"]
+                .iter()
+                .any(|s| rest[4..].starts_with(s)),
+            "{l}"
+        );
+        assert!(rest.contains(" — fix: "), "{l}");
+    }
+    assert!(lines[n].contains(&format!("{n} findings")), "{text}");
+    let full = hsmdiag()
+        .env("COLUMNS", "100")
+        .arg("samples/ntls")
+        .output()
+        .unwrap();
+    let full = String::from_utf8_lossy(&full.stdout);
+    let channels: std::collections::HashSet<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["channel"].as_str().unwrap())
+        .collect();
+    assert_eq!(full.matches("who: ").count(), n, "{full}");
+    assert_eq!(
+        full.matches("who: ").count() - full.matches("who: as for HSM").count(),
+        channels.len(),
+        "{full}"
+    );
+}

@@ -29,7 +29,7 @@ pub use model::{
 pub use rules::{rule_detection, rule_markdown, rules_markdown};
 pub use sarif::{SARIF_VERSION, fingerprint, sarif, write_sarif};
 #[cfg(feature = "text")]
-pub use text::{TextOptions, write_finding_text, write_text};
+pub use text::{TextOptions, write_finding_text, write_short, write_text};
 pub use wrap::wrap;
 
 /// Why a report could not be written.

@@ -86,8 +86,21 @@ pub fn write_text(
     opts: TextOptions,
 ) -> Result<(), RenderError> {
     if opts.diagnostics {
+        // Who acts is said in full once per channel; later findings with the
+        // same one point back to it.
+        let mut said: Vec<(&str, &str)> = Vec::new();
         for f in &report.findings {
-            write_finding_text(f, w, opts)?;
+            match said.iter().find(|(c, _)| *c == f.channel) {
+                Some((_, code)) => {
+                    let mut g = f.clone();
+                    g.channel = format!("as for {code} above.");
+                    write_finding_text(&g, w, opts)?;
+                }
+                None => {
+                    said.push((&f.channel, f.code.as_str()));
+                    write_finding_text(f, w, opts)?;
+                }
+            }
         }
     }
     let s = &report.summary;
@@ -302,4 +315,53 @@ pub(crate) fn assumed_years(s: &crate::report::Summary) -> Option<String> {
             assumed.join(", ")
         )
     })
+}
+
+/// Writes one line per finding, most severe first, as linters print their
+/// concise output: where its first evidence is (`input:line:column`), its
+/// code and severity, its subject and message, and its first step with the
+/// step's first command; then the summary's first line. For a terminal that
+/// shows many findings, and for `grep`.
+///
+/// # Errors
+/// [`RenderError`] when writing fails.
+pub fn write_short(report: &Report, w: &mut dyn Write) -> Result<(), RenderError> {
+    for f in &report.findings {
+        let place = f.evidence.first().map_or_else(
+            || "-".to_owned(),
+            |e| format!("{}:{}:{}", e.source, e.line, e.column + 1),
+        );
+        let what = f.message.as_deref().unwrap_or(&f.title);
+        let mut line = format!("{place}: {} [{}] {what}", f.code, f.severity);
+        if let Some(step) = f.remediation_steps.first() {
+            line.push_str(&format!(" — fix: {}", step.step));
+            if let Some((shell, cmd)) = step
+                .command
+                .as_deref()
+                .and_then(|c| super::command::split(c).into_iter().next())
+            {
+                line.push_str(&format!(" ({}{cmd})", shell.prompt()));
+            }
+        }
+        writeln!(w, "{}", line.replace(['\n', '\r'], " "))?;
+    }
+    let c = &report.summary.findings;
+    let n = report.findings.len();
+    if n == 0 {
+        writeln!(w, "No known issues found.")?;
+    } else {
+        let parts: Vec<String> = [
+            (c.critical, "critical"),
+            (c.error, "error"),
+            (c.warning, "warning"),
+            (c.info, "info"),
+        ]
+        .iter()
+        .filter(|(k, _)| *k > 0)
+        .map(|(k, name)| format!("{k} {name}"))
+        .collect();
+        writeln!(w, "{n} finding{} ({}).", plural(n), parts.join(", "))?;
+    }
+    w.flush()?;
+    Ok(())
 }
