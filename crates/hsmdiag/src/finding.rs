@@ -165,9 +165,36 @@ pub struct Finding {
     /// Values of the finding's events that related evidence is joined on.
     #[serde(skip)]
     pub context: BTreeMap<String, String>,
+    /// A stable key of the finding (as SARIF's `partialFingerprints`): the
+    /// same for every update of it (`--follow` prints a finding again as its
+    /// count or subjects grow) and in every run over the same problem — from
+    /// the rule, the host and what the finding is about (a grouped rule's
+    /// cause, else its subject). 16 hex digits. A redacted report keys it
+    /// with a secret of the run instead, so that it cannot be traced back to
+    /// the names it hides.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub fingerprint: String,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)]
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+/// The [`Finding::fingerprint`] of a rule's finding on `host` about `about`
+/// (a grouped rule's cause values, else the subject).
+pub fn fingerprint_of(id: &str, host: Option<&str>, about: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(id.as_bytes());
+    h.update([0]);
+    h.update(host.unwrap_or("").as_bytes());
+    for a in about {
+        h.update([0]);
+        h.update(a.as_bytes());
+    }
+    h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

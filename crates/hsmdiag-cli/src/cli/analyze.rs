@@ -163,15 +163,24 @@ pub(super) fn follow(args: &AnalyzeArgs) -> u8 {
     let text = TextOptions::new(super::use_color(args.output.is_some()), super::width());
     let mut failed: Option<std::io::Error> = None;
     let stop = opts.stop.clone();
+    // A finding printed again (its count or subjects grew) is an update of
+    // the one printed before: the same fingerprint, and it says so.
+    let mut printed: std::collections::HashSet<String> = std::collections::HashSet::new();
     let (report, error) = analyzer.follow(&input, &opts, &mut |f| {
         if failed.is_some() {
             return;
         }
+        let update = !f.fingerprint.is_empty() && !printed.insert(f.fingerprint.clone());
         let written = match args.format {
             Format::Jsonl => {
                 let mut line = Vec::new();
                 write_jsonl_finding(f, &mut line)
                     .map_err(into_io)
+                    .map(|()| {
+                        if update {
+                            mark_update(&mut line);
+                        }
+                    })
                     .and_then(|()| {
                         super::json_printable(&mut line);
                         out.write_all(&line)
@@ -182,7 +191,16 @@ pub(super) fn follow(args: &AnalyzeArgs) -> u8 {
                 hsmdiag::report::map_finding_texts(&mut f, &mut |s| {
                     hsmdiag::parser::printable(s).into_owned()
                 });
-                write_finding_text(&f, &mut out, text).map_err(into_io)
+                let note = if update {
+                    writeln!(
+                        out,
+                        "update of {} {} (fingerprint {}): now",
+                        f.code, f.id, f.fingerprint
+                    )
+                } else {
+                    Ok(())
+                };
+                note.and_then(|()| write_finding_text(&f, &mut out, text).map_err(into_io))
             }
         };
         if let Err(e) = written.and_then(|()| out.flush()) {
@@ -218,4 +236,12 @@ pub(super) fn follow(args: &AnalyzeArgs) -> u8 {
         }
     }
     super::exit_status(error.is_none(), &report)
+}
+
+/// Marks a JSON Lines finding as an update of one printed before
+/// (`"update": true` after its opening brace).
+fn mark_update(line: &mut Vec<u8>) {
+    if line.first() == Some(&b'{') {
+        line.splice(1..1, br#""update":true,"#.iter().copied());
+    }
 }

@@ -448,6 +448,12 @@ fn follow_prints_findings_as_the_log_grows_and_the_summary_at_ctrl_c() {
     append(&lines[30..]);
     let second = records(&wait_for_lines(&out, 3));
     assert_eq!(second[2]["subject"], "10.3.1.5");
+    // One finding, one story: the second client joins the first's finding
+    // (one cause on one HSM), so its record is an update with the same key.
+    assert!(first[1].get("update").is_none(), "{}", first[1]);
+    assert_eq!(second[2]["update"], true, "{}", second[2]);
+    assert_eq!(second[2]["fingerprint"], first[1]["fingerprint"]);
+    assert_eq!(first[1]["fingerprint"].as_str().map(str::len), Some(16));
     // Ctrl-C: the summary line accounts for every line read, then exit 1.
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -498,6 +504,18 @@ fn follow_prints_a_finding_again_when_its_severity_rises() {
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["severity"].to_string())
         .collect();
     assert_eq!(severities, ["\"warning\"", "\"error\"", "\"critical\""]);
+    let keys: Vec<serde_json::Value> = all
+        .lines()
+        .take(3)
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .collect();
+    assert!(
+        keys.iter()
+            .all(|k| k["fingerprint"] == keys[0]["fingerprint"])
+    );
+    assert!(
+        keys[0].get("update").is_none() && keys[1]["update"] == true && keys[2]["update"] == true
+    );
 }
 
 #[test]

@@ -1020,6 +1020,18 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
             }
         })
         .collect();
+    // A grouped rule's finding is about its cause (its subjects join it as
+    // they come); any other about its subject.
+    let about: Vec<String> = match &rule.group {
+        Some(g) => {
+            g.by.iter()
+                .map(|f| lookup(&a.binding, f).unwrap_or_default())
+                .collect()
+        }
+        None => vec![a.subject.clone()],
+    };
+    let about: Vec<&str> = about.iter().map(String::as_str).collect();
+    let fingerprint = crate::finding::fingerprint_of(&rule.id, a.host.as_deref(), &about);
     Finding {
         id: rule.id.clone(),
         code: rule.code.clone(),
@@ -1057,6 +1069,7 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
             .chain(rule.group.iter().flat_map(|g| g.by.iter()))
             .filter_map(|f| Some((f.clone(), lookup(&a.binding, f)?)))
             .collect(),
+        fingerprint,
     }
 }
 

@@ -110,6 +110,19 @@ fn artifact_location(u: &str) -> Value {
     }
 }
 
+/// The positional fingerprint, and the finding's own key when it has one.
+fn partial_fingerprints(f: &Finding) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert("hsmdiag/v1".into(), Value::String(fingerprint(f)));
+    if !f.fingerprint.is_empty() {
+        m.insert(
+            "hsmdiag/finding".into(),
+            Value::String(f.fingerprint.clone()),
+        );
+    }
+    Value::Object(m)
+}
+
 fn utf16_len(s: &str) -> usize {
     s.encode_utf16().count()
 }
@@ -256,7 +269,7 @@ pub fn sarif(report: &Report, rules: &[Rule]) -> Value {
                 "ruleId": f.code.as_str(),
                 "level": level(f.severity),
                 "message": { "text": sentence(message) },
-                "partialFingerprints": { "hsmdiag/v1": fingerprint(f) },
+                "partialFingerprints": partial_fingerprints(f),
                 "properties": {
                     "id": f.id,
                     "severity": f.severity,
