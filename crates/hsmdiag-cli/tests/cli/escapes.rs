@@ -61,7 +61,7 @@ fn tar(dir: &Path) {
 #[test]
 fn no_control_character_reaches_the_terminal() {
     if cfg!(not(unix)) {
-        eprintln!("escapes: skipped, the file names of this test need a Unix system");
+        crate::skipped("escapes: the file names of this test need a Unix system");
         return;
     }
     let dir = crate::scratch("escapes");

@@ -172,8 +172,8 @@ impl Drop for Daemon {
 #[test]
 fn rsyslog_omprog_hands_a_fleet_to_hsmdiag() {
     let Some(daemon) = rsyslogd() else {
-        eprintln!(
-            "skipped: rsyslogd is not installed (Debian: apt-get install rsyslog); .ci/run installs it"
+        crate::skipped(
+            "rsyslog fleet test: rsyslogd is not installed (Debian: apt-get install rsyslog); .ci/run installs it",
         );
         return;
     };

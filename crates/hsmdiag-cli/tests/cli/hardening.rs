@@ -166,7 +166,10 @@ fn truncated_compressed_files_report_where_they_broke_and_keep_what_was_read() {
         ("bzip2", vec!["bzip2", "-1", "-c"]),
     ] {
         let Ok(out) = Command::new(cmd[0]).args(&cmd[1..]).arg(&plain).output() else {
-            eprintln!("{} is not installed: skipped", cmd[0]);
+            crate::skipped(&format!(
+                "truncated {}: {} is not installed",
+                format, cmd[0]
+            ));
             continue;
         };
         let whole = out.stdout;
@@ -238,7 +241,7 @@ fn a_fifo_is_read_as_a_stream() {
     let fifo = dir.join("pipe");
     let made = Command::new("mkfifo").arg(&fifo).status();
     if !made.is_ok_and(|s| s.success()) {
-        eprintln!("mkfifo is not available: skipped");
+        crate::skipped("FIFO input: mkfifo is not available");
         return;
     }
     let writer = {
@@ -533,7 +536,7 @@ fn a_directory_walk_skips_links_out_of_the_folder_and_fifos() {
 #[test]
 fn knowledge_files_are_small_regular_files() {
     if cfg!(not(unix)) || !Path::new("/dev/zero").exists() {
-        eprintln!("knowledge files: skipped, needs /dev/zero (a Unix system)");
+        crate::skipped("knowledge files: needs /dev/zero (a Unix system)");
         return;
     }
     let dir = scratch("knowledge");
@@ -560,7 +563,7 @@ fn knowledge_files_are_small_regular_files() {
         cases.push((vec!["--rules".into(), fifo.display().to_string()], vec![]));
         cases.push((vec!["--config".into(), fifo.display().to_string()], vec![]));
     } else {
-        eprintln!("knowledge files: the FIFO cases are skipped (no mkfifo)");
+        crate::skipped("knowledge files: the FIFO cases (no mkfifo)");
     }
     for (args, env) in cases {
         let mut c = hsmdiag();

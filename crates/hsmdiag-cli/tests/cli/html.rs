@@ -54,7 +54,7 @@ fn missing(what: &str, how: &str) {
         std::env::var_os("CI").is_none(),
         "CI must install {what} (see .ci/run)"
     );
-    eprintln!("skipped: {what} is not installed ({how})");
+    crate::skipped(&format!("{what} is not installed ({how})"));
 }
 
 #[test]

@@ -103,7 +103,7 @@ fn run(dir: &Path, form: &[&str]) -> std::process::Output {
 #[test]
 fn no_command_form_writes_over_an_input() {
     if cfg!(not(unix)) {
-        eprintln!("outputs: skipped, the links of this test need a Unix system");
+        crate::skipped("outputs: the links of this test need a Unix system");
         return;
     }
     let mut destroyed = Vec::new();
@@ -144,7 +144,7 @@ fn no_command_form_writes_over_an_input() {
 #[test]
 fn stdin_and_stdout_files_are_inputs_too() {
     if cfg!(not(unix)) {
-        eprintln!("outputs: skipped, needs a Unix system");
+        crate::skipped("outputs: needs a Unix system");
         return;
     }
     let dir = setup("std");
