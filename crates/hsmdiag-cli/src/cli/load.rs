@@ -13,7 +13,8 @@ use super::EXIT_ERROR;
 #[derive(Debug, Args, Clone, Default)]
 pub(super) struct KbArgs {
     /// Extra rule files (`.toml`, the format of grammars/kb/), or directories of them.
-    /// They run beside the built-in rules. Repeatable.
+    /// They join the built-in rules (with `events`, no rule runs: they only check and
+    /// add what is typed). Repeatable.
     #[arg(long = "rules", value_name = "FILE|DIR")]
     pub rules: Vec<PathBuf>,
     /// Extra grammar files (`.toml`, the format of grammars/formats/: catalogues of

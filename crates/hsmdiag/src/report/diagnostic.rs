@@ -263,17 +263,7 @@ fn clamp(text: &str, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
 }
 
 fn seen(f: &Finding) -> String {
-    let times = if f.count == 1 {
-        "once".to_owned()
-    } else {
-        format!("{} times", f.count)
-    };
-    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
-    match (f.first_seen, f.last_seen) {
-        (Some(a), Some(b)) if a != b => format!("seen {times}, from {} to {}", fmt(a), fmt(b)),
-        (Some(a), _) => format!("seen {times}, at {}", fmt(a)),
-        _ => format!("seen {times} (the log has no times)"),
-    }
+    super::seen_phrase(f)
 }
 
 impl fmt::Display for FindingDiagnostic {

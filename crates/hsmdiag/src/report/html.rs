@@ -279,18 +279,7 @@ fn finding_html(i: usize, f: &Finding, h: &mut String) {
         "<p class=\"message\">{}</p>",
         esc(f.message.as_deref().unwrap_or(&f.subject))
     );
-    let seen = if f.count == 1 {
-        "once".to_owned()
-    } else {
-        format!("{} times", f.count)
-    };
-    let when = match (f.first_seen, f.last_seen) {
-        (Some(a), Some(b)) if a != b => {
-            format!("Seen {seen}, from {} to {}.", time(Some(a)), time(Some(b)))
-        }
-        (Some(a), _) => format!("Seen {seen}, at {}.", time(Some(a))),
-        _ => format!("Seen {seen} (the log has no times)."),
-    };
+    let when = super::seen_sentence(f);
     let _ = writeln!(h, "<p class=\"muted\">{}</p>", esc(&when));
     if let Some(file) = &f.rule_file {
         let _ = writeln!(

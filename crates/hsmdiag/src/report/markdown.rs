@@ -289,11 +289,13 @@ pub fn write_markdown(report: &Report, w: &mut dyn Write) -> Result<(), RenderEr
     }
     writeln!(
         w,
-        "| Findings | {}: {} critical, {} error, {} warning, {} info |",
+        "| Findings | {}: {} critical, {} error{}, {} warning{}, {} info |",
         report.findings.len(),
         c.critical,
         c.error,
+        if c.error == 1 { "" } else { "s" },
         c.warning,
+        if c.warning == 1 { "" } else { "s" },
         c.info
     )?;
     writeln!(w, "| Report by | hsmdiag {} |", env!("CARGO_PKG_VERSION"))?;
@@ -358,21 +360,7 @@ pub fn write_markdown(report: &Report, w: &mut dyn Write) -> Result<(), RenderEr
         if let Some(m) = &f.message {
             writeln!(w, "{}\n", names.prose(m, Place::Block))?;
         }
-        let seen = if f.count == 1 {
-            "once".to_owned()
-        } else {
-            format!("{} times", f.count)
-        };
-        match (f.first_seen, f.last_seen) {
-            (Some(a), Some(b)) if a != b => writeln!(
-                w,
-                "Seen {seen}, from {} to {}.\n",
-                time(Some(a)),
-                time(Some(b))
-            )?,
-            (Some(a), _) => writeln!(w, "Seen {seen}, at {}.\n", time(Some(a)))?,
-            _ => writeln!(w, "Seen {seen} (the log has no times).\n")?,
-        }
+        writeln!(w, "{}\n", super::seen_sentence(f))?;
         if let Some(chain) = &f.chain {
             writeln!(
                 w,

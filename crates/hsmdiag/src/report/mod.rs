@@ -55,3 +55,31 @@ impl RenderError {
         }
     }
 }
+
+/// How often and when a finding was seen, as every report says it: "seen
+/// once, at T", "seen 3 times, from A to B" — to the second, so a finding
+/// whose events share a second has one time — and, without times, "(the log
+/// has no times)", or nothing about times for a template's (`lint`).
+pub(crate) fn seen_phrase(f: &crate::Finding) -> String {
+    let times = if f.count == 1 {
+        "once".to_owned()
+    } else {
+        format!("{} times", f.count)
+    };
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    match (f.first_seen.map(fmt), f.last_seen.map(fmt)) {
+        (Some(a), Some(b)) if a != b => format!("seen {times}, from {a} to {b}"),
+        (Some(a), _) => format!("seen {times}, at {a}"),
+        _ if f.id.starts_with("lint.") => format!("seen {times}"),
+        _ => format!("seen {times} (the log has no times)"),
+    }
+}
+
+/// [`seen_phrase`] as a sentence.
+pub(crate) fn seen_sentence(f: &crate::Finding) -> String {
+    let p = seen_phrase(f);
+    let mut c = p.chars();
+    c.next()
+        .map(|first| first.to_uppercase().collect::<String>() + c.as_str() + ".")
+        .unwrap_or_default()
+}

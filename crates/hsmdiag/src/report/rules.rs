@@ -95,6 +95,11 @@ pub fn rule_detection(r: &Rule) -> Vec<String> {
                 ),
             }
         })
+        .zip(&r.matches)
+        .map(|(d, m)| match m.severity.filter(|s| *s != r.severity) {
+            Some(sev) => format!("{d} (severity {sev})"),
+            None => d,
+        })
         .chain(rule_codes(r))
         .collect()
 }
@@ -160,10 +165,29 @@ fn reflow(body: &str) -> String {
 pub fn rule_markdown(r: &Rule, level: usize) -> String {
     let h = "#".repeat(level);
     let mut s = format!("{h} {} {}: {}\n\n", r.code, r.id, r.title);
+    // A matcher may set its own severity (a gateway merely not ready yet is
+    // a warning of a rule whose failures are errors): say so at the top.
+    let mut others: Vec<String> = r
+        .matches
+        .iter()
+        .filter_map(|m| m.severity.filter(|s| *s != r.severity))
+        .map(|s| s.to_string())
+        .collect();
+    others.sort();
+    others.dedup();
+    let severity = if others.is_empty() {
+        r.severity.to_string()
+    } else {
+        format!(
+            "{} ({} for some matches: see Detection)",
+            r.severity,
+            others.join(", ")
+        )
+    };
     s.push_str(
         &format!(
-            "Severity: {} · Who fixes it: {:?} · Since {}\n\n",
-            r.severity, r.owner, r.since
+            "Severity: {severity} · Who fixes it: {:?} · Since {}\n\n",
+            r.owner, r.since
         )
         .replace("Customer", "the customer"),
     );

@@ -1200,3 +1200,46 @@ fn issue_32_the_appliances_count_of_attempts_left_wins() {
         Severity::Critical
     );
 }
+
+/// Issue 32, the small ones: an `az` error pasted after a LunaSH session is
+/// not the appliance's (no host); a finding whose events share a second is
+/// "seen … at", not "from T to T"; a template's finding says nothing about
+/// the log's times; Markdown counts "errors".
+#[test]
+fn issue_32_small_ones() {
+    let a = crate::analyzer();
+    let r = a.analyze_str(
+        "paste.txt",
+        "[hsm1] lunash:>hsm show\n   HSM Label:   hsm1\n\nCommand Result : 0 (Success)\nERROR: (InvalidTemplate) Deployment template validation failed: the subnet is not delegated.\n",
+    );
+    assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
+    assert_eq!(r.findings[0].host, None);
+    let r = a.analyze_str(
+        "ntls.log",
+        "2026 Mar 01 10:05:00 hsm1 local5 info NTLS [2490]: Error message from SSLAccept is : error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca\n2026 Mar 01 10:05:00 hsm1 local5 info NTLS [2490]: info : 0xc0000711 : Fail to establish a secure channel with client : 10.3.1.4/59415 : RC_SSL_FAILED_HANDSHAKE\n",
+    );
+    let mut text = Vec::new();
+    hsmdiag::write_text(&r, &mut text, hsmdiag::TextOptions::new(false, 100)).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("seen once, at 2026-03-01 10:05:00 UTC"),
+        "{text}"
+    );
+    assert!(!text.contains(" to 2026-03-01 10:05:00"), "{text}");
+    let mut md = Vec::new();
+    hsmdiag::write_markdown(&r, &mut md).unwrap();
+    let md = String::from_utf8(md).unwrap();
+    assert!(md.contains("1 error,"), "{md}");
+    let lint = a.lint_str(
+        "azuredeploy.json",
+        &std::fs::read_to_string(
+            std::path::Path::new(root!()).join("samples/lint/arm-quickstart-no-delegation.json"),
+        )
+        .unwrap(),
+    );
+    assert!(!lint.findings.is_empty());
+    let mut t = Vec::new();
+    hsmdiag::write_text(&lint, &mut t, hsmdiag::TextOptions::new(false, 100)).unwrap();
+    let t = String::from_utf8(t).unwrap();
+    assert!(!t.contains("the log has no times"), "{t}");
+}
