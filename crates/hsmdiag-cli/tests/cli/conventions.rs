@@ -42,7 +42,9 @@ fn too_wide(text: &str, width: usize) -> Vec<String> {
         })
         .filter(|l| {
             let t = l.trim();
-            let luna = t.starts_with("lunash:>") || t.starts_with("lunacm:>");
+            let luna = t.starts_with("lunash:>")
+                || t.starts_with("lunacm:>")
+                || t.starts_with("(in the .tf file)");
             // One word (a resource id, a quoted query, a `<placeholder>`,
             // whose spaces do not count) and its continuation.
             let core = t.trim_end_matches(" \\").trim_end_matches(" `");
@@ -707,7 +709,7 @@ fn fix_commands_paste_whole_at_any_width() {
                     c.push_str(t);
                     c
                 }
-                None => match ["$ ", "PS> ", "lunash:> ", "lunacm:> "]
+                None => match ["$ ", "PS> ", "lunash:> ", "lunacm:> ", "(in the .tf file) "]
                     .iter()
                     .find_map(|p| t.strip_prefix(p).map(|rest| (p, rest)))
                 {

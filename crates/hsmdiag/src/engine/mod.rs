@@ -303,6 +303,8 @@ struct Agg {
 #[derive(Debug)]
 pub struct Engine<'kb> {
     kb: &'kb KnowledgeBase,
+    /// Whether the input holds Terraform's output (its steps come first).
+    terraform: bool,
     states: Vec<Vec<State>>,
     aggs: HashMap<AggKey, Agg>,
     /// Rules some other rule yields to, for the suppression check.
@@ -402,6 +404,7 @@ impl<'kb> Engine<'kb> {
             }
         }
         Engine {
+            terraform: false,
             kb,
             states,
             aggs: HashMap::new(),
@@ -439,6 +442,7 @@ impl<'kb> Engine<'kb> {
         if ev.kind.is_unrecognized() {
             return;
         }
+        self.terraform |= ev.kind.as_str().starts_with("tf.");
         let ev = &Fed::new(ev);
         let mut hits = Vec::new();
         if let Some(t) = ev.time {
@@ -711,7 +715,7 @@ impl<'kb> Engine<'kb> {
                 if deferring && severity_of(&rules[key.0], a) < Severity::Warning {
                     continue;
                 }
-                let f = build_finding(&rules[a.rule], a.clone(), names);
+                let f = build_finding(&rules[a.rule], a.clone(), names, self.terraform);
                 self.announced.insert(key, f.severity);
                 out.push(f);
             }
@@ -776,7 +780,7 @@ impl<'kb> Engine<'kb> {
         aggs.retain(|a| !rules[a.rule].matches[a.spec].fallback || !firm.contains(&a.rule));
         aggs.sort_by(|a, b| a.first_pos.cmp(&b.first_pos).then(a.rule.cmp(&b.rule)));
         aggs.into_iter()
-            .map(|a| build_finding(&self.kb.rules()[a.rule], a, names))
+            .map(|a| build_finding(&self.kb.rules()[a.rule], a, names, self.terraform))
             .collect()
     }
 }
@@ -952,7 +956,7 @@ fn lookup(events: &[Matched], name: &str) -> Option<String> {
         })
 }
 
-fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
+fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames, terraform: bool) -> Finding {
     let spec = &rule.matches[a.spec];
     let fmt_time = |t: Option<DateTime<Utc>>| {
         t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
@@ -977,10 +981,19 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames) -> Finding {
         }
     };
     let tag = spec.remedy.as_deref();
-    let steps: Vec<Step> = rule
-        .remediation
-        .iter()
-        .filter(|s| s.applies(tag))
+    // Found in Terraform's output: the Terraform steps first.
+    let terraform = terraform
+        || a.evidence
+            .iter()
+            .chain(&a.binding)
+            .any(|m| m.event.kind.as_str().starts_with("tf."));
+    let mut order: Vec<&crate::kb::RemedyStep> =
+        rule.remediation.iter().filter(|s| s.applies(tag)).collect();
+    if terraform {
+        order.sort_by_key(|s| s.tool.as_deref() != Some("terraform"));
+    }
+    let steps: Vec<Step> = order
+        .into_iter()
         .map(|s| Step {
             step: s.step.render(engine_value),
             command: s.command.as_ref().map(|c| c.render(engine_value)),

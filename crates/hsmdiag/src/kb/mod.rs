@@ -145,6 +145,10 @@ pub struct RemedyStep {
     /// The tag of related evidence that makes the step moot (the log shows it
     /// done: a certificate already regenerated): with it found, the step is left out.
     pub skip_if: Option<String>,
+    /// The tool the step is done in (`terraform`): when the finding's evidence
+    /// comes from that tool's output, its steps come first (a change made with
+    /// `az` would drift back on the next `terraform apply`).
+    pub tool: Option<String>,
 }
 
 impl RemedyStep {
@@ -533,6 +537,8 @@ struct StepDef {
     only: Vec<String>,
     #[serde(default)]
     skip_if: Option<String>,
+    #[serde(default)]
+    tool: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1159,6 +1165,7 @@ impl Loader<'_> {
                 destructive: s.destructive,
                 only: s.only.clone(),
                 skip_if: s.skip_if.clone(),
+                tool: s.tool.clone(),
             });
         }
         let mut related = Vec::new();

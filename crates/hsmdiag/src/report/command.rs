@@ -16,6 +16,8 @@ pub enum Shell {
     Posix,
     /// PowerShell (Azure PowerShell cmdlets).
     PowerShell,
+    /// Terraform configuration (HCL) to put in a `.tf` file, not to run.
+    Terraform,
 }
 
 impl Shell {
@@ -26,6 +28,7 @@ impl Shell {
             Shell::LunaCm => "lunacm:> ",
             Shell::Posix => "$ ",
             Shell::PowerShell => "PS> ",
+            Shell::Terraform => "(in the .tf file) ",
         }
     }
 
@@ -34,7 +37,7 @@ impl Shell {
         match self {
             Shell::Posix => Some(" \\"),
             Shell::PowerShell => Some(" `"),
-            Shell::LunaSh | Shell::LunaCm => None,
+            Shell::LunaSh | Shell::LunaCm | Shell::Terraform => None,
         }
     }
 }
@@ -62,11 +65,23 @@ pub fn split(command: &str) -> Vec<(Shell, &str)> {
             let l = l.strip_prefix("$ ").unwrap_or(l);
             if powershell_like(l) {
                 (Shell::PowerShell, l)
+            } else if hcl_like(l) {
+                (Shell::Terraform, l)
             } else {
                 (Shell::Posix, l)
             }
         })
         .collect()
+}
+
+/// Terraform configuration: a block (`delegation { ... }`) or an argument
+/// (`depends_on = [...]`).
+fn hcl_like(l: &str) -> bool {
+    let first = l.split_whitespace().next().unwrap_or("");
+    let ident = !first.is_empty() && first.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    ident
+        && (l[first.len()..].trim_start().starts_with('{')
+            || l[first.len()..].trim_start().starts_with("= ["))
 }
 
 /// A PowerShell statement: a `Verb-Noun` cmdlet or a `$variable =`.

@@ -1243,3 +1243,22 @@ fn issue_32_small_ones() {
     let t = String::from_utf8(t).unwrap();
     assert!(!t.contains("the log has no times"), "{t}");
 }
+
+/// Issue 32: when the input is Terraform's output, the Terraform fix comes
+/// first (a change made with `az` drifts back on the next apply); from the
+/// Azure CLI, the `az` fix does.
+#[test]
+fn issue_32_the_terraform_fix_first_for_terraform() {
+    let first_step = |file: &str| {
+        let text = std::fs::read_to_string(std::path::Path::new(root!()).join(file)).unwrap();
+        let r = crate::analyzer().analyze_str(file, &text);
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.id == "deploy.subnet_delegation_missing")
+            .unwrap_or_else(|| panic!("{file}: {:?}", r.findings));
+        f.remediation_steps[0].step.clone()
+    };
+    assert!(first_step("samples/azure/tf-delegation-missing.txt").starts_with("In Terraform"));
+    assert!(!first_step("samples/azure/az-cli-delegation-missing.txt").starts_with("In Terraform"));
+}
