@@ -31,19 +31,7 @@ pub(in crate::engine) fn step(
     if let Some(r) = reset.as_ref().filter(|r| r.matches(ev)) {
         if map.remove(&key_of(spec, ev)).is_some_and(|n| n > 0) {
             // Tell the finding the streak ended well.
-            hits.push(Hit {
-                rule: ri,
-                spec: si,
-                events: vec![Matched::new(ev, r)],
-                weight: 0,
-                streak: Some(StreakState {
-                    failures: 0,
-                    left: *limit,
-                    limit: *limit,
-                    severity: None,
-                    reset: true,
-                }),
-            });
+            hits.push(ended((ri, si), Matched::new(ev, r), *limit));
         }
         return;
     }
@@ -76,19 +64,11 @@ pub(in crate::engine) fn step(
             // Back at the maximum (a good login since): the streak is over,
             // and the finding the failures made learns it.
             if map.remove(&key).is_some_and(|n| n > 0) {
-                hits.push(Hit {
-                    rule: ri,
-                    spec: si,
-                    events: vec![Matched::new(ev, observed.unwrap_or(cond))],
-                    weight: 0,
-                    streak: Some(StreakState {
-                        failures: 0,
-                        left: *limit,
-                        limit: *limit,
-                        severity: None,
-                        reset: true,
-                    }),
-                });
+                hits.push(ended(
+                    (ri, si),
+                    Matched::new(ev, observed.unwrap_or(cond)),
+                    *limit,
+                ));
             }
             return;
         }
@@ -120,4 +100,22 @@ pub(in crate::engine) fn step(
             reset: false,
         }),
     });
+}
+
+/// The hit that tells a streak's finding the streak is over (a good login,
+/// or the device's count back at the maximum).
+fn ended((ri, si): (usize, usize), m: Matched, limit: u32) -> Hit {
+    Hit {
+        rule: ri,
+        spec: si,
+        events: vec![m],
+        weight: 0,
+        streak: Some(StreakState {
+            failures: 0,
+            left: limit,
+            limit,
+            severity: None,
+            reset: true,
+        }),
+    }
 }
