@@ -239,7 +239,7 @@ pub fn write_html(
             .enumerate()
             .filter(|(_, f)| f.severity == sev)
         {
-            finding_html(i, f, &mut h);
+            finding_html(i, f, &report.clock_skew, &mut h);
         }
     }
     h.push_str("</section>\n");
@@ -255,7 +255,7 @@ pub fn write_html(
 
 /// One finding: header, message, when, who fixes it, the remediation
 /// checklist, and the evidence.
-fn finding_html(i: usize, f: &Finding, h: &mut String) {
+fn finding_html(i: usize, f: &Finding, skew: &[crate::correlate::ClockSkew], h: &mut String) {
     let host = f.host.as_deref().unwrap_or("");
     let _ = writeln!(
         h,
@@ -279,7 +279,7 @@ fn finding_html(i: usize, f: &Finding, h: &mut String) {
         "<p class=\"message\">{}</p>",
         esc(f.message.as_deref().unwrap_or(&f.subject))
     );
-    let when = super::seen_sentence(f);
+    let when = super::seen_sentence(f, skew);
     let _ = writeln!(h, "<p class=\"muted\">{}</p>", esc(&when));
     if let Some(file) = &f.rule_file {
         let _ = writeln!(
@@ -289,7 +289,11 @@ fn finding_html(i: usize, f: &Finding, h: &mut String) {
         );
     }
     if let Some(chain) = &f.chain {
-        let _ = writeln!(h, "<p><b>Cause → effect:</b> {}</p>", esc(chain));
+        let _ = writeln!(
+            h,
+            "<p><b>Cause → effect</b> (reference clock): {}</p>",
+            esc(chain)
+        );
     }
     let _ = writeln!(
         h,

@@ -360,11 +360,11 @@ pub fn write_markdown(report: &Report, w: &mut dyn Write) -> Result<(), RenderEr
         if let Some(m) = &f.message {
             writeln!(w, "{}\n", names.prose(m, Place::Block))?;
         }
-        writeln!(w, "{}\n", super::seen_sentence(f))?;
+        writeln!(w, "{}\n", super::seen_sentence(f, &report.clock_skew))?;
         if let Some(chain) = &f.chain {
             writeln!(
                 w,
-                "**Cause → effect:** {}\n",
+                "**Cause → effect** (reference clock): {}\n",
                 names.prose(chain, Place::Block)
             )?;
         }

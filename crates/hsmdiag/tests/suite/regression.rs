@@ -1262,3 +1262,35 @@ fn issue_32_the_terraform_fix_first_for_terraform() {
     assert!(first_step("samples/azure/tf-delegation-missing.txt").starts_with("In Terraform"));
     assert!(!first_step("samples/azure/az-cli-delegation-missing.txt").starts_with("In Terraform"));
 }
+
+/// Issue 32: one clock in a report: when an input's clock runs off the
+/// reference, "Seen … from" is on the reference clock, as the cause → effect
+/// chain is, and both say so.
+#[test]
+fn issue_32_seen_and_the_chain_use_one_clock() {
+    let (inputs, _) = hsmdiag::expand(&[std::path::Path::new(root!()).join("samples/incident")]);
+    let (report, _) = crate::analyzer().analyze(&inputs);
+    let mut md = Vec::new();
+    hsmdiag::write_markdown(&report, &mut md).unwrap();
+    let md = String::from_utf8(md).unwrap();
+    let seen = md
+        .lines()
+        .find(|l| l.starts_with("Seen") && l.contains("reference clock"))
+        .unwrap_or_else(|| panic!("{md}"));
+    let chain = md
+        .lines()
+        .find(|l| {
+            l.contains("tlsv1 alert unknown ca")
+                && l.starts_with("**Cause → effect** (reference clock)")
+        })
+        .unwrap_or_else(|| panic!("{md}"));
+    // The finding's first time in the chain is the one "Seen" starts from.
+    let from = seen
+        .split("from ")
+        .nth(1)
+        .unwrap()
+        .split(" UTC")
+        .next()
+        .unwrap();
+    assert!(chain.contains(&format!("{from})")), "{seen}\n{chain}");
+}
