@@ -83,10 +83,11 @@ pub struct Doc<'a> {
 }
 
 /// Reads every input into one model and returns, per input (in the order
-/// given), the `lint.*` events of what would fail. Text that is neither a
-/// template nor state hsmdiag knows gives no events.
-pub fn lint(docs: &[Doc<'_>]) -> Vec<Vec<Event>> {
+/// given), what it was read as and the `lint.*` events of what would fail.
+/// Text that is neither a template nor state hsmdiag knows gives no events.
+pub fn lint(docs: &[Doc<'_>]) -> Vec<Linted> {
     let mut model = Model::default();
+    let mut kinds = Vec::with_capacity(docs.len());
     // Parameters files first: a template's values come from them.
     let mut params: HashMap<String, Json> = HashMap::new();
     // A pasted session (`$ az ... -o json` and comments before the JSON) is
@@ -120,43 +121,78 @@ pub fn lint(docs: &[Doc<'_>]) -> Vec<Vec<Event>> {
                     .unwrap_or_else(|| pos.line(path)),
             path: path.to_owned(),
         };
-        match j {
-            Some(j) if is_parameters_file(j) => {}
-            Some(j) if j.get("resources").is_some_and(Json::is_array) => {
+        let kind = kind_of(j.as_ref(), d.text);
+        match (kind, j) {
+            (Some(Kind::Template), Some(j)) => {
                 let ctx = Ctx::new(j, &params);
                 arm_resources(j, "$.resources", &ctx, &at, true, &mut model);
             }
-            Some(j) if j.get("changes").is_some_and(Json::is_array) => {
-                what_if(j, &params, &at, &mut model);
-            }
-            Some(j)
-                if j.get("format_version").is_some() && j.get("terraform_version").is_some() =>
-            {
-                plan(j, &at, &mut model);
-            }
-            Some(j) => state(j, "$", &at, &mut model),
-            None if looks_like_hcl(d.text) => hcl(d, &mut model),
-            None => {}
+            (Some(Kind::WhatIf), Some(j)) => what_if(j, &params, &at, &mut model),
+            (Some(Kind::Plan), Some(j)) => plan(j, &at, &mut model),
+            (Some(Kind::State), Some(j)) => state(j, "$", &at, &mut model),
+            (Some(Kind::Terraform), _) => hcl(d, &mut model),
+            _ => {}
         }
+        kinds.push(kind);
     }
     checks(&model, docs)
+        .into_iter()
+        .zip(kinds)
+        .map(|(events, kind)| Linted {
+            what: kind.map(Kind::name),
+            events,
+        })
+        .collect()
 }
 
-/// What `lint` reads a text as: an ARM template, a parameters file, a what-if
-/// result, a Terraform plan, resource state (any other JSON document: `az`
-/// output, Resource Explorer, `terraform show -json` state) or a Terraform
-/// configuration; `None` for text that is none of them (a log, a README),
-/// which `lint` cannot check.
-pub fn what(text: &str) -> Option<&'static str> {
-    match find_json(text).map(|(j, _, _)| j) {
-        Some(j) if is_parameters_file(&j) => Some("a parameters file"),
-        Some(j) if j.get("resources").is_some_and(Json::is_array) => Some("an ARM template"),
-        Some(j) if j.get("changes").is_some_and(Json::is_array) => Some("a what-if result"),
-        Some(j) if j.get("format_version").is_some() && j.get("terraform_version").is_some() => {
-            Some("a Terraform plan")
+/// What one input of [`lint`] was read as, and the events of what would fail.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Linted {
+    /// What the text was read as (`an ARM template`, `a Terraform plan`, ...);
+    /// `None` for text that is none of what `lint` checks (a log, a README).
+    pub what: Option<&'static str>,
+    /// The `lint.*` events.
+    pub events: Vec<Event>,
+}
+
+/// The kinds of text `lint` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Parameters,
+    Template,
+    WhatIf,
+    Plan,
+    State,
+    Terraform,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Parameters => "a parameters file",
+            Kind::Template => "an ARM template",
+            Kind::WhatIf => "a what-if result",
+            Kind::Plan => "a Terraform plan",
+            Kind::State => "resource state",
+            Kind::Terraform => "a Terraform configuration",
         }
-        Some(_) => Some("resource state"),
-        None if looks_like_hcl(text) => Some("a Terraform configuration"),
+    }
+}
+
+/// What a text is: its JSON document (`j`) by shape, else Terraform's HCL;
+/// any other JSON document is resource state (`az` output, Resource
+/// Explorer, `terraform show -json`).
+fn kind_of(j: Option<&Json>, text: &str) -> Option<Kind> {
+    match j {
+        Some(j) if is_parameters_file(j) => Some(Kind::Parameters),
+        Some(j) if j.get("resources").is_some_and(Json::is_array) => Some(Kind::Template),
+        Some(j) if j.get("changes").is_some_and(Json::is_array) => Some(Kind::WhatIf),
+        Some(j) if j.get("format_version").is_some() && j.get("terraform_version").is_some() => {
+            Some(Kind::Plan)
+        }
+        Some(_) => Some(Kind::State),
+        None if looks_like_hcl(text) => Some(Kind::Terraform),
         None => None,
     }
 }
@@ -1519,6 +1555,7 @@ mod tests {
             text,
         };
         let mut k: Vec<String> = lint(&[doc])[0]
+            .events
             .iter()
             .map(|e| e.kind.as_str().to_owned())
             .collect();

@@ -918,7 +918,8 @@ impl Analyzer {
             .iter()
             .zip(texts)
             .zip(events)
-            .map(|((input, text), evs)| {
+            .map(|((input, text), linted)| {
+                let evs = linted.events;
                 let mut part = Part::new(&input.name, false);
                 let mut engine = Engine::new(&self.kb).with_source_name(input.name.clone());
                 for ev in &evs {
@@ -930,7 +931,7 @@ impl Analyzer {
                 let blank = text.lines().filter(|l| l.trim().is_empty()).count() as u64;
                 part.summary.lines = lines;
                 part.summary.blank_lines = blank;
-                if hsmdiag_parse::lint::what(text).is_some() {
+                if linted.what.is_some() {
                     part.tally.recognized = lines - blank;
                 } else {
                     part.tally.unrecognized = lines - blank;

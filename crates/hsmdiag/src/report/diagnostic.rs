@@ -86,7 +86,7 @@ impl FindingDiagnostic {
             .map(|file| format!("rule from {file} (a user's rule, not one of hsmdiag's)"));
         let mut lines = vec![
             f.message.as_deref().unwrap_or(&f.subject).to_owned(),
-            seen(f),
+            super::seen_phrase(f, &[]),
         ];
         lines.extend(from);
         for more in &lines {
@@ -260,10 +260,6 @@ fn clamp(text: &str, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
         e += 1;
     }
     s..e
-}
-
-fn seen(f: &Finding) -> String {
-    super::seen_phrase(f)
 }
 
 impl fmt::Display for FindingDiagnostic {

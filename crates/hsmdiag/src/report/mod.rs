@@ -60,14 +60,9 @@ impl RenderError {
 /// once, at T", "seen 3 times, from A to B" — to the second, so a finding
 /// whose events share a second has one time — and, without times, "(the log
 /// has no times)", or nothing about times for a template's (`lint`).
-pub(crate) fn seen_phrase(f: &crate::Finding) -> String {
-    seen_on(f, &[])
-}
-
-/// [`seen_phrase`] on the reference clock when the finding's input runs off
-/// it (`skew`, the report's `clock_skew`): the times that the report's
-/// cause → effect chains and timeline use, labelled so.
-fn seen_on(f: &crate::Finding, skew: &[crate::correlate::ClockSkew]) -> String {
+/// On the reference clock when the finding's input runs off it (`skew`, the
+/// report's `clock_skew`): the times its cause → effect chain uses, labelled so.
+pub(crate) fn seen_phrase(f: &crate::Finding, skew: &[crate::correlate::ClockSkew]) -> String {
     let times = if f.count == 1 {
         "once".to_owned()
     } else {
@@ -103,7 +98,7 @@ fn seen_on(f: &crate::Finding, skew: &[crate::correlate::ClockSkew]) -> String {
 /// When a finding was seen, as a sentence, on the reference clock of the
 /// report's `skew` (the one its cause → effect chain uses).
 pub(crate) fn seen_sentence(f: &crate::Finding, skew: &[crate::correlate::ClockSkew]) -> String {
-    let p = seen_on(f, skew);
+    let p = seen_phrase(f, skew);
     let mut c = p.chars();
     c.next()
         .map(|first| first.to_uppercase().collect::<String>() + c.as_str() + ".")
