@@ -154,6 +154,18 @@ pub struct Field {
     pub range: std::ops::Range<usize>,
 }
 
+impl Field {
+    /// A text field derived from a table, not read from the event's text (its
+    /// range is empty).
+    pub fn derived(name: &str, value: &str) -> Self {
+        Field {
+            name: Arc::from(name),
+            value: Value::Text(value.to_owned()),
+            range: 0..0,
+        }
+    }
+}
+
 /// One typed event: a syslog message, a shell output line, an error record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -245,9 +257,14 @@ impl Event {
 /// `service` the service a missing subnet delegation is for (read by that table).
 /// `ret`, `ret_value`, `ret_meaning` and `ret_ckr` are the return code a line
 /// names or gives by value (`grammars/return_codes.toml`): its name, value,
-/// meaning and the PKCS#11 code it amounts to.
+/// meaning and the PKCS#11 code it amounts to. `alarm_meaning`,
+/// `alarm_severity` and `alarm_from` are what an HSM card alarm's id means
+/// (`grammars/alarm_codes.toml`).
 pub const META_FIELDS: &[&str] = &[
     "ret",
+    "alarm_meaning",
+    "alarm_severity",
+    "alarm_from",
     "ret_value",
     "ret_meaning",
     "ret_ckr",

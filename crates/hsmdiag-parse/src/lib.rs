@@ -43,6 +43,7 @@ pub use anchor::Anchor;
 pub use azure::{ResourceId, ids_in};
 pub use coverage::{Coverage, UnrecognizedTemplate};
 pub use event::{Event, EventKind, Field, META_FIELDS, SourceId, Span, Value};
+pub use parse::alarms::{AlarmCode, all as alarm_codes, kind as alarm_kind, lookup as alarm_code};
 pub use parse::grammar::{
     Catalogue, FieldType, Grammar, GrammarError, MessagePattern, SampleDef, Typing,
 };

@@ -851,7 +851,7 @@ impl Analyzer {
             .rules()
             .iter()
             .flat_map(|r| &r.related)
-            .flat_map(|r| r.cond.kinds.iter().cloned())
+            .flat_map(|r| r.cond.kinds.iter().chain(&r.resolvers).cloned())
             .collect()
     }
 
@@ -1167,12 +1167,9 @@ impl Analyzer {
                 Keep::Related(kinds) => {
                     part.kept_bytes < MAX_RELATED_BYTES
                         && kinds.contains(ev.kind.as_str())
-                        && self
-                            .kb
-                            .rules()
-                            .iter()
-                            .flat_map(|r| &r.related)
-                            .any(|r| r.cond.matches(ev))
+                        && self.kb.rules().iter().flat_map(|r| &r.related).any(|r| {
+                            r.cond.matches(ev) || r.resolvers.iter().any(|k| k == ev.kind.as_str())
+                        })
                 }
             };
             if wanted && part.kept.len() < MAX_KEPT {

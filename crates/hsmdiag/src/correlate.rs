@@ -133,6 +133,67 @@ pub fn corrected(t: DateTime<Utc>, source: SourceId, skew: &[ClockSkew]) -> Date
     }
 }
 
+/// Values named through other events (`serial@host`): per (field, attribute),
+/// each value of the field → the attribute's values on the events carrying it.
+#[derive(Default)]
+struct Resolved {
+    maps: HashMap<(String, String), HashMap<String, Vec<String>>>,
+}
+
+impl Resolved {
+    /// The one `attr` of the events whose `key` is `value`; none when no
+    /// event or more than one distinct value says.
+    fn one(&mut self, events: &[Event], key: &str, attr: &str, value: &str) -> Option<&String> {
+        let map = self
+            .maps
+            .entry((key.to_owned(), attr.to_owned()))
+            .or_insert_with(|| {
+                let mut map: HashMap<String, Vec<String>> = HashMap::new();
+                for ev in events {
+                    let (Some(k), Some(a)) = (ev.value(key), ev.value(attr)) else {
+                        continue;
+                    };
+                    let seen = map.entry(text(k)).or_default();
+                    let a = text(a);
+                    if !seen.contains(&a) {
+                        seen.push(a);
+                    }
+                }
+                map
+            });
+        match map.get(value).map(Vec::as_slice) {
+            Some([one]) => Some(one),
+            _ => None,
+        }
+    }
+}
+
+/// Leaves out the steps the related evidence makes moot (`skip_if`: a
+/// certificate regenerated since) and those that answer evidence not found
+/// (`only_if`).
+fn prune_steps(f: &mut Finding) {
+    let before = f.remediation_steps.len();
+    let related = &f.related;
+    let found = |t: &str| related.iter().any(|r| r.tag.as_deref() == Some(t));
+    f.remediation_steps.retain(|s| {
+        !s.skip_if.as_deref().is_some_and(found) && s.only_if.as_deref().is_none_or(found)
+    });
+    if f.remediation_steps.len() != before {
+        f.remediation = f
+            .remediation_steps
+            .iter()
+            .map(crate::finding::Step::to_line)
+            .collect();
+    }
+}
+
+fn text(v: Value) -> String {
+    match v {
+        Value::Text(s) => s,
+        v => v.to_string(),
+    }
+}
+
 /// Attaches related evidence to the findings whose rules ask for it, and writes
 /// each such finding's chain (causes → the finding → effects). `events` are
 /// the candidates gathered from every input; times are compared on the
@@ -144,6 +205,7 @@ pub fn relate(
     skew: &[ClockSkew],
     names: &dyn Fn(SourceId) -> String,
 ) {
+    let mut resolved = Resolved::default();
     for f in findings.iter_mut() {
         let Some(rule) = rules.iter().find(|r| r.id == f.id) else {
             continue;
@@ -152,6 +214,7 @@ pub fn relate(
             continue;
         }
         let Some(first) = f.evidence.first().cloned() else {
+            prune_steps(f);
             continue;
         };
         let last = f.evidence.last().cloned().unwrap_or_else(|| first.clone());
@@ -167,11 +230,14 @@ pub fn relate(
                     continue;
                 }
                 let joined = r.same.iter().all(|(theirs, mine)| {
-                    let want = f.context.get(mine);
-                    let got = ev.value(theirs).map(|v| match v {
-                        Value::Text(s) => s,
-                        v => v.to_string(),
-                    });
+                    let want = match mine.split_once('@') {
+                        Some((key, attr)) => f
+                            .context
+                            .get(key)
+                            .and_then(|v| resolved.one(events, key, attr, v)),
+                        None => f.context.get(mine),
+                    };
+                    let got = ev.value(theirs).map(text);
                     want.is_some() && got.as_ref() == want
                 });
                 if !joined {
@@ -240,23 +306,9 @@ pub fn relate(
                 });
             }
         }
+        prune_steps(f);
         if f.related.is_empty() {
             continue;
-        }
-        // Steps the log shows done already (a certificate regenerated since).
-        let before = f.remediation_steps.len();
-        let related = &f.related;
-        f.remediation_steps.retain(|s| {
-            !s.skip_if
-                .as_deref()
-                .is_some_and(|t| related.iter().any(|r| r.tag.as_deref() == Some(t)))
-        });
-        if f.remediation_steps.len() != before {
-            f.remediation = f
-                .remediation_steps
-                .iter()
-                .map(crate::finding::Step::to_line)
-                .collect();
         }
         // Times on the reference clock, so that the order reads true.
         let at = |source: &str, id: SourceId, line: u32, time: Option<DateTime<Utc>>| match time {

@@ -77,6 +77,10 @@ pub struct Step {
     /// the step already done).
     #[serde(skip)]
     pub skip_if: Option<String>,
+    /// Kept only when related evidence with this tag is found (the step
+    /// answers what that evidence shows).
+    #[serde(skip)]
+    pub only_if: Option<String>,
 }
 
 impl Step {

@@ -3,12 +3,12 @@
 //! the known issue the deployment rules read; a line no pattern typed that
 //! quotes a known code or message is made an error event of its own.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
 
-use crate::event::{Event, EventKind, Field, Value};
+use crate::event::{Event, EventKind, Field};
 
 const TABLE_TEXT: &str = include_str!("../../../../grammars/azure_codes.toml");
 
@@ -147,14 +147,6 @@ fn lookup(code: &str, message: &str) -> Option<&'static CodeRow> {
     })
 }
 
-fn text_field(name: &str, value: &str) -> Field {
-    Field {
-        name: Arc::from(name),
-        value: Value::Text(value.to_owned()),
-        range: 0..0,
-    }
-}
-
 /// Gives an error event the `cause` its code or message maps to. An error
 /// that carries no code of its own but quotes a known one (`Error: ...
 /// AnotherOperationInProgress: ...`) is looked up by that code.
@@ -174,7 +166,7 @@ pub(crate) fn classify(e: &mut Event) {
         lookup(quoted.as_str(), &message)
     });
     if let Some(row) = row {
-        e.fields.push(text_field("cause", &row.rule));
+        e.fields.push(Field::derived("cause", &row.rule));
         captured(row, &message, &mut e.fields);
     }
 }
@@ -188,7 +180,7 @@ fn captured(row: &CodeRow, message: &str, fields: &mut Vec<Field>) {
     for name in re.capture_names().flatten() {
         if let Some(m) = caps.name(name) {
             if !fields.iter().any(|f| &*f.name == name) {
-                fields.push(text_field(name, m.as_str()));
+                fields.push(Field::derived(name, m.as_str()));
             }
         }
     }
@@ -212,11 +204,11 @@ pub(crate) fn prose(message: &str) -> Option<(EventKind, Vec<Field>)> {
     }?;
     let mut fields = Vec::with_capacity(4);
     if let Some(c) = found {
-        fields.push(text_field("code", c.as_str()));
+        fields.push(Field::derived("code", c.as_str()));
     }
-    fields.push(text_field("message", message.trim()));
-    fields.push(text_field("quoted", "true"));
-    fields.push(text_field("cause", &row.rule));
+    fields.push(Field::derived("message", message.trim()));
+    fields.push(Field::derived("quoted", "true"));
+    fields.push(Field::derived("cause", &row.rule));
     captured(row, message, &mut fields);
     Some((EventKind::new(&super::framing::kinds().error), fields))
 }

@@ -5,6 +5,7 @@
 //! event of the unrecognised kind ([`EventKind::unrecognized`]) so the summary accounts for every
 //! line.
 
+pub mod alarms;
 pub mod codes;
 pub mod documents;
 pub mod framing;
@@ -542,8 +543,14 @@ impl<'g> LineParser<'g> {
     /// value` lines still gathered become their error.
     pub fn finish(&mut self, out: &mut Vec<Event>) -> LineCounts {
         let from = out.len();
-        let mut counts = self.close_frame(out);
-        counts.add(self.close_yaml(out));
+        // Reading a broken document's lines again may open another document
+        // (the lines after its first): that one ends here too. Each starts on
+        // a later line than the one before, so this ends.
+        let mut counts = LineCounts::default();
+        while self.frame.is_some() || self.yaml.is_some() {
+            counts.add(self.close_frame(out));
+            counts.add(self.close_yaml(out));
+        }
         self.flush_ps7(out);
         self.flush_record(out);
         self.post(out, from, u32::MAX);
@@ -622,9 +629,8 @@ impl<'g> LineParser<'g> {
             None => {}
         }
         let from = out.len();
-        counts.add(LineCounts::one(
-            self.parse_line(line, line_no, offset, pre, out),
-        ));
+        let own = LineCounts::one(self.parse_line(line, line_no, offset, pre, out));
+        counts.add(own);
         // Terraform and the Go SDK append the inner errors to the line as JSON:
         // `Code="DeploymentFailed" Message="..." Details=[{"code":...}]`.
         // Only a line typed as an error can carry them.
@@ -645,11 +651,13 @@ impl<'g> LineParser<'g> {
                 self.grammar.documents(),
                 self.ctx.source,
                 out,
-            ) && counts.unrecognized == 1
+            ) && own.unrecognized == 1
             {
+                // `counts` may also hold the lines of a document this line
+                // closed: only this line moves from one count to the other.
                 out.retain(|e| !(e.kind.is_unrecognized() && e.span.line == line_no));
-                counts.unrecognized = 0;
-                counts.recognized = 1;
+                counts.unrecognized -= 1;
+                counts.recognized += 1;
             }
         }
         if line.trim().is_empty() {
@@ -738,9 +746,14 @@ impl<'g> LineParser<'g> {
         let kind = ev.kind.as_str();
         if kind == kinds().prompt {
             let text = |n: &str| ev.value(n).map(|v| v.to_string());
+            let shell = text("shell").unwrap_or_default();
+            // A prompt without the appliance's name stays on the appliance of
+            // the same shell's session before it; LunaCM runs on a client, not
+            // on the HSM a LunaSH session before it was on.
+            let same = self.session.as_ref().filter(|s| s.shell == shell);
             self.session = Some(Session {
-                shell: text("shell").unwrap_or_default(),
-                host: text("appliance").or_else(|| self.session.as_ref()?.host.clone()),
+                host: text("appliance").or_else(|| same?.host.clone()),
+                shell,
                 command: text("command").unwrap_or_default(),
                 role: text("role"),
                 context: Vec::new(),
@@ -1010,6 +1023,7 @@ impl<'g> LineParser<'g> {
             if !event.kind.is_unrecognized() {
                 json::add_ids(&mut event);
                 retcodes::annotate(&mut event);
+                alarms::annotate(&mut event);
             }
             out.push(event);
         }

@@ -275,6 +275,7 @@ fn one_for_many(cluster: Vec<Finding>, g: &crate::kb::Group, extra: Option<Omitt
             command: s.command.as_deref().map(general),
             destructive: s.destructive,
             skip_if: s.skip_if.clone(),
+            only_if: s.only_if.clone(),
         })
         .collect();
     let (_, all) = list(None);
@@ -283,6 +284,7 @@ fn one_for_many(cluster: Vec<Finding>, g: &crate::kb::Group, extra: Option<Omitt
         command: None,
         destructive: false,
         skip_if: None,
+        only_if: None,
     });
     f.remediation = steps.iter().map(Step::to_line).collect();
     f.remediation_steps = steps;

@@ -999,6 +999,7 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames, terraform: bool) 
             command: s.command.as_ref().map(|c| c.render(engine_value)),
             destructive: s.destructive,
             skip_if: s.skip_if.clone(),
+            only_if: s.only_if.clone(),
         })
         .collect();
     let evidence = a
@@ -1078,9 +1079,17 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames, terraform: bool) 
         context: rule
             .related
             .iter()
-            .flat_map(|r| r.same.iter().map(|(_, mine)| mine))
-            .chain(rule.group.iter().flat_map(|g| g.by.iter()))
-            .filter_map(|f| Some((f.clone(), lookup(&a.binding, f)?)))
+            .flat_map(|r| {
+                r.same
+                    .iter()
+                    .map(|(_, mine)| mine.split('@').next().unwrap_or(mine))
+            })
+            .chain(
+                rule.group
+                    .iter()
+                    .flat_map(|g| g.by.iter().map(String::as_str)),
+            )
+            .filter_map(|f| Some((f.to_owned(), lookup(&a.binding, f)?)))
             .collect(),
         fingerprint,
     }

@@ -145,6 +145,10 @@ pub struct RemedyStep {
     /// The tag of related evidence that makes the step moot (the log shows it
     /// done: a certificate already regenerated): with it found, the step is left out.
     pub skip_if: Option<String>,
+    /// The tag of related evidence the step answers: without it found, the
+    /// step is left out (recover an HA member only after trusting the new
+    /// certificate of an HSM that regenerated it).
+    pub only_if: Option<String>,
     /// The tool the step is done in (`terraform`): when the finding's evidence
     /// comes from that tool's output, its steps come first (a change made with
     /// `az` would drift back on the next `terraform apply`).
@@ -231,7 +235,15 @@ pub struct Related {
     /// Fields of the related event that must equal fields of the finding's
     /// events: (related event's field, finding's field). With such a join, an
     /// event without a time is accepted (its order is then unknown).
+    ///
+    /// The finding's side may name a value through another event:
+    /// `serial@host` is the `host` of the events that carry this finding's
+    /// `serial` (the HSM that a LunaSH `partition show` of that partition ran
+    /// on), used when exactly one such host is known.
     pub same: Vec<(String, String)>,
+    /// The event kinds that carry a field named before an `@` in `same`: they
+    /// are kept to resolve it.
+    pub resolvers: Vec<String>,
     /// What the related event means, for the report.
     pub note: String,
     /// A name for it that remediation steps refer to (`skip_if`).
@@ -537,6 +549,8 @@ struct StepDef {
     only: Vec<String>,
     #[serde(default)]
     skip_if: Option<String>,
+    #[serde(default)]
+    only_if: Option<String>,
     #[serde(default)]
     tool: Option<String>,
 }
@@ -1146,7 +1160,7 @@ impl Loader<'_> {
                     ));
                 }
             }
-            if let Some(tag) = &s.skip_if {
+            for tag in s.skip_if.iter().chain(&s.only_if) {
                 if !f
                     .related
                     .iter()
@@ -1155,7 +1169,10 @@ impl Loader<'_> {
                     return Err(self.err(
                         Some(s.step.span()),
                         format!("no [[related]] of this rule has `tag = \"{tag}\"`"),
-                        Some("a step's `skip_if` names the `tag` of related evidence".into()),
+                        Some(
+                            "a step's `skip_if` or `only_if` names the `tag` of related evidence"
+                                .into(),
+                        ),
                     ));
                 }
             }
@@ -1165,6 +1182,7 @@ impl Loader<'_> {
                 destructive: s.destructive,
                 only: s.only.clone(),
                 skip_if: s.skip_if.clone(),
+                only_if: s.only_if.clone(),
                 tool: s.tool.clone(),
             });
         }
@@ -1183,6 +1201,29 @@ impl Loader<'_> {
                 }
             };
             let within = self.within(r.within.as_ref())?;
+            let mut resolvers = Vec::new();
+            for v in r.same.values() {
+                let Some((key, _)) = v.get_ref().split_once('@') else {
+                    continue;
+                };
+                let kinds: Vec<String> = self
+                    .fields
+                    .iter()
+                    .filter(|(_, fields)| fields.iter().any(|f| f == key))
+                    .map(|(kind, _)| kind.clone())
+                    .collect();
+                if kinds.is_empty() {
+                    return Err(self.err(
+                        Some(v.span()),
+                        format!(
+                            "no event carries the field `{key}` to resolve `{}`",
+                            v.get_ref()
+                        ),
+                        None,
+                    ));
+                }
+                resolvers.extend(kinds);
+            }
             let same = r
                 .same
                 .into_iter()
@@ -1201,6 +1242,7 @@ impl Loader<'_> {
                 relation,
                 within,
                 same,
+                resolvers,
                 note: r.note,
                 tag: r.tag,
             });

@@ -163,3 +163,13 @@ proptest! {
         prop_assert_eq!(mixed_lines, clean_lines + junk.len() as u64);
     }
 }
+
+/// A line that closes a cut document and is then recognised for the error
+/// pairs in it counts once, beside the document's lines (the count was set,
+/// not added to, and the document's line was lost).
+#[test]
+fn a_line_closing_a_cut_document_is_counted_beside_it() {
+    hsmdiag::fuzzing::lines(
+        b"ERROR: {\"\n      \"statusMessage\": \"{\\\"error\\\":{\\\"code\\\":\\\"ResourceGroupDeletionBlocked\\\"}}\"\n",
+    );
+}

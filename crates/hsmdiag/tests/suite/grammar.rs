@@ -224,3 +224,16 @@ fn a_document_type_with_a_wrong_label_is_refused() {
     let msg = format!("{:?}", miette::Report::new(err));
     assert!(msg.contains("`label` names `nope`"), "{msg}");
 }
+
+#[test]
+fn the_alarm_table_names_a_kind_the_grammar_defines() {
+    let kinds = hsmdiag::Grammar::builtin().event_fields();
+    let kind = hsmdiag::parser::alarm_kind();
+    let fields = kinds
+        .get(kind)
+        .unwrap_or_else(|| panic!("grammars/alarm_codes.toml names `{kind}`, no grammar event"));
+    assert!(
+        fields.iter().any(|f| f.as_str() == "alarm"),
+        "`{kind}` has no `alarm` field: {fields:?}"
+    );
+}

@@ -3,7 +3,7 @@
 //! parse + analyse path.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use hsmdiag::{AnalyzerBuilder, Report};
 
@@ -51,21 +51,22 @@ fn retired_codes_are_never_reused_and_their_successors_exist() {
     assert!(err.to_string().contains("was retired in 0.3.0"), "{err}");
 }
 
-fn analyze(path: &Path) -> Report {
-    let analyzer = crate::analyzer_2026();
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    analyzer.analyze_str(&path.display().to_string(), &text)
-}
-
 /// A rule's example as the rule reads it: a template through `lint`, a log
-/// through the analysis.
-fn example(r: &hsmdiag::Rule, path: &Path) -> Report {
+/// through the analysis; a file, or the text written inline in the rule.
+fn example(r: &hsmdiag::Rule, ex: &hsmdiag::kb::Example) -> Report {
+    let (name, text) = match &ex.text {
+        Some(text) => (format!("{} (inline example)", r.code), text.clone()),
+        None => {
+            let path = root().join(&ex.input);
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (path.display().to_string(), text)
+        }
+    };
     if r.is_lint() {
-        let text =
-            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        crate::analyzer().lint_str(&path.display().to_string(), &text)
+        crate::analyzer().lint_str(&name, &text)
     } else {
-        analyze(path)
+        crate::analyzer_2026().analyze_str(&name, &text)
     }
 }
 
@@ -187,7 +188,7 @@ fn every_rule_has_examples_that_fire_and_that_stay_quiet() {
             r.id
         );
         for ex in &r.examples {
-            let report = example(r, &root().join(&ex.input));
+            let report = example(r, ex);
             let fired = report.findings.iter().any(|f| f.code == r.code);
             assert_eq!(
                 fired, ex.fires,
@@ -206,11 +207,7 @@ fn remediation_is_filled_from_the_log() {
     let placeholder = regex::Regex::new(r"\{[A-Za-z_][A-Za-z0-9_.,]*(?:\||\})").unwrap();
     for r in crate::analyzer().rules() {
         for ex in r.examples.iter().filter(|e| e.fires) {
-            for f in example(r, &root().join(&ex.input))
-                .findings
-                .iter()
-                .filter(|f| f.code == r.code)
-            {
+            for f in example(r, ex).findings.iter().filter(|f| f.code == r.code) {
                 for line in f.remediation.iter().chain(f.message.iter()) {
                     assert!(
                         !placeholder.is_match(line),

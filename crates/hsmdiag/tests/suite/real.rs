@@ -18,6 +18,10 @@ struct Case {
     expected: BTreeSet<String>,
     wrappers: Vec<String>,
     healthy: bool,
+    /// Why a failure this case states is known to be beyond hsmdiag (the
+    /// sixth column): it still counts as a miss, but its silence does not
+    /// fail the test. A limit that no longer holds fails it.
+    limit: Option<String>,
 }
 
 fn cases(dir: &Path) -> Vec<Case> {
@@ -59,6 +63,10 @@ fn cases(dir: &Path) -> Vec<Case> {
                 .filter(|s| !s.is_empty())
                 .collect(),
             healthy,
+            limit: cols
+                .get(5)
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty()),
         });
     }
     out
@@ -73,6 +81,8 @@ struct Score {
     false_alarms: usize,
     healthy_alarms: usize,
     silent: usize,
+    /// Silent failures with a stated limit.
+    limited: usize,
 }
 
 impl Score {
@@ -84,6 +94,7 @@ impl Score {
         self.false_alarms += o.false_alarms;
         self.healthy_alarms += o.healthy_alarms;
         self.silent += o.silent;
+        self.limited += o.limited;
     }
 
     fn recall(&self) -> f64 {
@@ -132,6 +143,15 @@ fn score(analyzer: &hsmdiag::Analyzer, dir: &Path, case: &Case, notes: &mut Vec<
             case.file
         ));
     }
+    let silent = !case.healthy && report.findings.is_empty();
+    if let Some(why) = &case.limit {
+        assert!(
+            silent,
+            "{}: stated as a known limit ({why}), but hsmdiag now reports {got:?}: drop the limit",
+            case.file
+        );
+        notes.push(format!("known limit: {}: {why}", case.file));
+    }
     Score {
         cases: 1,
         healthy: usize::from(case.healthy),
@@ -139,13 +159,14 @@ fn score(analyzer: &hsmdiag::Analyzer, dir: &Path, case: &Case, notes: &mut Vec<
         found,
         false_alarms: extra.len(),
         healthy_alarms: if case.healthy { extra.len() } else { 0 },
-        silent: usize::from(!case.healthy && report.findings.is_empty()),
+        silent: usize::from(silent && case.limit.is_none()),
+        limited: usize::from(silent && case.limit.is_some()),
     }
 }
 
 fn print_score(name: &str, s: &Score) {
     println!(
-        "{name}: {} cases ({} healthy), recall {}/{} = {:.1} %, false alarms {} ({} on healthy cases), silent failures {}",
+        "{name}: {} cases ({} healthy), recall {}/{} = {:.1} %, false alarms {} ({} on healthy cases), silent failures {} (and {} of a stated limit)",
         s.cases,
         s.healthy,
         s.found,
@@ -153,7 +174,8 @@ fn print_score(name: &str, s: &Score) {
         s.recall(),
         s.false_alarms,
         s.healthy_alarms,
-        s.silent
+        s.silent,
+        s.limited
     );
 }
 
@@ -216,6 +238,13 @@ fn real_world_corpus() {
     );
     // Nowhere a warning-or-worse finding on a healthy case.
     assert_eq!(total.healthy_alarms, 0, "false alarms on healthy cases");
+    // A stated limit is rare: a gap to close, not a place to park misses.
+    assert!(
+        total.limited * 50 <= total.cases,
+        "{} cases of a stated limit in {}: more than one in fifty",
+        total.limited,
+        total.cases
+    );
     // Every corpus holds the bar of the real-world recognition work: 95 %
     // recall and no failure met with silence.
     for (name, c) in &by_corpus {
