@@ -1294,3 +1294,50 @@ fn issue_32_seen_and_the_chain_use_one_clock() {
         .unwrap();
     assert!(chain.contains(&format!("{from})")), "{seen}\n{chain}");
 }
+
+/// Issue 32, item 6: an HA member down on the HSM whose NTLS certificate was
+/// regenerated is related to that regeneration (the member's serial is the
+/// partition's on that HSM), and its first step re-registers that HSM's
+/// certificate. The same member down with the regeneration on another HSM is
+/// not related, and the step is left out.
+#[test]
+fn issue_32_ha_member_down_is_traced_to_its_hsms_certificate_regeneration() {
+    let text = std::fs::read_to_string(concat!(
+        root!(),
+        "/samples/luna/ha-member-down-after-regencert.txt"
+    ))
+    .unwrap();
+    let reregister = |f: &hsmdiag::Finding| {
+        f.remediation_steps.iter().any(|s| {
+            s.command
+                .as_deref()
+                .is_some_and(|c| c.contains("vtl addServer"))
+        })
+    };
+
+    let report = crate::analyzer_2026().analyze_str("ticket.txt", &text);
+    let down = finding(&report, "ha.member_not_recovered");
+    let chain = down.chain.as_deref().expect("a chain");
+    assert!(
+        chain.starts_with("the member's HSM regenerated its NTLS server certificate"),
+        "{chain}"
+    );
+    assert!(chain.contains("member 1238700701509 is down"), "{chain}");
+    assert!(reregister(down), "{:#?}", down.remediation_steps);
+
+    // The regeneration on hsm1, whose partition is not the member that is down.
+    let elsewhere = text.replace("[hsm2]", "[hsm1]").replace(
+        "Partition SN:                        1238700701509",
+        "Partition SN:                        154438865287",
+    );
+    let report = crate::analyzer_2026().analyze_str("ticket.txt", &elsewhere);
+    let down = finding(&report, "ha.member_not_recovered");
+    assert!(
+        down.chain
+            .as_deref()
+            .is_none_or(|c| !c.contains("regenerated")),
+        "{:?}",
+        down.chain
+    );
+    assert!(!reregister(down), "{:#?}", down.remediation_steps);
+}
