@@ -179,6 +179,8 @@ struct CatalogueFile {
     #[serde(default)]
     raw: bool,
     #[serde(default)]
+    last_resort: bool,
+    #[serde(default)]
     priority: i32,
     #[serde(default)]
     references: Vec<String>,
@@ -285,6 +287,11 @@ pub struct Catalogue {
     /// Whether it also types lines that have no syslog header or whose program
     /// no catalogue claims (client tool output, pasted messages).
     pub raw: bool,
+    /// Whether it types only what nothing else would: a raw catalogue tried
+    /// after every other one and after the prose stages (a quoted Azure error,
+    /// a sentence that reports a return code). Its events say what a text is
+    /// about (a Luna client named in a ticket), not what happened.
+    pub last_resort: bool,
     /// Among raw catalogues, a higher priority is tried first (default 0); among
     /// equal priorities the catalogue loaded last is tried first.
     pub priority: i32,
@@ -593,6 +600,14 @@ impl Grammar {
         for p in &parsed.programs {
             self.by_program.insert(p.to_ascii_lowercase(), idx);
         }
+        if parsed.last_resort && (!parsed.raw || !parsed.programs.is_empty()) {
+            return Err(GrammarError::Syntax {
+                file: file.to_owned(),
+                message: "a `last_resort` catalogue types raw lines only: set `raw = true` and no `programs`".into(),
+                src: NamedSource::new(file, Arc::from(text)),
+                span: None,
+            });
+        }
         if parsed.raw {
             let at = self
                 .raw
@@ -606,6 +621,7 @@ impl Grammar {
             description: parsed.description,
             programs: parsed.programs,
             raw: parsed.raw,
+            last_resort: parsed.last_resort,
             priority: parsed.priority,
             references: parsed.references,
             messages,
@@ -783,7 +799,22 @@ impl Grammar {
         }
         self.raw
             .iter()
+            .filter(|&&i| !self.catalogues[i].last_resort)
             .find_map(|&i| self.catalogues[i].type_ref(msg, base, Typing::Full))
+    }
+
+    /// Types a message no other catalogue nor prose stage typed, by the
+    /// last-resort catalogues.
+    pub(crate) fn type_last_resort(
+        &self,
+        msg: &str,
+        base: usize,
+    ) -> Option<(EventKind, Vec<Field>)> {
+        self.raw
+            .iter()
+            .filter(|&&i| self.catalogues[i].last_resort)
+            .find_map(|&i| self.catalogues[i].type_ref(msg, base, Typing::Full))
+            .map(|(kind, fields)| (kind.clone(), fields))
     }
 
     /// Sets the event kinds whose fields rules read: with lean [`Typing`], a

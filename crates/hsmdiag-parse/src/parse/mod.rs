@@ -981,10 +981,14 @@ impl<'g> LineParser<'g> {
                 None => match codes::prose(&text[header.msg_start..])
                     .or_else(|| retcodes::prose(&text[header.msg_start..]))
                     .or_else(|| self.rewrapped(&header, &text[header.msg_start..]))
-                {
+                    .or_else(|| {
+                        self.grammar
+                            .type_last_resort(&text[header.msg_start..], header.msg_start)
+                    }) {
                     // A known Azure error quoted in prose, without its wrapper,
-                    // a line that reports a failing return code, or the end of a
-                    // hard-wrapped sentence.
+                    // a line that reports a failing return code, the end of a
+                    // hard-wrapped sentence, or what a line names (a Luna
+                    // client in a ticket).
                     Some(typed) => typed,
                     None => {
                         outcome = LineOutcome::Unrecognized;

@@ -139,7 +139,10 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
             .expect("static regex is valid"),
         value,
         failure: Regex::new(
-            r"(?i)\b(?:error|errors|fail\w*|exception|rv|return(?:ed|s)?|result|unable|cannot|could not|denied|refused|not\s+(?:present|found|available))\b",
+            // Words that say something failed, an error class
+            // (`Pkcs11Error:`, `IOException:`), a program's `err:`, or Go's
+            // `pkcs11: 0x...` error value.
+            r"(?i)\b(?:error|errors|fail\w*|exception|rv|return(?:ed|s)?|result|unable|cannot|could not|denied|refused|not\s+(?:present|found|available))\b|(?-i:[a-z0-9](?:Error|Exception)\b)|\berr\s*[:=]|\bpkcs11:\s*0x",
         )
         .expect("static regex is valid"),
     }
@@ -431,5 +434,10 @@ mod tests {
         assert!(prose("C_Login rv = CKR_OK").is_none());
         assert!(prose("Flags: CKF_TOKEN_PRESENT CKF_HW_SLOT").is_none());
         assert!(prose("See CKR_TOKEN_NOT_PRESENT in the specification").is_none());
+        assert!(prose("Pkcs11Error: CKR_DEVICE_ERROR").is_some());
+        assert!(prose("err: CKR_DEVICE_ERROR").is_some());
+        assert!(prose("pkcs11: 0x80000005").is_some());
+        assert!(prose("TypeError: CKR_DEVICE_ERROR is not a function").is_some());
+        assert!(prose("CKR_DEVICE_ERROR (0x30) CKR_DEVICE_MEMORY (0x31)").is_none());
     }
 }

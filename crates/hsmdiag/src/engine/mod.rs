@@ -85,6 +85,17 @@ fn key_of(spec: &MatchSpec, ev: &Event) -> String {
 /// The most partial sequence matches kept per key; the oldest goes first.
 const MAX_PARTIALS: usize = 32;
 
+/// Hits a matcher holds while its context has not appeared in the input.
+const MAX_AWAITING_CONTEXT: usize = 256;
+
+/// A matcher's context (`context = { event = ... }`): the event that showed
+/// it, or the hits that wait for it.
+#[derive(Debug, Default)]
+struct Gate {
+    seen: Option<Matched>,
+    awaiting: Vec<Hit>,
+}
+
 /// The event being fed, with the one shared copy every matcher that keeps it
 /// holds: made when the first matcher keeps it, so the many partial
 /// matches and counts that hold one event (one document's lines start
@@ -329,6 +340,8 @@ pub struct Engine<'kb> {
     held_in: HashMap<(usize, Vec<Option<String>>), usize>,
     /// Tallies of the hits about subjects beyond the bound.
     omitted: Vec<Omitted>,
+    /// The context of each (rule, matcher) that needs one.
+    gates: HashMap<(usize, usize), Gate>,
 }
 
 impl<'kb> Engine<'kb> {
@@ -393,7 +406,7 @@ impl<'kb> Engine<'kb> {
         let mut interested: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
         for (ri, rule) in kb.rules().iter().enumerate() {
             for (si, spec) in rule.matches.iter().enumerate() {
-                for cond in conditions(&spec.matcher) {
+                for cond in conditions(&spec.matcher).into_iter().chain(&spec.context) {
                     for kind in &cond.kinds {
                         let list = interested.entry(kind.clone()).or_default();
                         if !list.contains(&(ri, si)) {
@@ -418,6 +431,7 @@ impl<'kb> Engine<'kb> {
             held: vec![0; kb.rules().len()],
             held_in: HashMap::new(),
             omitted: Vec::new(),
+            gates: HashMap::new(),
         }
     }
 
@@ -451,9 +465,21 @@ impl<'kb> Engine<'kb> {
         }
         // Only the matchers that name this event's kind can move.
         let rules = self.kb.rules();
+        let mut released = Vec::new();
         if let Some(specs) = self.interested.get(ev.kind.as_str()) {
             for &(ri, si) in specs {
                 let spec = &rules[ri].matches[si];
+                if let Some(c) = spec.context.as_ref().filter(|c| c.matches(ev)) {
+                    let gate = self.gates.entry((ri, si)).or_default();
+                    if gate.seen.is_none() {
+                        let seen = Matched::new(ev, c);
+                        for mut h in gate.awaiting.drain(..) {
+                            h.events.push(seen.clone());
+                            released.push(h);
+                        }
+                        gate.seen = Some(seen);
+                    }
+                }
                 step(ri, si, spec, &mut self.states[ri][si], ev, &mut hits);
                 bound_state(&mut self.states[ri][si]);
             }
@@ -507,8 +533,38 @@ impl<'kb> Engine<'kb> {
             }
             hits.retain(|h| !single(h) || best.iter().any(|b| (b.0, b.2) == (h.rule, h.spec)));
         }
-        for h in hits {
-            self.record(h);
+        for h in released.into_iter().chain(hits) {
+            if let Some(h) = self.in_context(h) {
+                self.record(h);
+            }
+        }
+    }
+
+    /// A hit of a matcher that needs a context: with its context's event once
+    /// the input has shown it, else held until it does (and dropped if the
+    /// input ends first).
+    fn in_context(&mut self, mut h: Hit) -> Option<Hit> {
+        if self.kb.rules()[h.rule].matches[h.spec].context.is_none() {
+            return Some(h);
+        }
+        let gate = self.gates.entry((h.rule, h.spec)).or_default();
+        match &gate.seen {
+            Some(seen) => {
+                if !h
+                    .events
+                    .iter()
+                    .any(|m| std::sync::Arc::ptr_eq(&m.event, &seen.event))
+                {
+                    h.events.push(seen.clone());
+                }
+                Some(h)
+            }
+            None => {
+                if gate.awaiting.len() < MAX_AWAITING_CONTEXT {
+                    gate.awaiting.push(h);
+                }
+                None
+            }
         }
     }
 
@@ -802,7 +858,7 @@ pub(crate) fn kinds_read(kb: &KnowledgeBase) -> std::collections::HashSet<String
     let mut out = std::collections::HashSet::new();
     for rule in kb.rules() {
         for spec in &rule.matches {
-            for cond in conditions(&spec.matcher) {
+            for cond in conditions(&spec.matcher).into_iter().chain(&spec.context) {
                 out.extend(cond.kinds.iter().cloned());
             }
         }

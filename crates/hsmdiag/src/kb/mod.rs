@@ -349,6 +349,11 @@ pub struct MatchSpec {
     /// The tag of the remediation steps meant for this matcher's findings
     /// alone (a step's `only`).
     pub remedy: Option<String>,
+    /// An event that must appear somewhere in the same input, before or after
+    /// the matched ones, for this matcher's findings to count (a ticket that
+    /// names a Luna client makes a bare PKCS#11 code a Luna client failure).
+    /// Hits wait for it until the input ends; it joins their evidence.
+    pub context: Option<Cond>,
 }
 
 /// How a rule's findings about many subjects with one cause become one
@@ -626,6 +631,8 @@ struct MatchDef {
     severity: Option<Severity>,
     #[serde(default)]
     remedy: Option<String>,
+    #[serde(default)]
+    context: Option<CondDef>,
 }
 
 /// `{ left = 1, severity = "critical" }` in a streak's `escalate` list.
@@ -991,6 +998,7 @@ impl Loader<'_> {
                 None,
             ));
         }
+        let context = m.context.take().map(|c| self.cond(c)).transpose()?;
         let within = self.within(m.within.as_ref())?;
         let subject = match &m.subject {
             Some(s) => self.template(s)?,
@@ -1042,6 +1050,7 @@ impl Loader<'_> {
             fallback: m.fallback,
             severity: m.severity,
             remedy: m.remedy,
+            context,
         };
         Ok((spec, captured))
     }

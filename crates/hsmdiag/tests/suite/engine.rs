@@ -402,3 +402,46 @@ step = "s"
         Some(("2 of 3 failed, 1 left".to_owned(), Critical))
     );
 }
+
+/// A matcher's `context`: a bare PKCS#11 code (a Node wrapper's `Error:
+/// CKR_...`, a vendor-defined value) is a Luna client failure only in a text
+/// that names Luna, before or after it; the line that names it joins the
+/// evidence. Without it, nothing — in one input or in `--follow`.
+#[test]
+fn a_bare_code_is_a_luna_failure_only_where_the_text_names_luna() {
+    let ids = |r: &Report| r.findings.iter().map(|f| f.id.clone()).collect::<Vec<_>>();
+    let error = "Error: CKR_DEVICE_ERROR\n    at Error (native)\n    at Session.sign (/app/node_modules/graphene-pk11/build/session.js:120:20)\n";
+    let vendor = "failed to sign: pkcs11: 0x80000005\n";
+    let missing = "Error: CKR_TOKEN_NOT_PRESENT:224\n";
+    let named = "We run the Luna HSM Client 10.4 against a Luna Network HSM 7.\n";
+
+    for bare in [error, vendor, missing] {
+        assert!(ids(&run(bare)).is_empty(), "{bare}: {:?}", ids(&run(bare)));
+    }
+    // The name after the error: the finding waits for it.
+    let after = run(&format!("{error}\nThe app is a signing service.\n{named}"));
+    assert_eq!(ids(&after), ["client.operation_failed"]);
+    let f = &after.findings[0];
+    assert_eq!(f.evidence[0].line, 1, "{:?}", f.evidence);
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.line == 6 && e.text.contains("Luna Network HSM")),
+        "the naming line joins the evidence: {:?}",
+        f.evidence
+    );
+    // Before it, and for every code that follows.
+    let before = run(&format!("{named}{error}{vendor}"));
+    let subjects: Vec<&str> = before.findings.iter().map(|f| f.subject.as_str()).collect();
+    assert_eq!(
+        subjects,
+        ["CKR_DEVICE_ERROR on t.log", "0x80000005 on t.log"]
+    );
+    assert_eq!(
+        ids(&run(&format!("{named}{missing}"))),
+        ["ntls.partition_not_visible"]
+    );
+    // A line that names Luna and says what failed keeps its own kind.
+    let r = run("The Luna client returns CKR_DEVICE_ERROR from C_Sign\n");
+    assert_eq!(ids(&r), ["client.operation_failed"]);
+}
