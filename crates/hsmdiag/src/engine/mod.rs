@@ -308,7 +308,15 @@ struct Agg {
     binding: Vec<Matched>,
     /// A streak's latest count.
     streak: Option<StreakState>,
+    /// The event that showed its matcher's context, shown after the evidence.
+    context: Option<Matched>,
+    /// Where its hits ended (each hit's last event: a sequence's earlier steps
+    /// may stand far away), for `defers_within`.
+    ends: Vec<Line>,
 }
+
+/// A line of an input.
+type Line = (SourceId, u32);
 
 /// A streaming rules engine over one knowledge base.
 #[derive(Debug)]
@@ -472,12 +480,8 @@ impl<'kb> Engine<'kb> {
                 if let Some(c) = spec.context.as_ref().filter(|c| c.matches(ev)) {
                     let gate = self.gates.entry((ri, si)).or_default();
                     if gate.seen.is_none() {
-                        let seen = Matched::new(ev, c);
-                        for mut h in gate.awaiting.drain(..) {
-                            h.events.push(seen.clone());
-                            released.push(h);
-                        }
-                        gate.seen = Some(seen);
+                        gate.seen = Some(Matched::new(ev, c));
+                        released.append(&mut gate.awaiting);
                     }
                 }
                 step(ri, si, spec, &mut self.states[ri][si], ev, &mut hits);
@@ -534,36 +538,26 @@ impl<'kb> Engine<'kb> {
             hits.retain(|h| !single(h) || best.iter().any(|b| (b.0, b.2) == (h.rule, h.spec)));
         }
         for h in released.into_iter().chain(hits) {
-            if let Some(h) = self.in_context(h) {
-                self.record(h);
-            }
-        }
-    }
-
-    /// A hit of a matcher that needs a context: with its context's event once
-    /// the input has shown it, else held until it does (and dropped if the
-    /// input ends first).
-    fn in_context(&mut self, mut h: Hit) -> Option<Hit> {
-        if self.kb.rules()[h.rule].matches[h.spec].context.is_none() {
-            return Some(h);
-        }
-        let gate = self.gates.entry((h.rule, h.spec)).or_default();
-        match &gate.seen {
-            Some(seen) => {
-                if !h
-                    .events
-                    .iter()
-                    .any(|m| std::sync::Arc::ptr_eq(&m.event, &seen.event))
-                {
-                    h.events.push(seen.clone());
+            let context = match self.kb.rules()[h.rule].matches[h.spec].context {
+                None => None,
+                Some(_) => {
+                    let gate = self.gates.entry((h.rule, h.spec)).or_default();
+                    match &gate.seen {
+                        Some(seen) => Some(seen.clone()),
+                        None => {
+                            // Held until the input shows the context.
+                            if gate.awaiting.len() < MAX_AWAITING_CONTEXT {
+                                gate.awaiting.push(h);
+                            }
+                            continue;
+                        }
+                    }
                 }
-                Some(h)
-            }
-            None => {
-                if gate.awaiting.len() < MAX_AWAITING_CONTEXT {
-                    gate.awaiting.push(h);
+            };
+            if let Some(key) = self.record(h) {
+                if let Some(agg) = self.aggs.get_mut(&key) {
+                    agg.context = agg.context.take().or(context);
                 }
-                None
             }
         }
     }
@@ -669,7 +663,9 @@ impl<'kb> Engine<'kb> {
         std::mem::take(&mut self.omitted)
     }
 
-    fn record(&mut self, hit: Hit) {
+    /// Adds a hit to its finding; gives the finding's key, unless the hit
+    /// only ended a streak or its subject is beyond the bound.
+    fn record(&mut self, hit: Hit) -> Option<AggKey> {
         let rule = &self.kb.rules()[hit.rule];
         let spec = &rule.matches[hit.spec];
         let subject = spec.subject.render(|n| match n {
@@ -689,7 +685,7 @@ impl<'kb> Engine<'kb> {
                     }
                 }
             }
-            return;
+            return None;
         }
         let times = hit.events.iter().filter_map(|m| m.event.time);
         let (lo, hi) = (times.clone().min(), times.max());
@@ -700,7 +696,7 @@ impl<'kb> Engine<'kb> {
         if !self.aggs.contains_key(&key) {
             if !self.holds(&hit) {
                 self.tally(&hit, &subject, lo.or(hi));
-                return;
+                return None;
             }
             self.fresh.push(key.clone());
         }
@@ -716,8 +712,16 @@ impl<'kb> Engine<'kb> {
             evidence: Vec::new(),
             binding: hit.events.clone(),
             streak: None,
+            context: None,
+            ends: Vec::new(),
         });
         agg.count += hit.weight;
+        if let Some(m) = hit.events.last() {
+            let end = (m.event.span.source, m.event.span.line);
+            if agg.ends.len() < MAX_EVIDENCE && !agg.ends.contains(&end) {
+                agg.ends.push(end);
+            }
+        }
         // A streak's finding speaks of where the count stands now, and so
         // does its severity: the tries left as last counted, or as the
         // device last said (its own count wins over the failures counted).
@@ -747,6 +751,7 @@ impl<'kb> Engine<'kb> {
                 agg.evidence.push(m);
             }
         }
+        Some(key)
     }
 
     /// The findings that appeared since the last call, as they stand now (for
@@ -814,18 +819,33 @@ impl<'kb> Engine<'kb> {
         }
         let mut aggs: Vec<Agg> = self.aggs.into_values().collect();
         // A generic finding gives way to a specific one about the same host (or
-        // both about none) anywhere in the input.
+        // both about none) anywhere in the input, or, for a rule that says how
+        // near (`defers_within`), with evidence that near its own.
         let rules = self.kb.rules();
-        let fired: HashSet<(&str, Option<String>)> = aggs
-            .iter()
-            .map(|a| (rules[a.rule].id.as_str(), lookup(&a.binding, "host")))
-            .collect();
+        let mut fired: HashMap<(&str, Option<String>), Vec<Line>> = HashMap::new();
+        for a in &aggs {
+            fired
+                .entry((rules[a.rule].id.as_str(), lookup(&a.binding, "host")))
+                .or_default()
+                .extend(a.ends.iter().copied());
+        }
         aggs.retain(|a| {
+            let rule = &rules[a.rule];
+            let within = rule.matches[a.spec].defers_within.or(rule.defers_within);
             let host = lookup(&a.binding, "host");
-            !rules[a.rule]
-                .defers_to
-                .iter()
-                .any(|d| fired.contains(&(d.as_str(), host.clone())))
+            !rule.defers_to.iter().any(|d| {
+                let Some(theirs) = fired.get(&(d.as_str(), host.clone())) else {
+                    return false;
+                };
+                let Some(n) = within else {
+                    return true;
+                };
+                a.ends.iter().any(|&(source, line)| {
+                    theirs
+                        .iter()
+                        .any(|&(s, l)| s == source && l.abs_diff(line) <= n)
+                })
+            })
         });
         // A fallback matcher's findings give way to any other of its rule's.
         let firm: HashSet<usize> = aggs
@@ -1058,9 +1078,14 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames, terraform: bool) 
             only_if: s.only_if.clone(),
         })
         .collect();
+    let context = a
+        .context
+        .as_ref()
+        .filter(|c| !a.evidence.iter().any(|e| e.event.span == c.event.span));
     let evidence = a
         .evidence
         .iter()
+        .chain(context)
         .map(|m| {
             let ev = &m.event;
             // The labelled field's text; a field derived from others (a resource

@@ -354,6 +354,10 @@ pub struct MatchSpec {
     /// names a Luna client makes a bare PKCS#11 code a Luna client failure).
     /// Hits wait for it until the input ends; it joins their evidence.
     pub context: Option<Cond>,
+    /// This matcher's own `defers_within`, instead of the rule's (an error
+    /// with its own code wraps a specific one only when printed right beside
+    /// it; a restatement without a code may stand a few lines away).
+    pub defers_within: Option<u32>,
 }
 
 /// How a rule's findings about many subjects with one cause become one
@@ -416,6 +420,10 @@ pub struct Rule {
     /// generic finding that a specific one explains, a warning that the damage
     /// it warned of overtook).
     pub defers_to: Vec<String>,
+    /// When set, `defers_to` applies only to a specific finding whose evidence
+    /// lies within this many lines of this finding's (the same error record: a
+    /// ticket may paste several failures, each with its own cause).
+    pub defers_within: Option<u32>,
     /// How findings about many subjects with one cause are merged, if they are.
     pub group: Option<Group>,
     /// The file it was loaded from.
@@ -512,6 +520,8 @@ struct RuleFile {
     yields_to: Vec<Spanned<String>>,
     #[serde(default)]
     defers_to: Vec<Spanned<String>>,
+    #[serde(default)]
+    defers_within: Option<u32>,
     #[serde(default)]
     group: Option<GroupDef>,
     remediation: Vec<StepDef>,
@@ -633,6 +643,8 @@ struct MatchDef {
     remedy: Option<String>,
     #[serde(default)]
     context: Option<CondDef>,
+    #[serde(default)]
+    defers_within: Option<u32>,
 }
 
 /// `{ left = 1, severity = "critical" }` in a streak's `escalate` list.
@@ -1051,6 +1063,7 @@ impl Loader<'_> {
             severity: m.severity,
             remedy: m.remedy,
             context,
+            defers_within: m.defers_within,
         };
         Ok((spec, captured))
     }
@@ -1297,6 +1310,7 @@ impl Loader<'_> {
                 matches,
                 yields_to: f.yields_to.into_iter().map(Spanned::into_inner).collect(),
                 defers_to: f.defers_to.into_iter().map(Spanned::into_inner).collect(),
+                defers_within: f.defers_within,
                 group,
                 file: self.file.to_owned(),
                 builtin: false,

@@ -256,3 +256,136 @@ fn real_world_corpus() {
         );
     }
 }
+
+/// A corpus text as a person pastes it into a ticket: without the file's own
+/// `# Source:` lines.
+fn pasted(dir: &Path, case: &Case) -> String {
+    let text = std::fs::read_to_string(dir.join(&case.file)).unwrap();
+    let mut out = String::new();
+    let mut header = true;
+    for line in text.lines() {
+        if header && line.starts_with('#') {
+            continue;
+        }
+        header = false;
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+fn warning_ids(analyzer: &hsmdiag::Analyzer, text: &str) -> BTreeSet<String> {
+    analyzer
+        .analyze_str("ticket.txt", text)
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .map(|f| f.id.clone())
+        .collect()
+}
+
+/// Issue 33: tickets that paste several real texts, Azure's and Luna's, with
+/// a person's prose between them (and, in every other ticket, each part
+/// quoted as an e-mail reply quotes it) find what their parts find alone, and
+/// a ticket of healthy parts stays quiet.
+#[test]
+fn mixed_tickets_lose_nothing_their_parts_find() {
+    let dir = Path::new(root!()).join("samples/real");
+    let cases = cases(&dir);
+    let analyzer = AnalyzerBuilder::new().build().expect("built-in files load");
+    let failures: Vec<&Case> = cases
+        .iter()
+        .filter(|c| !c.healthy && c.limit.is_none())
+        .collect();
+    let healthy: Vec<&Case> = cases.iter().filter(|c| c.healthy).collect();
+    let prose = [
+        "Hi team, we are stuck on this since this morning. Here is what we see:",
+        "Then a colleague ran the following, with this result:",
+        "We also found this in another window, not sure it is related.",
+        "Any idea? Thanks in advance.",
+    ];
+    let mut lost = Vec::new();
+    let mut tickets = 0;
+    // Three failures and one healthy text per ticket, picked far apart in
+    // the corpus so that Azure and Luna texts meet.
+    let n = failures.len();
+    for i in 0..n {
+        let parts = [
+            failures[i],
+            failures[(i + n / 3) % n],
+            healthy[i % healthy.len()],
+            failures[(i + 2 * n / 3) % n],
+        ];
+        let quoted = i % 2 == 1;
+        let mut ticket = String::new();
+        let mut alone = BTreeSet::new();
+        for (k, part) in parts.iter().enumerate() {
+            let text = pasted(&dir, part);
+            alone.extend(warning_ids(&analyzer, &text));
+            ticket.push_str(prose[k]);
+            ticket.push_str("\n\n");
+            for line in text.lines() {
+                if quoted {
+                    ticket.push_str("> ");
+                }
+                ticket.push_str(line);
+                ticket.push('\n');
+            }
+            ticket.push('\n');
+        }
+        ticket.push_str(prose[3]);
+        ticket.push('\n');
+        let mixed = warning_ids(&analyzer, &ticket);
+        let missing: Vec<&String> = alone.difference(&mixed).collect();
+        if !missing.is_empty() {
+            let names: Vec<&str> = parts.iter().map(|p| p.file.as_str()).collect();
+            lost.push(format!(
+                "{}ticket of {names:?} loses {missing:?}",
+                if quoted { "quoted " } else { "" }
+            ));
+        }
+        tickets += 1;
+    }
+    // Healthy texts together stay quiet.
+    let mut alarms = Vec::new();
+    for chunk in healthy.chunks(4) {
+        let mut ticket = String::new();
+        for (k, part) in chunk.iter().enumerate() {
+            ticket.push_str(prose[k]);
+            ticket.push_str("\n\n");
+            ticket.push_str(&pasted(&dir, part));
+            ticket.push('\n');
+        }
+        let got = warning_ids(&analyzer, &ticket);
+        if !got.is_empty() {
+            let names: Vec<&str> = chunk.iter().map(|p| p.file.as_str()).collect();
+            alarms.push(format!("healthy ticket of {names:?} gives {got:?}"));
+        }
+    }
+    println!(
+        "mixed tickets: {tickets} of failures, {} of healthy texts; {} lose a finding, {} give an alarm",
+        healthy.len().div_ceil(4),
+        lost.len(),
+        alarms.len()
+    );
+    for l in lost.iter().chain(&alarms) {
+        println!("{l}");
+    }
+    // A known gap, as a ratchet (the figure may only go down): a deployment
+    // failure said without a code of its own (`The deployment 'x' failed with
+    // error(s)`, a Terraform `Error: deleting ...`) still gives way to a
+    // specific finding anywhere in the ticket, as it must when that finding is
+    // its cause further down (samples/azure/ps-gateway-not-ready.txt), and
+    // wrongly when a ticket pastes two unrelated failures.
+    const KNOWN_LOSSES: usize = 21;
+    assert!(
+        lost.len() <= KNOWN_LOSSES,
+        "{} mixed tickets lose findings (at most {KNOWN_LOSSES} known)",
+        lost.len()
+    );
+    assert!(
+        alarms.is_empty(),
+        "{} healthy tickets give alarms",
+        alarms.len()
+    );
+}
