@@ -67,6 +67,7 @@ struct Table {
     name: Regex,
     value: Regex,
     failure: Regex,
+    paired: Regex,
 }
 
 /// A line naming a return code holds one of these (names or a hex value).
@@ -138,6 +139,8 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
         name: Regex::new(r"\b(?:CKR|LUNA_RET|RC)_[A-Z][A-Z0-9_]*[A-Z0-9]\b")
             .expect("static regex is valid"),
         value,
+        paired: Regex::new(r"\b(0x[0-9A-Fa-f]{1,8}):\s*([A-Z][A-Z0-9_]*[A-Z0-9])\b")
+            .expect("static regex is valid"),
         failure: Regex::new(
             // Words that say something failed, an error class
             // (`Pkcs11Error:`, `IOException:`), a program's `err:`, or Go's
@@ -277,6 +280,17 @@ fn parse_hex(s: &str) -> Option<u32> {
     u32::from_str_radix(digits, 16).ok()
 }
 
+/// A value followed by its code's name without the `CKR_` prefix
+/// (`0x00000101: USER_NOT_LOGGED_IN`, as jacknji11 prints a CKRException):
+/// two spellings that agree are a code, and a report of it.
+fn paired(message: &str) -> Option<u32> {
+    TABLE.paired.captures_iter(message).find_map(|c| {
+        let value = parse_hex(c.get(1)?.as_str())?;
+        let code = ckr_by_value(value)?;
+        (code.name.strip_prefix("CKR_") == Some(c.get(2)?.as_str())).then_some(value)
+    })
+}
+
 /// The first return code a message names or gives by value.
 fn find(message: &str) -> Option<Resolved> {
     let t = &*TABLE;
@@ -296,7 +310,7 @@ fn find(message: &str) -> Option<Resolved> {
             let beside = beside_value(message, m.start(), m.end()).or_else(value);
             Some(resolve_name(m.as_str(), beside))
         }
-        None => value().map(resolve_value),
+        None => value().or_else(|| paired(message)).map(resolve_value),
     }
 }
 
@@ -354,7 +368,7 @@ pub(crate) fn annotate(e: &mut Event) {
 /// codes, `CKR_OK`) is left alone: the line must say something failed.
 pub(crate) fn prose(message: &str) -> Option<(EventKind, Vec<Field>)> {
     let r = find(message)?;
-    if r.ok || !TABLE.failure.is_match(message) {
+    if r.ok || !(TABLE.failure.is_match(message) || paired(message).is_some()) {
         return None;
     }
     let mut fields = Vec::with_capacity(5);
@@ -437,6 +451,15 @@ mod tests {
         assert!(prose("Pkcs11Error: CKR_DEVICE_ERROR").is_some());
         assert!(prose("err: CKR_DEVICE_ERROR").is_some());
         assert!(prose("pkcs11: 0x80000005").is_some());
+        // A value and its name without the prefix agree: jacknji11's report.
+        assert_eq!(
+            prose("testDigest(org.pkcs11.jacknji11.CryptokiTest): 0x00000101: USER_NOT_LOGGED_IN")
+                .map(|(_, f)| f
+                    .iter()
+                    .any(|f| f.value.to_string() == "CKR_USER_NOT_LOGGED_IN")),
+            Some(true)
+        );
+        assert!(prose("offset 0x00000101: HEADER_START").is_none());
         assert!(prose("TypeError: CKR_DEVICE_ERROR is not a function").is_some());
         assert!(prose("CKR_DEVICE_ERROR (0x30) CKR_DEVICE_MEMORY (0x31)").is_none());
     }
