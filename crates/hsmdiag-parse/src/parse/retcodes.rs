@@ -7,13 +7,13 @@
 //! typed that reports a failing code becomes a `luna.return_code` event.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use aho_corasick::AhoCorasick;
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::event::{Event, EventKind, Field, Value};
+use crate::event::{Event, EventKind, Field};
 
 const TABLE_TEXT: &str = include_str!("../../../../grammars/return_codes.toml");
 
@@ -331,22 +331,14 @@ fn beside_value(message: &str, start: usize, end: usize) -> Option<u32> {
     before().or_else(after)
 }
 
-fn text_field(name: &str, value: String) -> Field {
-    Field {
-        name: Arc::from(name),
-        value: Value::Text(value),
-        range: 0..0,
-    }
-}
-
 fn push_fields(r: Resolved, fields: &mut Vec<Field>) {
-    fields.push(text_field("ret", r.name));
+    fields.push(Field::derived("ret", &r.name));
     if let Some(v) = r.value {
-        fields.push(text_field("ret_value", format!("0x{v:08x}")));
+        fields.push(Field::derived("ret_value", &format!("0x{v:08x}")));
     }
-    fields.push(text_field("ret_meaning", r.meaning));
+    fields.push(Field::derived("ret_meaning", &r.meaning));
     if let Some(k) = r.ckr {
-        fields.push(text_field("ret_ckr", k));
+        fields.push(Field::derived("ret_ckr", &k));
     }
 }
 
@@ -372,7 +364,7 @@ pub(crate) fn prose(message: &str) -> Option<(EventKind, Vec<Field>)> {
         return None;
     }
     let mut fields = Vec::with_capacity(5);
-    fields.push(text_field("message", message.trim().to_owned()));
+    fields.push(Field::derived("message", message.trim()));
     push_fields(r, &mut fields);
     Some((EventKind::new(&super::framing::kinds().return_code), fields))
 }
