@@ -305,6 +305,9 @@ pub struct Catalogue {
     /// pattern that matches (what `set` finds, without tracking every pattern
     /// to the end of the message).
     first: Option<regex_automata::meta::Regex>,
+    /// For a last-resort catalogue, the texts one of which every match
+    /// contains: most lines it is offered contain none, and skip the patterns.
+    guard: Option<aho_corasick::AhoCorasick>,
     file: String,
     src: Arc<str>,
 }
@@ -616,6 +619,20 @@ impl Grammar {
                 .unwrap_or(self.raw.len());
             self.raw.insert(at, idx);
         }
+        let guard = if parsed.last_resort {
+            messages
+                .iter()
+                .map(|m| super::prefilter::required_of(m.regex.as_str(), false))
+                .collect::<Option<Vec<_>>>()
+                .and_then(|sets| {
+                    aho_corasick::AhoCorasick::builder()
+                        .ascii_case_insensitive(true)
+                        .build(sets.into_iter().flatten())
+                        .ok()
+                })
+        } else {
+            None
+        };
         self.catalogues.push(Catalogue {
             name: parsed.name,
             description: parsed.description,
@@ -627,6 +644,7 @@ impl Grammar {
             messages,
             set,
             first,
+            guard,
             file: file.to_owned(),
             src: Arc::from(text),
         });
@@ -813,6 +831,12 @@ impl Grammar {
         self.raw
             .iter()
             .filter(|&&i| self.catalogues[i].last_resort)
+            .filter(|&&i| {
+                self.catalogues[i]
+                    .guard
+                    .as_ref()
+                    .is_none_or(|g| g.is_match(msg))
+            })
             .find_map(|&i| self.catalogues[i].type_ref(msg, base, Typing::Full))
             .map(|(kind, fields)| (kind.clone(), fields))
     }
