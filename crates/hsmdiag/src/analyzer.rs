@@ -452,8 +452,8 @@ impl<'g> Batch<'g> {
                 if look.stamped {
                     stamped = Some(i);
                 }
-                if let Some((_, blank)) = held.hold(i, look.blank) {
-                    runner.skip(blank);
+                if let Some((j, blank)) = held.hold(i, look.blank) {
+                    runner.skip(self.line(j), self.lines[j].1, blank);
                 }
                 continue;
             }
@@ -473,8 +473,8 @@ impl<'g> Batch<'g> {
     /// Counts the held lines, or reads those a sentence may continue from.
     fn release(&self, held: &mut Held<usize>, runner: &mut Runner<'_, 'g>) {
         let (count, read) = held.release(|&i| prefilter::may_continue(self.line(i)));
-        for (_, blank) in count {
-            runner.skip(blank);
+        for (i, blank) in count {
+            runner.skip(self.line(i), self.lines[i].1, blank);
         }
         for i in read {
             let (_, no, offset) = self.lines[i];
@@ -540,11 +540,15 @@ struct Runner<'k, 's> {
     /// The last line with a time that was only counted: its time is how
     /// far the log runs, when no line read after it has a later one.
     last_stamped: Option<(String, u32, u64)>,
+    /// The last line seen was blank (or none was seen yet).
+    after_blank: bool,
 }
 
 impl<'s> Runner<'_, 's> {
     /// Reads one line through the parser and feeds its events.
     fn read(&mut self, text: &str, no: u32, offset: u64, pre: Option<Pretyped<'s>>) {
+        let blank = text.trim_start_matches(['>', ' ']).trim().is_empty();
+        self.paragraph(text, no, blank);
         self.last_read = no;
         self.events.clear();
         let counts = self
@@ -582,8 +586,19 @@ impl<'s> Runner<'_, 's> {
         no <= SAMPLE_LINES && self.part.summary.first_time.is_none()
     }
 
+    /// Tells the engine where a paragraph of prose starts: a line that reads
+    /// as a sentence a person wrote, after a blank one (what a ticket pastes
+    /// around it are separate records).
+    fn paragraph(&mut self, text: &str, no: u32, blank: bool) {
+        if self.after_blank && !blank && prefilter::is_prose(text) {
+            self.engine.paragraph(no);
+        }
+        self.after_blank = blank;
+    }
+
     /// Counts a line the prefilter let pass.
-    fn skip(&mut self, blank: bool) {
+    fn skip(&mut self, text: &str, no: u32, blank: bool) {
+        self.paragraph(text, no, blank);
         self.part.summary.lines += 1;
         self.part.summary.blank_lines += u64::from(blank);
     }
@@ -1023,6 +1038,7 @@ impl Analyzer {
             reported: 0,
             last_read: 0,
             last_stamped: None,
+            after_blank: true,
         };
         let mut lines = Lines::new(reader);
         let mut error = None;
@@ -1031,8 +1047,8 @@ impl Analyzer {
             let mut held: Held<(String, u32, u64)> = Held::default();
             let release = |held: &mut Held<(String, u32, u64)>, runner: &mut Runner<'_, 's>| {
                 let (count, read) = held.release(|l| prefilter::may_continue(&l.0));
-                for (_, blank) in count {
-                    runner.skip(blank);
+                for ((text, no, _), blank) in count {
+                    runner.skip(&text, no, blank);
                 }
                 for (text, no, offset) in read {
                     runner.read(&text, no, offset, None);
@@ -1053,8 +1069,10 @@ impl Analyzer {
                     if look.stamped {
                         runner.last_stamped = Some((text.to_owned(), no, offset));
                     }
-                    if let Some((_, blank)) = held.hold((text.to_owned(), no, offset), look.blank) {
-                        runner.skip(blank);
+                    if let Some(((text, no, _), blank)) =
+                        held.hold((text.to_owned(), no, offset), look.blank)
+                    {
+                        runner.skip(&text, no, blank);
                     }
                     return true;
                 }

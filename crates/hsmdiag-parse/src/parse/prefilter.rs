@@ -300,6 +300,47 @@ pub fn may_continue(line: &str) -> bool {
     h.stamp.is_none() && h.program.is_none()
 }
 
+/// Whether a line is a sentence a person wrote: unindented (after an e-mail or
+/// Markdown quote marker), starting with a capital letter, at least five
+/// words, nearly all of them plain words, the first not a label (`Error:`,
+/// `Status Message:`) nor a shout (`WARNING`), and none of the characters
+/// that mark code, markup or a tool's output. At the start of a paragraph it
+/// separates what is pasted around it (see `Engine::paragraph`).
+pub fn is_prose(line: &str) -> bool {
+    let mut t = line.trim_end();
+    while let Some(rest) = t.strip_prefix('>') {
+        t = rest.strip_prefix(' ').unwrap_or(rest);
+    }
+    if !t.starts_with(|c: char| c.is_ascii_uppercase())
+        || t.contains([
+            '{', '}', '[', ']', '<', '=', '|', '\\', '`', '$', '@', '#', '│', '\t',
+        ])
+    {
+        return false;
+    }
+    let words: Vec<&str> = t.split(' ').filter(|w| !w.is_empty()).collect();
+    if words.len() < 5 {
+        return false;
+    }
+    let first = words[0];
+    if first.ends_with(':')
+        || words[1].ends_with(':') && words.len() > 2
+        || first.len() > 1 && !first.chars().any(|c| c.is_lowercase())
+    {
+        return false;
+    }
+    let plain = |w: &&str| {
+        let core = w
+            .trim_start_matches(['(', '"', '\''])
+            .trim_end_matches([',', '.', ';', ':', '?', '!', ')', '"', '\'']);
+        !core.is_empty()
+            && core
+                .chars()
+                .all(|c| c.is_alphabetic() || c == '\'' || c == '-' || c == '’')
+    };
+    words.iter().filter(|w| plain(w)).count() * 5 >= words.len() * 4
+}
+
 /// The texts one of which every match of `pattern` contains, or `None` (also
 /// when the best it has is blanks: every line would be wanted).
 /// With `words`, each is a run without whitespace.
@@ -491,6 +532,30 @@ mod tests {
                 .map(|l| String::from_utf8(l).unwrap())
                 .collect()
         })
+    }
+
+    #[test]
+    fn prose_is_a_sentence_a_person_wrote() {
+        for yes in [
+            "Hi team, we are stuck on this since this morning. Here is what we see:",
+            "> Then a colleague ran the following, with this result:",
+            "I don't think it's related to the gateway, but here's the log.",
+        ] {
+            assert!(is_prose(yes), "{yes}");
+        }
+        for no in [
+            "Status Message: The resource write operation failed to complete successfully.",
+            "ERROR: Deployment failed. Correlation ID: 0f4d2b8e-7c61-4a59-b3e2-9d8c7b6a5f41",
+            "Error: creating Subnet: the subnet is in use by another resource",
+            "  The deployment 'HSMonly' failed with error(s). Showing 1 out of 1 error(s).",
+            "│ Original Error: Code=\"InUseSubnetCannotBeDeleted\" Message=\"Subnet is in use\"",
+            "Dec  1 10:00:00 hsm1 NTLS[8508]: Fail to establish a secure channel with client",
+            "New-AzResourceGroupDeployment : 9:41:52 AM - The deployment 'HSMonly' failed",
+            "Any idea? Thanks.",
+            "WARNING this HSM will be zeroized on the next failed attempt",
+        ] {
+            assert!(!is_prose(no), "{no}");
+        }
     }
 
     #[test]

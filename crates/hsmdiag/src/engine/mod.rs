@@ -350,7 +350,15 @@ pub struct Engine<'kb> {
     omitted: Vec<Omitted>,
     /// The context of each (rule, matcher) that needs one.
     gates: HashMap<(usize, usize), Gate>,
+    /// The lines where a paragraph of prose starts, in order (at most
+    /// [`MAX_PARAGRAPHS`]): a generic finding gives way only to a specific one
+    /// between the same two.
+    paragraphs: Vec<u32>,
 }
+
+/// The most paragraph starts an engine keeps; past them, the rest of the
+/// input is one paragraph (a ticket has a few dozen).
+const MAX_PARAGRAPHS: usize = 4096;
 
 impl<'kb> Engine<'kb> {
     /// Names the input, so that a subject can say `{source}` (an application
@@ -440,6 +448,19 @@ impl<'kb> Engine<'kb> {
             held_in: HashMap::new(),
             omitted: Vec::new(),
             gates: HashMap::new(),
+            paragraphs: Vec::new(),
+        }
+    }
+
+    /// Says that a paragraph of prose starts at this line of the input being
+    /// fed (a sentence a person wrote after a blank line): what a ticket pastes
+    /// before it and after it are separate records, and a generic finding in
+    /// one does not give way to a specific finding in another.
+    pub fn paragraph(&mut self, line: u32) {
+        if self.paragraphs.len() < MAX_PARAGRAPHS
+            && self.paragraphs.last().is_none_or(|&l| l < line)
+        {
+            self.paragraphs.push(line);
         }
     }
 
@@ -819,8 +840,9 @@ impl<'kb> Engine<'kb> {
         }
         let mut aggs: Vec<Agg> = self.aggs.into_values().collect();
         // A generic finding gives way to a specific one about the same host (or
-        // both about none) anywhere in the input, or, for a rule that says how
-        // near (`defers_within`), with evidence that near its own.
+        // both about none) in the same paragraph of the input (anywhere, in a
+        // log with no prose), or, for a rule that says how near
+        // (`defers_within`), with evidence that near its own.
         let rules = self.kb.rules();
         let mut fired: HashMap<(&str, Option<String>), Vec<Line>> = HashMap::new();
         for a in &aggs {
@@ -829,6 +851,7 @@ impl<'kb> Engine<'kb> {
                 .or_default()
                 .extend(a.ends.iter().copied());
         }
+        let paragraph = |line: u32| self.paragraphs.partition_point(|&p| p <= line);
         aggs.retain(|a| {
             let rule = &rules[a.rule];
             let within = rule.matches[a.spec].defers_within.or(rule.defers_within);
@@ -837,13 +860,12 @@ impl<'kb> Engine<'kb> {
                 let Some(theirs) = fired.get(&(d.as_str(), host.clone())) else {
                     return false;
                 };
-                let Some(n) = within else {
-                    return true;
-                };
                 a.ends.iter().any(|&(source, line)| {
-                    theirs
-                        .iter()
-                        .any(|&(s, l)| s == source && l.abs_diff(line) <= n)
+                    theirs.iter().any(|&(s, l)| {
+                        s == source
+                            && paragraph(l) == paragraph(line)
+                            && within.is_none_or(|n| l.abs_diff(line) <= n)
+                    })
                 })
             })
         });
