@@ -7,6 +7,7 @@
 
 pub mod alarms;
 pub mod codes;
+mod continued;
 pub mod documents;
 pub mod framing;
 pub mod grammar;
@@ -191,6 +192,9 @@ pub struct LineParser<'g> {
     /// Whether the lines being read are a failed document's, given back (a
     /// document failing among them keeps its lines).
     replaying: bool,
+    /// A shell command continued over several lines (` \`, `` ` ``), being
+    /// joined.
+    continued: Option<continued::Continued>,
 }
 
 /// Hard-wrapped text being joined back into its sentence: the untyped lines
@@ -417,6 +421,7 @@ impl<'g> LineParser<'g> {
             column_base: 0,
             wrapped: Wrapped::default(),
             replaying: false,
+            continued: None,
         }
     }
 
@@ -440,6 +445,7 @@ impl<'g> LineParser<'g> {
             && self.ps7.is_none()
             && self.session.is_none()
             && self.wrapped.lines.is_empty()
+            && self.continued.is_none()
     }
 
     /// The time of a line that is only counted (the prefilter let it pass),
@@ -552,8 +558,28 @@ impl<'g> LineParser<'g> {
             counts.add(self.close_yaml(out));
         }
         self.flush_ps7(out);
+        counts.add(self.close_continued(out));
         self.flush_record(out);
         self.post(out, from, u32::MAX);
+        counts
+    }
+
+    /// Types the command joined from its continued lines, as one message of
+    /// its first line; each of its lines counts as that message does.
+    fn close_continued(&mut self, out: &mut Vec<Event>) -> LineCounts {
+        let Some(c) = self.continued.take() else {
+            return LineCounts::default();
+        };
+        let from = out.len();
+        let outcome = self.parse_line(&c.text, c.line_no, c.offset, None, out);
+        let fresh: Vec<Event> = out.drain(from..).collect();
+        for ev in fresh {
+            self.join(ev, out);
+        }
+        let mut counts = LineCounts::default();
+        for _ in 0..c.lines {
+            counts.add(LineCounts::one(outcome));
+        }
         counts
     }
 
@@ -589,6 +615,15 @@ impl<'g> LineParser<'g> {
                 return counts;
             }
         }
+        // PowerShell's lines under a `NativeCommandError` stand inside the
+        // JSON error the command printed: typed on their own, the document
+        // stays open.
+        if self.frame.is_some() && powershell::record_line(line) {
+            counts.add(LineCounts::one(
+                self.parse_line(line, line_no, offset, pre, out),
+            ));
+            return counts;
+        }
         if let Some(frame) = self.frame.as_mut() {
             if !breaks_document(line) && frame.continues(line) {
                 if frame.push(line, line_no, offset) {
@@ -598,6 +633,23 @@ impl<'g> LineParser<'g> {
             }
             // A new log record inside an open document: the document was cut off.
             counts.add(self.close_frame(out));
+        }
+        // A command continued over several lines is joined, then typed.
+        if let Some(c) = self.continued.as_mut() {
+            let piece = continued::continues(line);
+            if line.trim().is_empty() {
+                counts.add(self.close_continued(out));
+            } else {
+                let more = c.push(piece.unwrap_or(line));
+                if piece.is_none() || !more {
+                    counts.add(self.close_continued(out));
+                }
+                return counts;
+            }
+        } else if let Some(first) = continued::continues(line) {
+            self.flush_record(out);
+            self.continued = Some(continued::Continued::start(first, line_no, offset));
+            return counts;
         }
         // A `#` comment (a shell comment, a sample's source note) quoting JSON
         // does not open a document.

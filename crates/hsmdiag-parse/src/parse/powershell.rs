@@ -24,6 +24,16 @@ use crate::event::{Event, EventKind, Field, SourceId, Span, Value};
 static CODE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\(Code:\s*([A-Za-z][\w.]*)\)").expect("static regex is valid"));
 
+/// Whether a line is one of the lines Windows PowerShell prints under an
+/// error record (`At C:\deploy.ps1:173 char:25`, `+ ... $(az ...`, `+ ~~~~`,
+/// `    + CategoryInfo : ...`, `    + FullyQualifiedErrorId : ...`): when a
+/// native command's error output (the Azure CLI's JSON) is wrapped in a
+/// `NativeCommandError`, these stand between its first line and the rest.
+pub(crate) fn record_line(line: &str) -> bool {
+    let t = line.trim_start();
+    (t.starts_with("At ") && t.contains(" char:")) || t.starts_with("+ ") || t == "+"
+}
+
 /// The message text behind a gutter (`     | text`), or `None` for other
 /// lines, the `Line |` header, the numbered source line and its `~~~` marker.
 pub(crate) fn gutter(line: &str) -> Option<&str> {

@@ -266,10 +266,14 @@ impl Prefilter {
     }
 }
 
-/// Whether a framing stage opens on the (peeled) line: a JSON document, a
-/// YAML scalar holding one, a PowerShell gutter. Each needs a bracket or a
+/// Whether a framing stage opens on the (peeled) line: a command continued
+/// on the next line, a JSON document, a YAML scalar holding one, a PowerShell
+/// gutter. Each needs a bracket or a
 /// `|`, looked for first. (An error's `"code"` pair is among the literals.)
 fn opens_stage(text: &str) -> bool {
+    if super::continued::continues(text).is_some() {
+        return true;
+    }
     let t = text.trim_start();
     if t.starts_with('|') && text.starts_with(' ') {
         return powershell::gutter(text).is_some();

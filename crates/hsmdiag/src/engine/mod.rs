@@ -311,8 +311,9 @@ struct Agg {
     /// The event that showed its matcher's context, shown after the evidence.
     context: Option<Matched>,
     /// Where its hits ended (each hit's last event: a sequence's earlier steps
-    /// may stand far away), for `defers_within`.
-    ends: Vec<Line>,
+    /// may stand far away), each with its matcher's `defers_within`: the
+    /// finding gives way only when every one of them is explained.
+    ends: Vec<(Line, Option<u32>)>,
 }
 
 /// A line of an input.
@@ -738,7 +739,9 @@ impl<'kb> Engine<'kb> {
         });
         agg.count += hit.weight;
         if let Some(m) = hit.events.last() {
-            let end = (m.event.span.source, m.event.span.line);
+            let rule = &self.kb.rules()[hit.rule];
+            let within = rule.matches[hit.spec].defers_within.or(rule.defers_within);
+            let end = ((m.event.span.source, m.event.span.line), within);
             if agg.ends.len() < MAX_EVIDENCE && !agg.ends.contains(&end) {
                 agg.ends.push(end);
             }
@@ -849,25 +852,30 @@ impl<'kb> Engine<'kb> {
             fired
                 .entry((rules[a.rule].id.as_str(), lookup(&a.binding, "host")))
                 .or_default()
-                .extend(a.ends.iter().copied());
+                .extend(a.ends.iter().map(|&(line, _)| line));
         }
         let paragraph = |line: u32| self.paragraphs.partition_point(|&p| p <= line);
         aggs.retain(|a| {
             let rule = &rules[a.rule];
-            let within = rule.matches[a.spec].defers_within.or(rule.defers_within);
             let host = lookup(&a.binding, "host");
-            !rule.defers_to.iter().any(|d| {
-                let Some(theirs) = fired.get(&(d.as_str(), host.clone())) else {
-                    return false;
-                };
-                a.ends.iter().any(|&(source, line)| {
-                    theirs.iter().any(|&(s, l)| {
-                        s == source
-                            && paragraph(l) == paragraph(line)
-                            && within.is_none_or(|n| l.abs_diff(line) <= n)
-                    })
+            let theirs: Vec<&Vec<Line>> = rule
+                .defers_to
+                .iter()
+                .filter_map(|d| fired.get(&(d.as_str(), host.clone())))
+                .collect();
+            if theirs.is_empty() {
+                return true;
+            }
+            // Every hit of it must have its cause beside it: a wrapper seen
+            // once beside its cause and once alone is still a failure.
+            let explained = |&((source, line), within): &(Line, Option<u32>)| {
+                theirs.iter().flat_map(|t| t.iter()).any(|&(s, l)| {
+                    s == source
+                        && paragraph(l) == paragraph(line)
+                        && within.is_none_or(|n| l.abs_diff(line) <= n)
                 })
-            })
+            };
+            !a.ends.iter().all(explained)
         });
         // A fallback matcher's findings give way to any other of its rule's.
         let firm: HashSet<usize> = aggs
@@ -1078,6 +1086,14 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames, terraform: bool) 
             _ => lookup(&a.binding, n),
         }
     };
+    // A command is run as printed: a value the log names only through a
+    // script's variable (`$env.resourceGroup`, `${RG}`, `%RG%`) means nothing
+    // to the user's shell, so the step keeps its placeholder.
+    let command_value = |n: &str| {
+        engine_value(n).filter(|v| {
+            !(v.starts_with('$') || v.len() > 2 && v.starts_with('%') && v.ends_with('%'))
+        })
+    };
     let tag = spec.remedy.as_deref();
     // Found in Terraform's output: the Terraform steps first.
     let terraform = terraform
@@ -1094,7 +1110,7 @@ fn build_finding(rule: &Rule, a: Agg, names: &dyn SourceNames, terraform: bool) 
         .into_iter()
         .map(|s| Step {
             step: s.step.render(engine_value),
-            command: s.command.as_ref().map(|c| c.render(engine_value)),
+            command: s.command.as_ref().map(|c| c.render(command_value)),
             destructive: s.destructive,
             skip_if: s.skip_if.clone(),
             only_if: s.only_if.clone(),

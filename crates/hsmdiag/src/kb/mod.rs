@@ -333,6 +333,11 @@ pub struct MatchSpec {
     pub matcher: Matcher,
     /// Fields whose values must be equal across the matched events.
     pub key: Vec<String>,
+    /// The key fields a later step or a cancelling event of a sequence may
+    /// lack (written `name?` in `key`): such an event goes to every waiting
+    /// key with the same other fields (a resource group's delete ends the
+    /// wait of each HSM named in that group).
+    pub open_key: Vec<String>,
     /// The time window, if any.
     pub within: Option<Duration>,
     /// What the finding is about (`{client.ip}`).
@@ -1038,7 +1043,8 @@ impl Loader<'_> {
             }
         }
         for k in &m.key {
-            let base = k.get_ref().split('.').next().unwrap_or_default();
+            let base = k.get_ref().trim_end_matches('?');
+            let base = base.split('.').next().unwrap_or_default();
             if !captured.contains(base) {
                 return Err(self.err(
                     Some(k.span()),
@@ -1055,7 +1061,16 @@ impl Loader<'_> {
         }
         let spec = MatchSpec {
             matcher,
-            key: m.key.into_iter().map(Spanned::into_inner).collect(),
+            open_key: m
+                .key
+                .iter()
+                .filter_map(|k| k.get_ref().strip_suffix('?').map(str::to_owned))
+                .collect(),
+            key: m
+                .key
+                .into_iter()
+                .map(|k| k.into_inner().trim_end_matches('?').to_owned())
+                .collect(),
             within,
             subject,
             message,
