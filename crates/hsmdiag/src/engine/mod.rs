@@ -144,6 +144,56 @@ impl Matched {
             note: cond.note.as_deref().map(std::sync::Arc::from),
         }
     }
+
+    /// The event as evidence needs it: its text and place, and of its fields
+    /// only the labelled one, the first one found in the text (where a label
+    /// goes without one), and those a `{list:...}` placeholder reads.
+    fn slim(self, listed: &[String]) -> Self {
+        let ev = &self.event;
+        let label = self.label.as_deref();
+        let first_located = ev.fields.iter().position(|f| !f.range.is_empty());
+        let mut slim = Event::clone(ev);
+        let mut i = 0;
+        slim.fields.retain(|f| {
+            let keep = Some(i) == first_located
+                || label == Some(&*f.name)
+                || listed.iter().any(|l| l == &*f.name);
+            i += 1;
+            keep
+        });
+        slim.fields.shrink_to_fit();
+        let event = std::sync::Arc::new(slim);
+        Matched { event, ..self }
+    }
+}
+
+/// The fields a rule's `{list:field}` and `{list:field@key=value}`
+/// placeholders read, in any of its templates.
+fn listed_fields(rule: &Rule) -> Vec<String> {
+    let mut templates: Vec<&crate::kb::Template> = rule.message.iter().collect();
+    for spec in &rule.matches {
+        templates.push(&spec.subject);
+        templates.extend(&spec.message);
+    }
+    for step in &rule.remediation {
+        templates.push(&step.step);
+        templates.extend(&step.command);
+    }
+    let mut out = Vec::new();
+    for name in templates.iter().flat_map(|t| t.names()) {
+        let Some(spec) = name.strip_prefix("list:") else {
+            continue;
+        };
+        let (field, filter) = spec.split_once('@').unwrap_or((spec, ""));
+        let key = filter.split_once('=').map_or("", |(k, _)| k);
+        for f in [field, key] {
+            let f = f.split('.').next().unwrap_or_default();
+            if !f.is_empty() && !out.iter().any(|o| o == f) {
+                out.push(f.to_owned());
+            }
+        }
+    }
+    out
 }
 
 #[derive(Debug)]
@@ -351,6 +401,9 @@ pub struct Engine<'kb> {
     omitted: Vec<Omitted>,
     /// The context of each (rule, matcher) that needs one.
     gates: HashMap<(usize, usize), Gate>,
+    /// For each rule, the fields its `{list:...}` placeholders read from the
+    /// evidence: all a later hit's evidence event keeps besides its text.
+    listed: Vec<Vec<String>>,
     /// The lines where a paragraph of prose starts, in order (at most
     /// [`MAX_PARAGRAPHS`]): a generic finding gives way only to a specific one
     /// between the same two.
@@ -450,6 +503,7 @@ impl<'kb> Engine<'kb> {
             omitted: Vec::new(),
             gates: HashMap::new(),
             paragraphs: Vec::new(),
+            listed: kb.rules().iter().map(listed_fields).collect(),
         }
     }
 
@@ -761,11 +815,20 @@ impl<'kb> Engine<'kb> {
                 self.fresh.push(key.clone());
             }
         }
-        // The first hit's events in full, then the last line of later hits.
+        // The first hit's events in full, then the last line of later hits,
+        // with only what evidence shows of it (a thousand findings of five
+        // lines each stay small).
         let add: Vec<Matched> = if agg.evidence.is_empty() {
             hit.events
         } else {
-            hit.events.into_iter().last().into_iter().collect()
+            let listed = &self.listed[hit.rule];
+            hit.events
+                .into_iter()
+                .last()
+                .filter(|m| !agg.evidence.iter().any(|e| e.event.span == m.event.span))
+                .map(|m| m.slim(listed))
+                .into_iter()
+                .collect()
         };
         for m in add {
             if agg.evidence.len() >= MAX_EVIDENCE {
