@@ -1,14 +1,14 @@
-// Shared by the build scripts of hsmdiag-parse and hsmdiag: writes into
+// Shared by the build scripts of hsmdiag-parse and hsmdiag (each crate links
+// it as its own `embed.rs`, so that a packaged crate carries it): writes into
 // OUT_DIR a table of (file name, text) for every `*.toml` in a folder of the
-// workspace, sorted by name, each `include_str!`-ed so a change rebuilds.
+// crate (`data/...`, links to the workspace's `grammars/`), sorted by name,
+// each `include_str!`-ed so a change rebuilds.
 
 use std::fs;
 use std::path::Path;
 
 fn embed(dir: &str, out: &str) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(dir);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files: Vec<_> = fs::read_dir(&root)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display()))

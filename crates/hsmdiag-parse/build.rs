@@ -1,9 +1,9 @@
-//! Embeds the grammar catalogues: every `*.toml` in the workspace's
-//! `grammars/formats/`, sorted by name. Being in the folder is what registers
-//! a catalogue.
+//! Embeds the grammar catalogues: every `*.toml` in `data/formats/` (a link
+//! to the workspace's `grammars/formats/`), sorted by name. Being in the
+//! folder is what registers a catalogue.
 
-include!("../build/embed.rs");
+include!("embed.rs");
 
 fn main() {
-    embed("grammars/formats", "formats.rs");
+    embed("data/formats", "formats.rs");
 }

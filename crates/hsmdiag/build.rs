@@ -1,9 +1,9 @@
-//! Embeds the knowledge base: every `*.toml` in the workspace's
-//! `grammars/kb/`, sorted by name. Being in the folder is what registers a
-//! rule.
+//! Embeds the knowledge base: every `*.toml` in `data/kb/` (a link to the
+//! workspace's `grammars/kb/`), sorted by name. Being in the folder is what
+//! registers a rule.
 
-include!("../build/embed.rs");
+include!("embed.rs");
 
 fn main() {
-    embed("grammars/kb", "kb.rs");
+    embed("data/kb", "kb.rs");
 }

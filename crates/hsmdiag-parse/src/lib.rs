@@ -56,3 +56,8 @@ pub use source::{
     budget, expand, expand_with, own_output, own_output_file, set_budget,
 };
 pub use zone::{Zone, edit_distance};
+
+/// This crate's README (its page on crates.io), run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -99,6 +99,11 @@ use hsmdiag_parse::{coverage, event, parse, source};
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
 
+/// This crate's own README (its page on crates.io), run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;
+
 /// The parser layer (inputs → typed events): the `hsmdiag-parse` crate.
 pub use hsmdiag_parse as parser;
 

@@ -48,7 +48,7 @@ pub const EXIT_ERROR: u8 = 2;
 #[derive(Debug, Parser)]
 #[command(
     name = "hsmdiag",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("HSMDIAG_COMMIT"), ")"),
     args_conflicts_with_subcommands = true,
     max_term_width = 100
 )]

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::event::{Event, Field};
 
-const TABLE_TEXT: &str = include_str!("../../../../grammars/alarm_codes.toml");
+const TABLE_TEXT: &str = include_str!("../../data/alarm_codes.toml");
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::event::{Event, EventKind, Field};
 
-const TABLE_TEXT: &str = include_str!("../../../../grammars/azure_codes.toml");
+const TABLE_TEXT: &str = include_str!("../../data/azure_codes.toml");
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

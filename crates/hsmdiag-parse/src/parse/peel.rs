@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::event::EventKind;
 
-const WRAPPERS: &str = include_str!("../../../../grammars/wrappers.toml");
+const WRAPPERS: &str = include_str!("../../data/wrappers.toml");
 
 /// How many prefixes one line may lose (a bound, not a limit met in practice:
 /// `> > │ ` is three).

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::event::{Event, EventKind, Field};
 
-const TABLE_TEXT: &str = include_str!("../../../../grammars/return_codes.toml");
+const TABLE_TEXT: &str = include_str!("../../data/return_codes.toml");
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -81,7 +81,7 @@ impl Owner {
             thales: String,
         }
         static CHANNELS: std::sync::LazyLock<Channels> = std::sync::LazyLock::new(|| {
-            toml::from_str(include_str!("../../../../grammars/owners.toml"))
+            toml::from_str(include_str!("../../data/owners.toml"))
                 .expect("built-in owners.toml is checked by tests")
         });
         match self {

@@ -196,7 +196,7 @@ pub fn map_finding_texts(finding: &mut Finding, f: &mut dyn FnMut(&str) -> Strin
 }
 
 /// Makes every text of a report that came from an input safe to print
-/// ([`printable`](crate::parser::printable)): what text, Markdown and HTML
+/// ([`printable`](crate::parser::printable())): what text, Markdown and HTML
 /// reports show.
 pub fn make_printable(report: &mut Report) {
     map_texts(report, &mut |s| crate::parser::printable(s).into_owned());

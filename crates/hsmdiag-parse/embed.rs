@@ -1,0 +1,1 @@
+../build/embed.rs
