@@ -777,6 +777,133 @@ impl Loader<'_> {
         }
     }
 
+    /// Refuses a `[[match]]` that carries a key of another kind of matcher (a
+    /// `count` with `steps`, a `single` with `limit`): it would be ignored, and
+    /// the rule would not do what its file says. The error points at the key.
+    fn only_keys_of_its_kind(&self, m: &MatchDef) -> Result<(), KbError> {
+        // Keys every kind takes, and those of each kind.
+        const COMMON: &[&str] = &[
+            "kind",
+            "key",
+            "within",
+            "subject",
+            "message",
+            "fallback",
+            "severity",
+            "remedy",
+            "context",
+            "defers_within",
+        ];
+        const CONDITION: &[&str] = &["event", "where", "unless", "label", "note"];
+        let kind = m.kind.get_ref().as_str();
+        let own: &[&str] = match kind {
+            "single" => &[],
+            "count" => &["threshold", "distinct"],
+            "sequence" => &["steps", "cancel"],
+            "streak" => &[
+                "limit",
+                "reset",
+                "escalate",
+                "observe",
+                "left_field",
+                "at_limit",
+            ],
+            "absence" => &["expect", "direction"],
+            _ => return Ok(()),
+        };
+        let takes_condition = kind != "sequence";
+        let present: [(&str, bool); 20] = [
+            ("event", m.event.is_some()),
+            ("where", !m.where_.is_empty()),
+            ("unless", !m.unless.is_empty()),
+            ("label", m.label.is_some()),
+            ("note", m.note.is_some()),
+            ("steps", !m.steps.is_empty()),
+            ("expect", m.expect.is_some()),
+            ("cancel", m.cancel.is_some()),
+            ("reset", m.reset.is_some()),
+            ("limit", m.limit.is_some()),
+            ("left_field", m.left_field.is_some()),
+            ("escalate", !m.escalate.is_empty()),
+            ("direction", m.direction.is_some()),
+            ("threshold", m.threshold.is_some()),
+            ("distinct", m.distinct.is_some()),
+            ("observe", m.observe.is_some()),
+            ("at_limit", m.at_limit),
+            ("fallback", m.fallback),
+            ("context", m.context.is_some()),
+            ("severity", m.severity.is_some()),
+        ];
+        let stray = present.iter().find(|(key, there)| {
+            *there
+                && !COMMON.contains(key)
+                && !own.contains(key)
+                && !(takes_condition && CONDITION.contains(key))
+        });
+        let Some((key, _)) = stray else {
+            return Ok(());
+        };
+        let owners: Vec<&str> = [
+            ("count", &["threshold", "distinct"][..]),
+            ("sequence", &["steps", "cancel"][..]),
+            (
+                "streak",
+                &[
+                    "limit",
+                    "reset",
+                    "escalate",
+                    "observe",
+                    "left_field",
+                    "at_limit",
+                ][..],
+            ),
+            ("absence", &["expect", "direction"][..]),
+        ]
+        .iter()
+        .filter(|(_, keys)| keys.contains(key))
+        .map(|(k, _)| *k)
+        .collect();
+        let help = if owners.is_empty() {
+            format!("a `{kind}` reads its condition from its steps, not from the table")
+        } else {
+            format!(
+                "`{key}` belongs to a {} matcher; remove it or change `kind`",
+                owners.join(" or ")
+            )
+        };
+        Err(self.err(
+            Some(self.key_span(&m.kind.span(), key).unwrap_or(m.kind.span())),
+            format!("a `{kind}` matcher takes no `{key}`"),
+            Some(help),
+        ))
+    }
+
+    /// Where `key` is written in the `[[match]]` table whose `kind` value
+    /// stands at `kind_span`.
+    fn key_span(
+        &self,
+        kind_span: &std::ops::Range<usize>,
+        key: &str,
+    ) -> Option<std::ops::Range<usize>> {
+        let doc = toml::de::DeTable::parse(self.text).ok()?;
+        let (_, matches) = doc.get_ref().iter().find(|(k, _)| k.get_ref() == "match")?;
+        let toml::de::DeValue::Array(items) = matches.get_ref() else {
+            return None;
+        };
+        items.iter().find_map(|item| {
+            let toml::de::DeValue::Table(t) = item.get_ref() else {
+                return None;
+            };
+            let (_, kind) = t.iter().find(|(k, _)| k.get_ref() == "kind")?;
+            if kind.span() != *kind_span {
+                return None;
+            }
+            t.iter()
+                .find(|(k, _)| k.get_ref() == key)
+                .map(|(k, _)| k.span())
+        })
+    }
+
     /// A `within` window, if given.
     fn within(&self, w: Option<&Spanned<String>>) -> Result<Option<Duration>, KbError> {
         w.map(|w| {
@@ -871,6 +998,7 @@ impl Loader<'_> {
         rule_subject: &Template,
     ) -> Result<(MatchSpec, BTreeSet<String>), KbError> {
         let kind_span = m.kind.span();
+        self.only_keys_of_its_kind(&m)?;
         let single_cond = |m: &mut MatchDef| -> Result<Cond, KbError> {
             let event = m.event.take().ok_or_else(|| {
                 self.err(

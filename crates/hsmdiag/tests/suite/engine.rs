@@ -308,6 +308,45 @@ fn a_user_rule_with_an_unknown_event_points_at_it() {
     );
 }
 
+/// Issue 34: a key of another kind of matcher is refused where it is written
+/// (it used to be read into one flat table and ignored).
+#[test]
+fn a_key_of_another_matcher_kind_is_refused_at_its_line() {
+    for (body, key, kind) in [
+        (
+            "[[match]]\nkind = \"count\"\nevent = \"ntls.startup\"\nthreshold = 2\n\n[[match.steps]]\nevent = \"ntls.startup\"\n\n[[match.steps]]\nevent = \"ntls.startup\"\n",
+            "steps",
+            "count",
+        ),
+        (
+            "[[match]]\nkind = \"single\"\nevent = \"ntls.startup\"\nlimit = 3\n",
+            "limit",
+            "single",
+        ),
+        (
+            "[[match]]\nkind = \"sequence\"\nunless = { host = \"x\" }\n\n[[match.steps]]\nevent = \"ntls.startup\"\n\n[[match.steps]]\nevent = \"ntls.startup\"\n",
+            "unless",
+            "sequence",
+        ),
+    ] {
+        let rule = user_rule("HSM906", body);
+        let err = hsmdiag::AnalyzerBuilder::new()
+            .rule("user.toml", rule.as_str())
+            .build()
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("a `{kind}` matcher takes no `{key}`"))
+                && msg.contains("user.toml"),
+            "{msg}"
+        );
+        let diag: &dyn miette::Diagnostic = &err;
+        let label = diag.labels().and_then(|mut l| l.next()).unwrap();
+        let at = &rule[label.offset()..label.offset() + label.len()];
+        assert_eq!(at, key, "the label points at the key");
+    }
+}
+
 #[test]
 fn a_placeholder_the_rule_does_not_capture_is_rejected() {
     let rule = user_rule(
