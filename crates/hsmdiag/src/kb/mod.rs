@@ -795,21 +795,26 @@ impl Loader<'_> {
             "defers_within",
         ];
         const CONDITION: &[&str] = &["event", "where", "unless", "label", "note"];
+        const OWN: &[(&str, &[&str])] = &[
+            ("single", &[]),
+            ("count", &["threshold", "distinct"]),
+            ("sequence", &["steps", "cancel"]),
+            (
+                "streak",
+                &[
+                    "limit",
+                    "reset",
+                    "escalate",
+                    "observe",
+                    "left_field",
+                    "at_limit",
+                ],
+            ),
+            ("absence", &["expect", "direction"]),
+        ];
         let kind = m.kind.get_ref().as_str();
-        let own: &[&str] = match kind {
-            "single" => &[],
-            "count" => &["threshold", "distinct"],
-            "sequence" => &["steps", "cancel"],
-            "streak" => &[
-                "limit",
-                "reset",
-                "escalate",
-                "observe",
-                "left_field",
-                "at_limit",
-            ],
-            "absence" => &["expect", "direction"],
-            _ => return Ok(()),
+        let Some(&(_, own)) = OWN.iter().find(|(k, _)| *k == kind) else {
+            return Ok(());
         };
         let takes_condition = kind != "sequence";
         let present: [(&str, bool); 20] = [
@@ -834,35 +839,20 @@ impl Loader<'_> {
             ("context", m.context.is_some()),
             ("severity", m.severity.is_some()),
         ];
-        let stray = present.iter().find(|(key, there)| {
-            *there
-                && !COMMON.contains(key)
-                && !own.contains(key)
-                && !(takes_condition && CONDITION.contains(key))
-        });
+        let allowed = |key: &str| {
+            COMMON.contains(&key)
+                || own.contains(&key)
+                || takes_condition && CONDITION.contains(&key)
+        };
+        let stray = present.iter().find(|&&(key, there)| there && !allowed(key));
         let Some((key, _)) = stray else {
             return Ok(());
         };
-        let owners: Vec<&str> = [
-            ("count", &["threshold", "distinct"][..]),
-            ("sequence", &["steps", "cancel"][..]),
-            (
-                "streak",
-                &[
-                    "limit",
-                    "reset",
-                    "escalate",
-                    "observe",
-                    "left_field",
-                    "at_limit",
-                ][..],
-            ),
-            ("absence", &["expect", "direction"][..]),
-        ]
-        .iter()
-        .filter(|(_, keys)| keys.contains(key))
-        .map(|(k, _)| *k)
-        .collect();
+        let owners: Vec<&str> = OWN
+            .iter()
+            .filter(|(_, keys)| keys.contains(key))
+            .map(|(k, _)| *k)
+            .collect();
         let help = if owners.is_empty() {
             format!("a `{kind}` reads its condition from its steps, not from the table")
         } else {
