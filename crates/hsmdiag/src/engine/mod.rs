@@ -32,36 +32,6 @@ impl<F: Fn(SourceId) -> String> SourceNames for F {
     }
 }
 
-impl Cond {
-    /// Whether the condition is about events of this kind.
-    pub fn accepts(&self, kind: &str) -> bool {
-        self.kinds.iter().any(|k| k == kind)
-    }
-
-    /// Whether an event meets the condition.
-    pub fn matches(&self, ev: &Event) -> bool {
-        if !self.accepts(ev.kind.as_str()) {
-            return false;
-        }
-        // `message` is the captured field when the pattern has one (an error's
-        // message), else the whole message after the syslog header.
-        let text_of = |name: &str| -> Option<String> {
-            match ev.value(name) {
-                Some(v) => Some(v.to_string()),
-                None if name == "message" => Some(ev.message().to_owned()),
-                None => None,
-            }
-        };
-        self.where_
-            .iter()
-            .all(|(f, re)| text_of(f).is_some_and(|v| re.is_match(&v)))
-            && !self
-                .unless
-                .iter()
-                .any(|(f, re)| text_of(f).is_some_and(|v| re.is_match(&v)))
-    }
-}
-
 fn within(spec: &MatchSpec, a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> bool {
     match (spec.within, a, b) {
         (Some(w), Some(a), Some(b)) => (b - a).to_std().map_or(true, |d| d <= w),
@@ -476,7 +446,7 @@ impl<'kb> Engine<'kb> {
         let mut interested: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
         for (ri, rule) in kb.rules().iter().enumerate() {
             for (si, spec) in rule.matches.iter().enumerate() {
-                for cond in conditions(&spec.matcher).into_iter().chain(&spec.context) {
+                for cond in spec.matcher.conditions().into_iter().chain(&spec.context) {
                     for kind in &cond.kinds {
                         let list = interested.entry(kind.clone()).or_default();
                         if !list.contains(&(ri, si)) {
@@ -964,14 +934,13 @@ fn severity_of(rule: &Rule, a: &Agg) -> Severity {
     }
 }
 
-/// Every condition of a matcher, the ones that reset or abandon it included.
 /// Every event kind a rule's matchers or `[[related]]` entries name: the kinds
 /// whose fields the engine may read.
 pub(crate) fn kinds_read(kb: &KnowledgeBase) -> std::collections::HashSet<String> {
     let mut out = std::collections::HashSet::new();
     for rule in kb.rules() {
         for spec in &rule.matches {
-            for cond in conditions(&spec.matcher).into_iter().chain(&spec.context) {
+            for cond in spec.matcher.conditions().into_iter().chain(&spec.context) {
                 out.extend(cond.kinds.iter().cloned());
             }
         }
@@ -980,25 +949,6 @@ pub(crate) fn kinds_read(kb: &KnowledgeBase) -> std::collections::HashSet<String
         }
     }
     out
-}
-
-pub(crate) fn conditions(m: &Matcher) -> Vec<&Cond> {
-    match m {
-        Matcher::Single { cond } | Matcher::Count { cond, .. } => vec![cond],
-        Matcher::Streak {
-            cond,
-            reset,
-            observe,
-            ..
-        } => std::iter::once(cond)
-            .chain(reset.as_ref())
-            .chain(observe.as_ref())
-            .collect(),
-        Matcher::Sequence { steps, cancel } => steps.iter().chain(cancel.as_ref()).collect(),
-        Matcher::Absence {
-            trigger, expect, ..
-        } => vec![trigger, expect],
-    }
 }
 
 fn min_opt(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {

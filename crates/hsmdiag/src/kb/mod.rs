@@ -196,6 +196,59 @@ pub struct Cond {
     pub optional: bool,
 }
 
+impl Cond {
+    /// Whether the condition is about events of this kind.
+    pub fn accepts(&self, kind: &str) -> bool {
+        self.kinds.iter().any(|k| k == kind)
+    }
+
+    /// Whether an event meets the condition.
+    pub fn matches(&self, ev: &crate::event::Event) -> bool {
+        if !self.accepts(ev.kind.as_str()) {
+            return false;
+        }
+        // `message` is the captured field when the pattern has one (an error's
+        // message), else the whole message after the syslog header.
+        let text_of = |name: &str| -> Option<String> {
+            match ev.value(name) {
+                Some(v) => Some(v.to_string()),
+                None if name == "message" => Some(ev.message().to_owned()),
+                None => None,
+            }
+        };
+        self.where_
+            .iter()
+            .all(|(f, re)| text_of(f).is_some_and(|v| re.is_match(&v)))
+            && !self
+                .unless
+                .iter()
+                .any(|(f, re)| text_of(f).is_some_and(|v| re.is_match(&v)))
+    }
+}
+
+impl Matcher {
+    /// Every condition of the matcher, the ones that reset, cancel or abandon
+    /// it included.
+    pub(crate) fn conditions(&self) -> Vec<&Cond> {
+        match self {
+            Matcher::Single { cond } | Matcher::Count { cond, .. } => vec![cond],
+            Matcher::Streak {
+                cond,
+                reset,
+                observe,
+                ..
+            } => std::iter::once(cond)
+                .chain(reset.as_ref())
+                .chain(observe.as_ref())
+                .collect(),
+            Matcher::Sequence { steps, cancel } => steps.iter().chain(cancel.as_ref()).collect(),
+            Matcher::Absence {
+                trigger, expect, ..
+            } => vec![trigger, expect],
+        }
+    }
+}
+
 /// How a related event stands to a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -449,7 +502,7 @@ impl Rule {
         let conds: Vec<_> = self
             .matches
             .iter()
-            .flat_map(|m| crate::engine::conditions(&m.matcher))
+            .flat_map(|m| m.matcher.conditions())
             .collect();
         !conds.is_empty()
             && conds
@@ -464,7 +517,7 @@ impl Rule {
         let conds = self
             .matches
             .iter()
-            .flat_map(|m| crate::engine::conditions(&m.matcher))
+            .flat_map(|m| m.matcher.conditions())
             .chain(self.related.iter().map(|r| &r.cond));
         conds.into_iter().any(|c| {
             c.where_.iter().any(|(field, re)| {
