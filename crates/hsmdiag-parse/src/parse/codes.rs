@@ -3,9 +3,9 @@
 //! the known issue the deployment rules read; a line no pattern typed that
 //! quotes a known code or message is made an error event of its own.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
-use regex::{Regex, RegexBuilder};
+use super::lazy::{LazyRegex, Limits};
 use serde::Deserialize;
 
 use crate::event::{Event, EventKind, Field};
@@ -42,15 +42,15 @@ pub struct CodeRow {
     pub code: Option<String>,
     /// The message phrase, if the row keys on one.
     pub phrase: Option<String>,
-    phrase_re: Option<Regex>,
-    unless: Option<Regex>,
+    phrase_re: Option<LazyRegex>,
+    unless: Option<LazyRegex>,
     /// The rule id the row maps to.
     pub rule: String,
     /// Whether the row is also looked for in untyped lines.
     pub prose: bool,
     /// Named groups read from the message into the event's fields (the
     /// service a missing delegation is for).
-    capture: Option<Regex>,
+    capture: Option<LazyRegex>,
     /// The public source of the row.
     pub source: String,
 }
@@ -59,20 +59,40 @@ struct Table {
     rows: Vec<CodeRow>,
     /// Every code of a `prose` row as a whole word, to find one quoted in a
     /// line or a message.
-    prose_codes: Regex,
+    prose_codes: LazyRegex,
     /// The phrases of the `prose` rows without a code, tried in one pass over
-    /// a line, with the index of each one's row.
-    prose_phrases: (regex::RegexSet, Vec<usize>),
+    /// a line (built on first use), with the index of each one's row.
+    prose_phrases: (OnceLock<regex::RegexSet>, Vec<usize>),
 }
+
+impl Table {
+    fn phrases(&self) -> &regex::RegexSet {
+        self.prose_phrases.0.get_or_init(|| {
+            regex::RegexSetBuilder::new(self.phrase_patterns())
+                .size_limit(16 << 20)
+                .build()
+                .expect("code table phrases compile")
+        })
+    }
+
+    fn phrase_patterns(&self) -> impl Iterator<Item = &str> {
+        self.prose_phrases
+            .1
+            .iter()
+            .filter_map(|&i| self.rows[i].phrase.as_deref())
+    }
+}
+
+/// The limits a table's pattern is compiled with.
+const LIMITS: Limits = Limits {
+    size: 4 << 20,
+    dfa: 2 << 20,
+};
 
 static TABLE: LazyLock<Table> = LazyLock::new(|| {
     let file: File = toml::from_str(TABLE_TEXT).expect("grammars/azure_codes.toml is valid");
-    let re = |p: &str| {
-        RegexBuilder::new(p)
-            .size_limit(4 << 20)
-            .build()
-            .expect("code table pattern compiles")
-    };
+    // Compiled on first use; the test suite compiles every one.
+    let re = |p: &str| LazyRegex::new(p, LIMITS);
     let rows: Vec<CodeRow> = file
         .row
         .into_iter()
@@ -99,21 +119,19 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
         .filter(|r| r.prose)
         .filter_map(|r| r.code.as_deref().map(regex::escape))
         .collect();
-    let prose_codes = re(&format!(r"\b(?:{})\b", codes.join("|")));
-    let (patterns, index): (Vec<&str>, Vec<usize>) = rows
+    // The codes are ASCII words: an ASCII word boundary keeps the search a
+    // DFA's.
+    let prose_codes = re(&format!(r"(?-u:\b)(?:{})(?-u:\b)", codes.join("|")));
+    let index: Vec<usize> = rows
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.prose && r.code.is_none())
-        .filter_map(|(i, r)| r.phrase.as_deref().map(|p| (p, i)))
-        .unzip();
-    let set = regex::RegexSetBuilder::new(patterns)
-        .size_limit(16 << 20)
-        .build()
-        .expect("code table phrases compile");
+        .filter(|(_, r)| r.prose && r.code.is_none() && r.phrase.is_some())
+        .map(|(i, _)| i)
+        .collect();
     Table {
         rows,
         prose_codes,
-        prose_phrases: (set, index),
+        prose_phrases: (OnceLock::new(), index),
     }
 });
 
@@ -122,7 +140,7 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
 pub(crate) fn prose_patterns() -> Vec<String> {
     let t = &*TABLE;
     std::iter::once(t.prose_codes.as_str().to_owned())
-        .chain(t.prose_phrases.0.patterns().iter().cloned())
+        .chain(t.phrase_patterns().map(str::to_owned))
         .collect()
 }
 
@@ -195,8 +213,10 @@ pub(crate) fn prose(message: &str) -> Option<(EventKind, Vec<Field>)> {
     let row = match found {
         Some(c) => lookup(c.as_str(), message),
         None => {
-            let (set, index) = &table.prose_phrases;
-            set.matches(message)
+            let index = &table.prose_phrases.1;
+            table
+                .phrases()
+                .matches(message)
                 .iter()
                 .map(|k| &table.rows[index[k]])
                 .find(|r| !r.unless.as_ref().is_some_and(|u| u.is_match(message)))
@@ -218,8 +238,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_table_has_its_rows() {
+    fn the_table_has_its_rows_and_every_pattern_compiles() {
         assert!(TABLE.rows.len() > 30);
+        // Compiled on first use in a run: every one here.
+        for r in &TABLE.rows {
+            for re in [&r.phrase_re, &r.unless, &r.capture].into_iter().flatten() {
+                LazyRegex::compiled(re.as_str(), LIMITS).expect("compiles");
+            }
+        }
+        LazyRegex::compiled(TABLE.prose_codes.as_str(), LIMITS).expect("compiles");
+        assert!(TABLE.phrases().len() > 3);
     }
 
     #[test]

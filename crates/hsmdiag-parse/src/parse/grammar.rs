@@ -9,14 +9,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
-use regex::{Regex, RegexSet};
+use regex::RegexSet;
 use serde::Deserialize;
 use toml::Spanned;
 
 use super::documents::DocumentDef;
+use super::lazy::{LazyRegex, Limits};
 use crate::anchor::AnchorDef;
 use crate::event::{EventKind, Field, Value};
 
@@ -248,7 +249,7 @@ pub struct SampleDef {
 pub struct MessagePattern {
     /// The event kind it produces.
     pub event: EventKind,
-    regex: Regex,
+    regex: LazyRegex,
     /// Capture group index → (field name, type).
     groups: Vec<(usize, Arc<str>, FieldType)>,
     /// Its sample lines.
@@ -272,6 +273,30 @@ impl MessagePattern {
     /// The regular expression after macro expansion.
     pub fn regex(&self) -> &str {
         self.regex.as_str()
+    }
+
+    /// Compiles the pattern now (a built-in one is otherwise compiled on
+    /// first use) and checks that the fields read from its text are the
+    /// groups the compiler numbers.
+    ///
+    /// # Errors
+    /// What does not hold, in a sentence.
+    pub fn verify(&self) -> Result<(), String> {
+        let compiled = LazyRegex::compiled(self.regex.as_str(), self.regex.limits())
+            .map_err(|e| format!("`{}` does not compile: {e}", self.event))?;
+        let names: Vec<(usize, &str)> = compiled
+            .capture_names()
+            .enumerate()
+            .filter_map(|(i, n)| Some((i, n?)))
+            .collect();
+        let read: Vec<(usize, &str)> = self.groups.iter().map(|(i, n, _)| (*i, &**n)).collect();
+        if names != read {
+            return Err(format!(
+                "`{}`: its text names the groups {read:?}, the compiler {names:?}",
+                self.event
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -299,20 +324,113 @@ pub struct Catalogue {
     pub references: Vec<String>,
     /// The patterns, in match order.
     pub messages: Vec<MessagePattern>,
-    set: Option<RegexSet>,
-    /// When every pattern is anchored at the start: all of them as one
-    /// leftmost-first automaton, whose one anchored search finds the first
-    /// pattern that matches (what `set` finds, without tracking every pattern
-    /// to the end of the message).
-    first: Option<regex_automata::meta::Regex>,
+    /// Which pattern matches first, built on first use (at load for a user's
+    /// catalogue, whose error then points at the file).
+    matcher: OnceLock<Result<Matcher, String>>,
     /// For a last-resort catalogue, the texts one of which every match
-    /// contains: most lines it is offered contain none, and skip the patterns.
-    guard: Option<aho_corasick::AhoCorasick>,
+    /// contains: most lines it is offered contain none, and skip the
+    /// patterns. Built on first use.
+    guard: OnceLock<Option<aho_corasick::AhoCorasick>>,
+    builtin: bool,
     file: String,
     src: Arc<str>,
 }
 
+/// How a catalogue finds the first of its patterns that matches.
+#[derive(Debug)]
+enum Matcher {
+    /// Every pattern is anchored at the start: all of them as one
+    /// leftmost-first automaton, whose one anchored search finds the first
+    /// pattern that matches (what a set finds, without tracking every pattern
+    /// to the end of the message).
+    First(regex_automata::meta::Regex),
+    /// Otherwise (or too many for one automaton) a set.
+    Set(RegexSet),
+}
+
+impl Matcher {
+    fn build(messages: &[MessagePattern]) -> Result<Matcher, String> {
+        let sources: Vec<&str> = messages.iter().map(|m| m.regex.as_str()).collect();
+        if sources.iter().all(|s| anchored_at_start(s)) {
+            let first = regex_automata::meta::Builder::new()
+                .configure(
+                    regex_automata::meta::Config::new()
+                        .hybrid_cache_capacity(8 << 20)
+                        .match_kind(regex_automata::MatchKind::LeftmostFirst),
+                )
+                .build_many(&sources);
+            if let Ok(first) = first {
+                return Ok(Matcher::First(first));
+            }
+        }
+        regex::RegexSetBuilder::new(sources)
+            .dfa_size_limit(64 << 20)
+            .build()
+            .map(Matcher::Set)
+            .map_err(|e| format!("the patterns together are too large: {e}"))
+    }
+
+    /// The index of the first pattern that matches.
+    fn first(&self, msg: &str) -> Option<usize> {
+        match self {
+            Matcher::First(first) => {
+                let input = regex_automata::Input::new(msg).anchored(regex_automata::Anchored::Yes);
+                Some(first.search(&input)?.pattern().as_usize())
+            }
+            Matcher::Set(set) => set.matches(msg).into_iter().next(),
+        }
+    }
+}
+
 impl Catalogue {
+    fn matcher(&self) -> Option<&Matcher> {
+        self.matcher
+            .get_or_init(|| Matcher::build(&self.messages))
+            .as_ref()
+            .ok()
+    }
+
+    /// Whether a message may be one of a last-resort catalogue's: it holds
+    /// one of the texts every match contains (always, for another catalogue).
+    fn guarded(&self, msg: &str) -> bool {
+        if !self.last_resort {
+            return true;
+        }
+        self.guard
+            .get_or_init(|| {
+                self.messages
+                    .iter()
+                    .map(|m| super::prefilter::required_of(m.regex.as_str(), false))
+                    .collect::<Option<Vec<_>>>()
+                    .and_then(|sets| {
+                        aho_corasick::AhoCorasick::builder()
+                            .ascii_case_insensitive(true)
+                            .build(sets.into_iter().flatten())
+                            .ok()
+                    })
+            })
+            .as_ref()
+            .is_none_or(|g| g.is_match(msg))
+    }
+
+    /// Compiles every pattern and the catalogue's matcher now, as a user's
+    /// catalogue is compiled at load (see [`MessagePattern::verify`]).
+    ///
+    /// # Errors
+    /// The first thing that does not hold, in a sentence.
+    pub fn verify(&self) -> Result<(), String> {
+        for m in &self.messages {
+            m.verify()?;
+        }
+        Matcher::build(&self.messages).map(drop)
+    }
+
+    /// Whether it is built into hsmdiag (its patterns are checked by the test
+    /// suite and compiled on first use; a user's are compiled at load).
+    pub fn is_builtin(&self) -> bool {
+        self.builtin
+    }
+
     /// The file it was loaded from.
     pub fn file(&self) -> &str {
         &self.file
@@ -388,13 +506,7 @@ impl Catalogue {
     /// Types a message, the kind by reference; lean typing leaves out the
     /// fields of kinds nobody reads.
     fn type_ref(&self, msg: &str, base: usize, typing: Typing) -> Option<(&EventKind, Vec<Field>)> {
-        let idx = match &self.first {
-            Some(first) => {
-                let input = regex_automata::Input::new(msg).anchored(regex_automata::Anchored::Yes);
-                first.search(&input)?.pattern().as_usize()
-            }
-            None => self.set.as_ref()?.matches(msg).into_iter().next()?,
-        };
+        let idx = self.matcher()?.first(msg)?;
         let pat = &self.messages[idx];
         let skip = match typing {
             Typing::Full => false,
@@ -478,7 +590,7 @@ impl Grammar {
         // `client_network`.
         for (name, text) in BUILTIN_FORMATS.iter().rev() {
             if *name != PATTERNS_FILE && *name != super::framing::FILE {
-                g.add_catalogue(name, text)
+                g.add_catalogue_as(name, text, false)
                     .expect("built-in grammar files are checked by tests");
             }
         }
@@ -538,6 +650,18 @@ impl Grammar {
     /// # Errors
     /// [`GrammarError`] pointing at the line that is wrong.
     pub fn add_catalogue(&mut self, file: &str, text: &str) -> Result<(), GrammarError> {
+        self.add_catalogue_as(file, text, true)
+    }
+
+    /// Adds a catalogue, its patterns compiled now (`eager`: a user's file,
+    /// whose errors then point at it) or on first use (a built-in one, which
+    /// the test suite compiles).
+    fn add_catalogue_as(
+        &mut self,
+        file: &str,
+        text: &str,
+        eager: bool,
+    ) -> Result<(), GrammarError> {
         let parsed: CatalogueFile =
             toml::from_str(text).map_err(|e| syntax_error(file, text, &e))?;
         for d in &parsed.document {
@@ -553,46 +677,24 @@ impl Grammar {
         }
         let mut messages = Vec::with_capacity(parsed.message.len());
         for m in parsed.message {
-            let pat = self.compile(file, text, m)?;
+            let pat = self.compile(file, text, m, eager)?;
             if let Some(def) = &pat.anchor_def {
                 self.anchors
                     .insert(pat.event.as_str().to_owned(), def.clone());
             }
             messages.push(pat);
         }
-        let first = if messages.iter().all(|m| anchored_at_start(m.regex.as_str())) {
-            regex_automata::meta::Builder::new()
-                .configure(
-                    regex_automata::meta::Config::new()
-                        .hybrid_cache_capacity(8 << 20)
-                        .match_kind(regex_automata::MatchKind::LeftmostFirst),
-                )
-                .build_many(
-                    &messages
-                        .iter()
-                        .map(|m| m.regex.as_str())
-                        .collect::<Vec<_>>(),
-                )
-                .ok()
-        } else {
-            None
-        };
-        // Where the patterns are not all anchored (or too many for one
-        // automaton), a set finds the first that matches.
-        let set = match first {
-            Some(_) => None,
-            None => Some(
-                regex::RegexSetBuilder::new(messages.iter().map(|m| m.regex.as_str()))
-                    .dfa_size_limit(64 << 20)
-                    .build()
-                    .map_err(|e| GrammarError::Syntax {
-                        file: file.to_owned(),
-                        message: format!("the patterns together are too large: {e}"),
-                        src: NamedSource::new(file, Arc::from(text)),
-                        span: None,
-                    })?,
-            ),
-        };
+        let matcher = OnceLock::new();
+        if eager {
+            // A user's catalogue: built now, so that an error names the file.
+            let built = Matcher::build(&messages).map_err(|message| GrammarError::Syntax {
+                file: file.to_owned(),
+                message,
+                src: NamedSource::new(file, Arc::from(text)),
+                span: None,
+            })?;
+            let _ = matcher.set(Ok(built));
+        }
         for d in parsed.document {
             let d = d.into_inner();
             self.document_defs.push(d.clone());
@@ -619,20 +721,6 @@ impl Grammar {
                 .unwrap_or(self.raw.len());
             self.raw.insert(at, idx);
         }
-        let guard = if parsed.last_resort {
-            messages
-                .iter()
-                .map(|m| super::prefilter::required_of(m.regex.as_str(), false))
-                .collect::<Option<Vec<_>>>()
-                .and_then(|sets| {
-                    aho_corasick::AhoCorasick::builder()
-                        .ascii_case_insensitive(true)
-                        .build(sets.into_iter().flatten())
-                        .ok()
-                })
-        } else {
-            None
-        };
         self.catalogues.push(Catalogue {
             name: parsed.name,
             description: parsed.description,
@@ -642,9 +730,9 @@ impl Grammar {
             priority: parsed.priority,
             references: parsed.references,
             messages,
-            set,
-            first,
-            guard,
+            matcher,
+            guard: OnceLock::new(),
+            builtin: !eager,
             file: file.to_owned(),
             src: Arc::from(text),
         });
@@ -656,6 +744,7 @@ impl Grammar {
         file: &str,
         text: &str,
         m: MessageDef,
+        eager: bool,
     ) -> Result<MessagePattern, GrammarError> {
         let span: SourceSpan = m.pattern.span().into();
         let err = |message: String, help: Option<String>| GrammarError::Pattern {
@@ -684,13 +773,24 @@ impl Grammar {
                 Some("split it into several [[message]] patterns of the same event".into()),
             ));
         }
-        let regex = regex::RegexBuilder::new(&expanded)
-            .size_limit(MAX_COMPILED)
-            .dfa_size_limit(16 << 20)
-            .build()
-            .map_err(|e| err(format!("invalid pattern: {e}"), None))?;
+        let limits = Limits {
+            size: MAX_COMPILED,
+            dfa: 16 << 20,
+        };
+        let (regex, names) = if eager {
+            let regex = LazyRegex::compiled(expanded, limits)
+                .map_err(|e| err(format!("invalid pattern: {e}"), None))?;
+            let names = regex
+                .capture_names()
+                .map(|n| n.map(str::to_owned))
+                .collect();
+            (regex, names)
+        } else {
+            let names = super::lazy::capture_names(&expanded);
+            (LazyRegex::new(expanded, limits), names)
+        };
         for (name, ty) in &m.fields {
-            if regex.capture_names().flatten().all(|n| n != name) {
+            if names.iter().flatten().all(|n| n != name) {
                 return Err(err(
                     format!("`fields` types `{name}`, which the pattern does not capture"),
                     Some("name the group with (?P<name>...) or %{MACRO:name}".into()),
@@ -698,11 +798,11 @@ impl Grammar {
             }
             types.insert(name.clone(), *ty);
         }
-        let groups = regex
-            .capture_names()
+        let groups = names
+            .iter()
             .enumerate()
             .filter_map(|(i, n)| {
-                let n = n?;
+                let n = n.as_deref()?;
                 Some((
                     i,
                     Arc::from(n),
@@ -714,7 +814,7 @@ impl Grammar {
             Some(a) => {
                 let span: SourceSpan = a.span().into();
                 let def = a.into_inner();
-                let captured = |f: &str| regex.capture_names().flatten().any(|n| n == f);
+                let captured = |f: &str| names.iter().flatten().any(|n| n == f);
                 if let Some(missing) = def.fields().find(|f| !captured(f)) {
                     return Err(GrammarError::Pattern {
                         file: file.to_owned(),
@@ -831,12 +931,7 @@ impl Grammar {
         self.raw
             .iter()
             .filter(|&&i| self.catalogues[i].last_resort)
-            .filter(|&&i| {
-                self.catalogues[i]
-                    .guard
-                    .as_ref()
-                    .is_none_or(|g| g.is_match(msg))
-            })
+            .filter(|&&i| self.catalogues[i].guarded(msg))
             .find_map(|&i| self.catalogues[i].type_ref(msg, base, Typing::Full))
             .map(|(kind, fields)| (kind.clone(), fields))
     }

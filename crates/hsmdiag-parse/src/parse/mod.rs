@@ -12,6 +12,7 @@ pub mod documents;
 pub mod framing;
 pub mod grammar;
 pub(crate) mod json;
+pub mod lazy;
 pub mod peel;
 mod powershell;
 pub mod prefilter;

@@ -12,6 +12,8 @@ use std::ops::Range;
 use std::sync::LazyLock;
 
 use regex::Regex;
+
+use super::lazy::{LazyRegex, Limits};
 use serde::Deserialize;
 
 use crate::event::EventKind;
@@ -52,11 +54,11 @@ struct PrefixSpec {
 }
 
 struct Prefix {
-    re: Regex,
+    re: LazyRegex,
     keep: bool,
     blank: bool,
-    require: Option<Regex>,
-    unless: Option<Regex>,
+    require: Option<LazyRegex>,
+    unless: Option<LazyRegex>,
     max_indent: Option<usize>,
     after: Option<usize>,
     context: Option<EventKind>,
@@ -106,10 +108,17 @@ fn has_bare_sgr(line: &str) -> bool {
     })
 }
 
+/// The regex crate's own limits, which the table's patterns are compiled with.
+const LIMITS: Limits = Limits {
+    size: 10 << 20,
+    dfa: 2 << 20,
+};
+
 static TABLE: LazyLock<Table> = LazyLock::new(|| {
     let file: File = toml::from_str(WRAPPERS).expect("grammars/wrappers.toml is valid");
     let names: Vec<&str> = file.prefix.iter().map(|p| p.name.as_str()).collect();
-    let anchored = |p: &str| Regex::new(&format!("^(?:{p})")).expect("wrapper pattern compiles");
+    // Compiled on first use; the test suite compiles every one.
+    let anchored = |p: &str| LazyRegex::new(format!("^(?:{p})"), LIMITS);
     let prefixes = file
         .prefix
         .iter()
@@ -363,6 +372,12 @@ mod tests {
     #[test]
     fn table_loads() {
         assert!(TABLE.prefixes.len() >= 10);
+        // Compiled on first use in a run: every one here.
+        for p in &TABLE.prefixes {
+            for re in std::iter::once(&p.re).chain(&p.require).chain(&p.unless) {
+                LazyRegex::compiled(re.as_str(), LIMITS).expect("compiles");
+            }
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! prefilter is built and every line is typed, as with `--coverage`.
 
 use std::collections::HashSet;
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::AhoCorasick;
 use regex_syntax::hir::{Class, Hir, HirKind};
@@ -61,15 +62,146 @@ impl Look {
 /// Multi-literal automata over every text a wanted line must contain: one
 /// for the lines a syslog program's catalogue types (its texts), one for the
 /// others (the raw catalogues' texts), each with the texts that matter to
-/// every line (framing, the code tables).
+/// every line (framing, the code tables). Each automaton, and the texts it
+/// gathers from the patterns, is built the first time a line needs it: a
+/// short input pays only for the automata its lines use.
 #[derive(Debug, Clone)]
 pub struct Prefilter {
     /// Syslog program (lower case) → its automaton.
     programs: Vec<(String, usize)>,
     /// [`RAW`] for lines no program's catalogue claims, [`ALL`] for lines
     /// that may hold several messages, then one per claiming catalogue.
-    automata: Vec<AhoCorasick>,
-    count: usize,
+    automata: Vec<Automaton>,
+    texts: Arc<Texts>,
+}
+
+/// One automaton: what it gathers, and itself once built (`None` when some
+/// text could not be found: every line it is asked about is wanted).
+#[derive(Debug, Clone)]
+struct Automaton {
+    recipe: Recipe,
+    built: OnceLock<Option<AhoCorasick>>,
+}
+
+/// The texts an automaton gathers, besides those every one has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recipe {
+    /// The raw catalogues' words.
+    Raw,
+    /// The raw catalogues' words and every catalogue's texts.
+    All,
+    /// One catalogue's texts.
+    Catalogue(usize),
+}
+
+/// The patterns the automata are gathered from, and what each gives once
+/// read (on first need).
+#[derive(Debug)]
+struct Texts {
+    /// The texts that matter to every line (framing, the code tables).
+    global: OnceLock<Option<Vec<Vec<u8>>>>,
+    catalogues: Vec<CatalogueTexts>,
+}
+
+#[derive(Debug)]
+struct CatalogueTexts {
+    /// The patterns of the kinds that are needed.
+    patterns: Vec<Box<str>>,
+    raw: bool,
+    /// The texts one of which each pattern's matches contain, and (for a raw
+    /// catalogue) the words, which hard-wrapped lines keep whole.
+    read: OnceLock<Option<Read>>,
+}
+
+/// What one catalogue's patterns give: the texts one of which each match
+/// contains, and (raw catalogues) their words.
+#[derive(Debug)]
+struct Read {
+    own: Vec<Vec<u8>>,
+    words: Vec<Vec<u8>>,
+}
+
+impl CatalogueTexts {
+    fn read(&self) -> Option<&Read> {
+        self.read
+            .get_or_init(|| {
+                let mut own = Vec::new();
+                let mut words = Vec::new();
+                for p in &self.patterns {
+                    own.extend(required_of(p, false)?);
+                    if self.raw {
+                        words.extend(required_of(p, true)?);
+                    }
+                }
+                Some(Read { own, words })
+            })
+            .as_ref()
+    }
+}
+
+impl Texts {
+    fn global(&self) -> Option<&Vec<Vec<u8>>> {
+        self.global
+            .get_or_init(|| {
+                let mut global: Vec<Vec<u8>> =
+                    FRAMING.iter().map(|s| s.as_bytes().to_vec()).collect();
+                for pattern in codes::prose_patterns() {
+                    global.extend(required_of(&pattern, false)?);
+                }
+                global.extend(
+                    retcodes::PROSE_LITERALS
+                        .iter()
+                        .map(|s| s.as_bytes().to_vec()),
+                );
+                Some(global)
+            })
+            .as_ref()
+    }
+
+    /// The texts of one automaton, sorted and without repeats; `None` when a
+    /// pattern among them has no required text.
+    fn gather(&self, recipe: Recipe) -> Option<Vec<&[u8]>> {
+        let mut lits: Vec<&[u8]> = self.global()?.iter().map(Vec::as_slice).collect();
+        if !matches!(recipe, Recipe::Catalogue(_)) {
+            for c in self.catalogues.iter().filter(|c| c.raw) {
+                lits.extend(c.read()?.words.iter().map(Vec::as_slice));
+            }
+        }
+        match recipe {
+            Recipe::Raw => {}
+            Recipe::All => {
+                for c in &self.catalogues {
+                    lits.extend(c.read()?.own.iter().map(Vec::as_slice));
+                }
+            }
+            Recipe::Catalogue(i) => {
+                lits.extend(self.catalogues[i].read()?.own.iter().map(Vec::as_slice))
+            }
+        }
+        lits.sort_unstable();
+        lits.dedup();
+        Some(lits)
+    }
+}
+
+impl Automaton {
+    fn new(recipe: Recipe) -> Self {
+        Automaton {
+            recipe,
+            built: OnceLock::new(),
+        }
+    }
+
+    fn get(&self, texts: &Texts) -> Option<&AhoCorasick> {
+        self.built
+            .get_or_init(|| {
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build(texts.gather(self.recipe)?)
+                    .ok()
+            })
+            .as_ref()
+    }
 }
 
 /// The automaton for lines no program's catalogue claims.
@@ -109,115 +241,124 @@ impl Prefilter {
                 "a wrapper types lines as `{kind}`, which a rule reads"
             )));
         }
-        let mut global: Vec<Vec<u8>> = FRAMING.iter().map(|s| s.as_bytes().to_vec()).collect();
-        for pattern in codes::prose_patterns() {
-            let set = required_of(&pattern, false).ok_or_else(|| {
-                NoPrefilter(format!(
-                    "the code table's phrase `{pattern}` has no required text"
-                ))
-            })?;
-            global.extend(set);
-        }
-        global.extend(
-            retcodes::PROSE_LITERALS
-                .iter()
-                .map(|s| s.as_bytes().to_vec()),
-        );
-        // Each catalogue's texts: as a program's catalogue the whole required
-        // text; as a raw one, which also types sentences joined from
-        // hard-wrapped lines, words (they cannot span a line break).
-        let mut own: Vec<Vec<Vec<u8>>> = Vec::new();
-        let mut raw: Vec<Vec<u8>> = Vec::new();
+        // A user's catalogue is checked now (the built-in ones are checked by
+        // the test suite); its texts, as every catalogue's, are read on first
+        // need.
         let raws = grammar.raw_catalogues();
+        let mut catalogues = Vec::new();
         for (i, cat) in grammar.catalogues().iter().enumerate() {
-            let is_raw = raws.contains(&i);
-            let mut lits = Vec::new();
+            let raw = raws.contains(&i);
+            let mut patterns = Vec::new();
             for pat in cat
                 .messages
                 .iter()
                 .filter(|p| needed.contains(p.event.as_str()))
             {
-                let missing = || {
-                    NoPrefilter(format!(
+                let found = cat.is_builtin()
+                    || (required_of(pat.regex(), false).is_some()
+                        && (!raw || required_of(pat.regex(), true).is_some()));
+                if !found {
+                    return Err(NoPrefilter(format!(
                         "the pattern for `{}` in {} has no text every match contains",
                         pat.event,
                         cat.file()
-                    ))
-                };
-                lits.extend(required_of(pat.regex(), false).ok_or_else(missing)?);
-                if is_raw {
-                    raw.extend(required_of(pat.regex(), true).ok_or_else(missing)?);
+                    )));
                 }
+                patterns.push(Box::from(pat.regex()));
             }
-            own.push(lits);
+            catalogues.push(CatalogueTexts {
+                patterns,
+                raw,
+                read: OnceLock::new(),
+            });
         }
-        let build = |parts: &[&[Vec<u8>]]| -> Result<(AhoCorasick, usize), NoPrefilter> {
-            let mut lits: Vec<&[u8]> = parts
-                .iter()
-                .flat_map(|p| p.iter().map(Vec::as_slice))
-                .collect();
-            lits.sort_unstable();
-            lits.dedup();
-            let n = lits.len();
-            AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(lits)
-                .map(|a| (a, n))
-                .map_err(|e| NoPrefilter(format!("the literal set does not build: {e}")))
-        };
-        let every: Vec<Vec<u8>> = own.iter().flatten().cloned().collect();
-        let (raw_ac, _) = build(&[&global, &raw])?;
-        let (all_ac, count) = build(&[&global, &raw, &every])?;
-        let mut automata = vec![raw_ac, all_ac];
+        let mut automata = vec![Automaton::new(Recipe::Raw), Automaton::new(Recipe::All)];
         let mut by_catalogue = std::collections::HashMap::new();
         let mut programs = Vec::new();
         for (program, i) in grammar.program_claims() {
-            let at = match by_catalogue.get(&i) {
-                Some(&at) => at,
-                None => {
-                    automata.push(build(&[&global, &own[i]])?.0);
-                    by_catalogue.insert(i, automata.len() - 1);
-                    automata.len() - 1
-                }
-            };
+            let at = *by_catalogue.entry(i).or_insert_with(|| {
+                automata.push(Automaton::new(Recipe::Catalogue(i)));
+                automata.len() - 1
+            });
             programs.push((program.to_owned(), at));
         }
         Ok(Prefilter {
             programs,
             automata,
-            count,
+            texts: Arc::new(Texts {
+                global: OnceLock::new(),
+                catalogues,
+            }),
         })
     }
 
-    /// How many distinct texts it looks for.
+    /// Builds every automaton now (each is otherwise built on first need).
+    ///
+    /// # Errors
+    /// [`NoPrefilter`] naming the first pattern or code-table phrase with no
+    /// required text.
+    pub fn verify(&self) -> Result<(), NoPrefilter> {
+        if self.texts.global().is_none() {
+            let bad = codes::prose_patterns()
+                .into_iter()
+                .find(|p| required_of(p, false).is_none())
+                .unwrap_or_default();
+            return Err(NoPrefilter(format!(
+                "the code table's phrase `{bad}` has no required text"
+            )));
+        }
+        for c in &self.texts.catalogues {
+            if c.read().is_none() {
+                let bad = c
+                    .patterns
+                    .iter()
+                    .find(|p| {
+                        required_of(p, false).is_none() || (c.raw && required_of(p, true).is_none())
+                    })
+                    .map(|p| p.to_string())
+                    .unwrap_or_default();
+                return Err(NoPrefilter(format!(
+                    "the pattern `{bad}` has no text every match contains"
+                )));
+            }
+        }
+        for a in &self.automata {
+            if a.get(&self.texts).is_none() {
+                return Err(NoPrefilter("the literal set does not build".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// How many distinct texts it looks for (every automaton is built).
     pub fn len(&self) -> usize {
-        self.count
+        self.texts.gather(Recipe::All).map_or(0, |l| l.len())
     }
 
     /// Whether it looks for nothing (never: the framing texts are always in).
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.len() == 0
     }
 
     /// The automaton for a message text: its program's, the raw one, or all
     /// where the line may hold several messages.
     /// Also says whether the text has a time.
-    fn automaton(&self, text: &str) -> (&AhoCorasick, bool) {
+    fn automaton(&self, text: &str) -> (Option<&AhoCorasick>, bool) {
         let header = syslog::parse_header(text);
         let stamped = header.stamp.is_some();
         let Some(program) = header.program else {
             let at = if text.contains("\t(") { ALL } else { RAW };
-            return (&self.automata[at], stamped);
+            return (self.automata[at].get(&self.texts), stamped);
         };
         if header.pid.is_some() && text[header.msg_start..].contains("]:") {
-            return (&self.automata[ALL], stamped);
+            return (self.automata[ALL].get(&self.texts), stamped);
         }
         let at = self
             .programs
             .iter()
             .find(|(p, _)| p.eq_ignore_ascii_case(program))
             .map_or(RAW, |&(_, at)| at);
-        (&self.automata[at], stamped)
+        (self.automata[at].get(&self.texts), stamped)
     }
 
     /// Looks at one line (without its line ending), as the parser would see
@@ -247,7 +388,7 @@ impl Prefilter {
         }
         let (automaton, stamped) = self.automaton(&text);
         Look {
-            wanted: automaton.is_match(text.as_bytes()),
+            wanted: automaton.is_none_or(|a| a.is_match(text.as_bytes())),
             blank: false,
             stamped,
         }
@@ -261,7 +402,10 @@ impl Prefilter {
         if opens_stage(&text) {
             return Some("a framing stage opens".to_owned());
         }
-        let m = self.automaton(&text).0.find(text.as_bytes())?;
+        let Some(automaton) = self.automaton(&text).0 else {
+            return Some("no text is known for its catalogue".to_owned());
+        };
+        let m = automaton.find(text.as_bytes())?;
         Some(format!("`{}`", &text[m.range()]))
     }
 }
@@ -605,6 +749,43 @@ mod tests {
         let kinds: HashSet<String> = ["ntls.ssl_accept_error".to_owned()].into();
         let p = Prefilter::build(&g, &kinds).expect("builds");
         assert!(p.len() > 10);
+        // The built-in patterns are checked here (a user's when the
+        // prefilter is built): those with a required text build their
+        // automata; a kind whose pattern has none makes its automaton let
+        // every line through.
+        let raws = g.raw_catalogues();
+        let (with, without): (Vec<_>, Vec<_>) = g
+            .catalogues()
+            .iter()
+            .enumerate()
+            .flat_map(|(i, c)| c.messages.iter().map(move |m| (raws.contains(&i), m)))
+            .filter(|(_, m)| !peel::context_kinds().any(|c| c == &m.event))
+            .partition(|(raw, m)| {
+                required_of(m.regex(), false).is_some()
+                    && (!raw || required_of(m.regex(), true).is_some())
+            });
+        let kinds = |v: &[(bool, &crate::parse::grammar::MessagePattern)]| -> HashSet<String> {
+            v.iter().map(|(_, m)| m.event.as_str().to_owned()).collect()
+        };
+        let mut usable = kinds(&with);
+        for k in kinds(&without) {
+            usable.remove(&k);
+        }
+        Prefilter::build(&g, &usable)
+            .expect("builds")
+            .verify()
+            .expect("every pattern of these kinds has a required text");
+        assert!(
+            without.len() < 10,
+            "{} patterns have no required text",
+            without.len()
+        );
+        let (_, bare) = without[0];
+        let p = Prefilter::build(&g, &kinds(&[without[0]])).expect("builds");
+        assert!(p.verify().is_err());
+        for s in &bare.samples {
+            assert!(p.look(&s.text).wanted, "{}", s.text);
+        }
         let line = "2026 Mar 01 00:00:02 hsm1 local5 info NTLS [2490]: info : 0 : Incoming connection request... : 10.3.1.5/5000";
         assert_eq!(
             p.look(line),

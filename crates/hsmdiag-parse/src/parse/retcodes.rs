@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use super::lazy::{LazyRegex, Limits};
 use aho_corasick::AhoCorasick;
-use regex::Regex;
 use serde::Deserialize;
 
 use crate::event::{Event, EventKind, Field};
@@ -64,11 +64,17 @@ struct Table {
     luna_by_value: HashMap<u32, usize>,
     /// Literals one of which a line must hold to be looked at further.
     prefilter: AhoCorasick,
-    name: Regex,
-    value: Regex,
-    failure: Regex,
-    paired: Regex,
+    name: LazyRegex,
+    value: LazyRegex,
+    failure: LazyRegex,
+    paired: LazyRegex,
 }
+
+/// The regex crate's own limits; the patterns compile on first use.
+const LIMITS: Limits = Limits {
+    size: 10 << 20,
+    dfa: 2 << 20,
+};
 
 /// A line naming a return code holds one of these (names or a hex value).
 pub(crate) const PROSE_LITERALS: [&str; 4] = ["CKR_", "RET_", "RC_", "0x"];
@@ -123,10 +129,10 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
     }
     // A code stands where a value follows one of these words (`rv = 0xa0`,
     // `Command Result : 0xa0`, `returned 0x000000A0`, `pkcs11: 0xE0:`).
-    let value = Regex::new(
+    let value = LazyRegex::new(
         r"(?i)(?:\brv\s*[=:]?\s*|command result\s*:\s*|\breturn(?:ed|s)?(?:\s+(?:code|value))?\s*[=:]?\s*|\berror(?:\s+code)?\s*[=:]?\s*|\bfailed with\s+|\bpkcs11:\s*|\bresult\s*[=:]\s*|\bcode\s*[=:]\s*)\(?(0x[0-9a-f]{1,8})\b",
-    )
-    .expect("static regex is valid");
+        LIMITS,
+    );
     Table {
         codes,
         by_name,
@@ -136,18 +142,19 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
             .ascii_case_insensitive(true)
             .build(PROSE_LITERALS)
             .expect("static literals"),
-        name: Regex::new(r"\b(?:CKR|LUNA_RET|RC)_[A-Z][A-Z0-9_]*[A-Z0-9]\b")
-            .expect("static regex is valid"),
+        name: LazyRegex::new(r"\b(?:CKR|LUNA_RET|RC)_[A-Z][A-Z0-9_]*[A-Z0-9]\b", LIMITS),
         value,
-        paired: Regex::new(r"\b(0x[0-9A-Fa-f]{1,8}):\s*([A-Z][A-Z0-9_]*[A-Z0-9])\b")
-            .expect("static regex is valid"),
-        failure: Regex::new(
+        paired: LazyRegex::new(
+            r"\b(0x[0-9A-Fa-f]{1,8}):\s*([A-Z][A-Z0-9_]*[A-Z0-9])\b",
+            LIMITS,
+        ),
+        failure: LazyRegex::new(
             // Words that say something failed, an error class
             // (`Pkcs11Error:`, `IOException:`), a program's `err:`, or Go's
             // `pkcs11: 0x...` error value.
             r"(?i)\b(?:error|errors|fail\w*|exception|rv|return(?:ed|s)?|result|unable|cannot|could not|denied|refused|not\s+(?:present|found|available))\b|(?-i:[a-z0-9](?:Error|Exception)\b)|\berr\s*[:=]|\bpkcs11:\s*0x",
-        )
-        .expect("static regex is valid"),
+            LIMITS,
+        ),
     }
 });
 
@@ -379,6 +386,10 @@ mod tests {
 
     #[test]
     fn table_is_whole() {
+        let t = &*TABLE;
+        for re in [&t.name, &t.value, &t.failure, &t.paired] {
+            LazyRegex::compiled(re.as_str(), LIMITS).expect("compiles");
+        }
         // Every PKCS#11 v3.0 code from CKR_OK to CKR_OPERATION_CANCEL_FAILED.
         assert!(all().iter().filter(|c| c.name.starts_with("CKR_")).count() >= 95);
         for c in all() {

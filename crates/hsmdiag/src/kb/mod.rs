@@ -8,8 +8,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hsmdiag_parse::parse::lazy::{LazyRegex, Limits};
 use miette::{Diagnostic, NamedSource, SourceSpan};
-use regex::Regex;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
@@ -186,8 +186,8 @@ pub struct Cond {
     pub event: String,
     /// The kinds `event` names.
     pub(crate) kinds: Vec<String>,
-    pub(crate) where_: Vec<(String, Regex)>,
-    pub(crate) unless: Vec<(String, Regex)>,
+    pub(crate) where_: Vec<(String, LazyRegex)>,
+    pub(crate) unless: Vec<(String, LazyRegex)>,
     /// The field whose text the evidence labels.
     pub label: Option<String>,
     /// The label's text.
@@ -812,6 +812,9 @@ struct Loader<'a> {
     fields: &'a BTreeMap<String, Vec<String>>,
     /// Fields a shell session's context gives its lines (`[[context]]`).
     context: &'a [String],
+    /// Compile its patterns now (a user's file, whose errors then point at
+    /// it), or on first use (a built-in one, compiled by the test suite).
+    eager: bool,
 }
 
 impl Loader<'_> {
@@ -961,7 +964,7 @@ impl Loader<'_> {
         .transpose()
     }
 
-    fn regex(&self, s: &Spanned<String>) -> Result<Regex, KbError> {
+    fn regex(&self, s: &Spanned<String>) -> Result<LazyRegex, KbError> {
         let max = crate::parse::grammar::MAX_PATTERN;
         if s.get_ref().len() > max {
             return Err(self.err(
@@ -970,9 +973,10 @@ impl Loader<'_> {
                 None,
             ));
         }
-        regex::RegexBuilder::new(s.get_ref())
-            .size_limit(crate::parse::grammar::MAX_COMPILED)
-            .build()
+        if !self.eager {
+            return Ok(LazyRegex::new(s.get_ref().as_str(), Limits::default()));
+        }
+        LazyRegex::compiled(s.get_ref().as_str(), Limits::default())
             .map_err(|e| self.err(Some(s.span()), format!("invalid regex: {e}"), None))
     }
 
@@ -1532,6 +1536,8 @@ impl KnowledgeBase {
     /// suite, so a failure here is a bug in hsmdiag.
     pub fn builtin(grammar: &Grammar) -> Self {
         let mut kb = KnowledgeBase::default();
+        let fields = grammar.event_fields();
+        let context: Vec<String> = grammar.context_fields().map(str::to_owned).collect();
         for (file, text) in BUILTIN_RULES {
             if *file == RETIRED_FILE {
                 if let Err(e) = kb.add_retired(file, text) {
@@ -1543,7 +1549,14 @@ impl KnowledgeBase {
             if *file == RETIRED_FILE {
                 continue;
             }
-            if let Err(e) = kb.add(file, text, grammar) {
+            let loader = Loader {
+                file,
+                text,
+                fields: &fields,
+                context: &context,
+                eager: false,
+            };
+            if let Err(e) = kb.add_loaded(&loader) {
                 panic!("built-in rule {file} is invalid: {e}");
             }
         }
@@ -1586,6 +1599,28 @@ impl KnowledgeBase {
                 ));
             }
             self.retired.push(r);
+        }
+        Ok(())
+    }
+
+    /// Compiles every condition's pattern now, as a user's rule file is
+    /// compiled at load (a built-in rule's are compiled on first use).
+    ///
+    /// # Errors
+    /// The first pattern that does not compile, with its rule and field.
+    pub fn verify(&self) -> Result<(), String> {
+        for r in &self.rules {
+            let conds = r
+                .matches
+                .iter()
+                .flat_map(|m| m.matcher.conditions().into_iter().chain(m.context.as_ref()))
+                .chain(r.related.iter().map(|x| &x.cond));
+            for c in conds {
+                for (field, re) in c.where_.iter().chain(&c.unless) {
+                    LazyRegex::compiled(re.as_str(), re.limits())
+                        .map_err(|e| format!("{}: `{field}`: {e}", r.id))?;
+                }
+            }
         }
         Ok(())
     }
@@ -1654,7 +1689,12 @@ impl KnowledgeBase {
             text,
             fields: &fields,
             context: &context,
+            eager: true,
         };
+        self.add_loaded(&loader)
+    }
+
+    fn add_loaded(&mut self, loader: &Loader) -> Result<(), KbError> {
         let (rule, references) = loader.rule()?;
         if let Some(x) = self
             .retired

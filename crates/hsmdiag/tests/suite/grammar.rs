@@ -4,6 +4,19 @@
 use hsmdiag::Grammar;
 
 #[test]
+fn every_built_in_pattern_compiles_and_names_its_fields_as_the_compiler_does() {
+    // Built-in patterns are compiled on first use, and their fields are read
+    // from their text: this is the check a user's file gets at load.
+    let grammar = Grammar::builtin();
+    let mut n = 0;
+    for cat in grammar.catalogues() {
+        cat.verify().unwrap_or_else(|e| panic!("{}: {e}", cat.name));
+        n += cat.messages.len();
+    }
+    assert!(n > 100, "only {n} patterns");
+}
+
+#[test]
 fn every_pattern_has_samples_that_it_types() {
     let grammar = Grammar::builtin();
     let mut checked = 0;

@@ -24,6 +24,16 @@ fn rule_files() -> Vec<PathBuf> {
 }
 
 #[test]
+fn every_built_in_condition_pattern_compiles() {
+    // Built-in rules' patterns are compiled on first use; a user's at load.
+    let analyzer = crate::analyzer();
+    analyzer
+        .knowledge_base()
+        .verify()
+        .expect("every built-in pattern compiles");
+}
+
+#[test]
 fn retired_codes_are_never_reused_and_their_successors_exist() {
     let analyzer = crate::analyzer();
     let kb = analyzer.knowledge_base();
