@@ -35,9 +35,30 @@ measure() { # name, command...
   out=$(tail -1 "$DIR/time.txt")
   secs=${out% *}
   kb=${out#* }
+  LAST_KB=$kb
   awk -v n="$name" -v s="$secs" -v kb="$kb" -v b="$BYTES" \
     'BEGIN { printf "| %s | %.2f s | %.0f MB/s | %.1f MiB |\n", n, s, (b/1e6)/s, kb/1024 }'
 }
+
+# The bound on peak memory whatever the input's size (issue 31): the FLAT
+# rows say when a run is over it, and the script then exits 1.
+BOUND_MIB=${BOUND_MIB:-64}
+OVER=()
+bounded() { # name, command...
+  measure "$@"
+  if [ "$LAST_KB" -gt $((BOUND_MIB * 1024)) ]; then
+    OVER+=("$1: $((LAST_KB / 1024)) MiB")
+  fi
+}
+
+# Startup: a one-line input, the median of five runs.
+ONE="$DIR/one-line.log"
+echo 'Dec 07 10:00:00 hsm1 NTLS[123]: info : 0 : Incoming connection request... : 10.3.1.4/59415' > "$ONE"
+for _ in 1 2 3 4 5; do
+  /usr/bin/time -o "$DIR/time.txt" -a -f '%e %M' target/release/hsmdiag "$ONE" >/dev/null 2>&1 || true
+done
+echo "Startup (one-line input, median of 5): $(tail -5 "$DIR/time.txt" | sort -n | sed -n 3p | awk '{ printf "%.3f s, %.1f MiB", $1, $2/1024 }')"
+echo
 
 echo "Input: $LOG ($((BYTES >> 20)) MiB), $(nproc) cores"
 echo
@@ -58,7 +79,7 @@ if [ "${FLAT:-0}" = 1 ]; then
     LOG="$DIR/appliance-${mib}MiB.log"
     [ -s "$LOG" ] || cargo bench --quiet --bench genlog -- "$LOG" "$mib"
     BYTES=$(stat -c %s "$LOG")
-    measure "hsmdiag, ${mib} MiB" target/release/hsmdiag --format json "$LOG"
+    bounded "hsmdiag, ${mib} MiB" target/release/hsmdiag --format json "$LOG"
   done
   # Mixed Azure JSON (every Azure sample one after another with fresh ids), from
   # the shared generator when it is there (SHARED_BENCH names its folder).
@@ -68,7 +89,7 @@ if [ "${FLAT:-0}" = 1 ]; then
       LOG="$DIR/azure-mixed-${mib}MiB.json"
       [ -s "$LOG" ] || python3 "$MIXED" "$LOG" --mb "$mib" >/dev/null
       BYTES=$(stat -c %s "$LOG")
-      measure "hsmdiag, mixed Azure JSON, ${mib} MiB" target/release/hsmdiag --format json "$LOG"
+      bounded "hsmdiag, mixed Azure JSON, ${mib} MiB" target/release/hsmdiag --format json "$LOG"
     done
   else
     echo "(mixed Azure JSON skipped: $MIXED not found; set SHARED_BENCH)"
@@ -80,7 +101,13 @@ if [ "${FLAT:-0}" = 1 ]; then
       LOG="$DIR/azure-${mib}MiB-${shape}.json"
       [ -s "$LOG" ] || python3 crates/hsmdiag/benches/genazure.py "$LOG" "$mib" "$shape"
       BYTES=$(stat -c %s "$LOG")
-      measure "hsmdiag, Azure JSON ${shape}, ${mib} MiB" target/release/hsmdiag --format json "$LOG"
+      bounded "hsmdiag, Azure JSON ${shape}, ${mib} MiB" target/release/hsmdiag --format json "$LOG"
     done
   done
+fi
+if [ "${#OVER[@]}" -gt 0 ]; then
+  echo
+  echo "Over the ${BOUND_MIB} MiB bound:"
+  printf '  %s\n' "${OVER[@]}"
+  exit 1
 fi

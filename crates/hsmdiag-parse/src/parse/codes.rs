@@ -60,19 +60,74 @@ struct Table {
     /// Every code of a `prose` row as a whole word, to find one quoted in a
     /// line or a message.
     prose_codes: LazyRegex,
-    /// The phrases of the `prose` rows without a code, tried in one pass over
-    /// a line (built on first use), with the index of each one's row.
-    prose_phrases: (OnceLock<regex::RegexSet>, Vec<usize>),
+    /// The `prose` rows without a code (their indices in `rows`), and the
+    /// texts that pick which of them a line may match (built on first use).
+    prose_phrases: (OnceLock<Picker>, Vec<usize>),
+}
+
+/// Which phrases a line may match: one multi-literal pass over the texts
+/// every match of a phrase contains; a phrase without one is always tried.
+/// Only the phrases a line may match are compiled and tried, in row order.
+struct Picker {
+    texts: aho_corasick::AhoCorasick,
+    /// The literal's index → the phrases (positions in the row list) that
+    /// need it.
+    owners: Vec<Vec<usize>>,
+    always: Vec<usize>,
 }
 
 impl Table {
-    fn phrases(&self) -> &regex::RegexSet {
+    fn picker(&self) -> &Picker {
         self.prose_phrases.0.get_or_init(|| {
-            regex::RegexSetBuilder::new(self.phrase_patterns())
-                .size_limit(16 << 20)
-                .build()
-                .expect("code table phrases compile")
+            let mut texts: Vec<Vec<u8>> = Vec::new();
+            let mut owners: Vec<Vec<usize>> = Vec::new();
+            let mut always = Vec::new();
+            for (k, phrase) in self.phrase_patterns().enumerate() {
+                match super::prefilter::required_of(phrase, false) {
+                    Some(set) => {
+                        for lit in set {
+                            let at = texts.iter().position(|t| *t == lit).unwrap_or_else(|| {
+                                texts.push(lit);
+                                owners.push(Vec::new());
+                                texts.len() - 1
+                            });
+                            owners[at].push(k);
+                        }
+                    }
+                    None => always.push(k),
+                }
+            }
+            Picker {
+                texts: aho_corasick::AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build(&texts)
+                    .expect("code table texts build"),
+                owners,
+                always,
+            }
         })
+    }
+
+    /// The first `prose` row without a code whose phrase the message
+    /// matches (and its `unless` does not).
+    fn phrase_row(&self, message: &str) -> Option<&CodeRow> {
+        let picker = self.picker();
+        let mut candidates = picker.always.clone();
+        for m in picker
+            .texts
+            .find_overlapping_iter(message.as_bytes())
+        {
+            candidates.extend(&picker.owners[m.pattern().as_usize()]);
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+            .into_iter()
+            .map(|k| &self.rows[self.prose_phrases.1[k]])
+            .find(|r| {
+                r.phrase_re.as_ref().is_some_and(|p| p.is_match(message))
+                    && !r.unless.as_ref().is_some_and(|u| u.is_match(message))
+            })
     }
 
     fn phrase_patterns(&self) -> impl Iterator<Item = &str> {
@@ -213,13 +268,7 @@ pub(crate) fn prose(message: &str) -> Option<(EventKind, Vec<Field>)> {
     let row = match found {
         Some(c) => lookup(c.as_str(), message),
         None => {
-            let index = &table.prose_phrases.1;
-            table
-                .phrases()
-                .matches(message)
-                .iter()
-                .map(|k| &table.rows[index[k]])
-                .find(|r| !r.unless.as_ref().is_some_and(|u| u.is_match(message)))
+            table.phrase_row(message)
         }
     }?;
     let mut fields = Vec::with_capacity(4);
@@ -247,7 +296,7 @@ mod tests {
             }
         }
         LazyRegex::compiled(TABLE.prose_codes.as_str(), LIMITS).expect("compiles");
-        assert!(TABLE.phrases().len() > 3);
+        assert!(TABLE.prose_phrases.1.len() > 3);
     }
 
     #[test]
