@@ -113,10 +113,7 @@ impl Table {
     fn phrase_row(&self, message: &str) -> Option<&CodeRow> {
         let picker = self.picker();
         let mut candidates = picker.always.clone();
-        for m in picker
-            .texts
-            .find_overlapping_iter(message.as_bytes())
-        {
+        for m in picker.texts.find_overlapping_iter(message.as_bytes()) {
             candidates.extend(&picker.owners[m.pattern().as_usize()]);
         }
         candidates.sort_unstable();
@@ -267,9 +264,7 @@ pub(crate) fn prose(message: &str) -> Option<(EventKind, Vec<Field>)> {
     let found = table.prose_codes.find(message);
     let row = match found {
         Some(c) => lookup(c.as_str(), message),
-        None => {
-            table.phrase_row(message)
-        }
+        None => table.phrase_row(message),
     }?;
     let mut fields = Vec::with_capacity(4);
     if let Some(c) = found {
