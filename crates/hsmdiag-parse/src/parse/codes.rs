@@ -27,6 +27,8 @@ struct RowSpec {
     phrase: Option<String>,
     #[serde(default)]
     unless: Option<String>,
+    #[serde(default)]
+    parent: Option<String>,
     rule: String,
     #[serde(default)]
     prose: bool,
@@ -44,6 +46,8 @@ pub struct CodeRow {
     pub phrase: Option<String>,
     phrase_re: Option<LazyRegex>,
     unless: Option<LazyRegex>,
+    /// The code of the error this one must be the detail of, if any.
+    parent: Option<LazyRegex>,
     /// The rule id the row maps to.
     pub rule: String,
     /// Whether the row is also looked for in untyped lines.
@@ -157,6 +161,7 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
             CodeRow {
                 phrase_re: r.phrase.as_deref().map(re),
                 unless: r.unless.as_deref().map(re),
+                parent: r.parent.as_deref().map(re),
                 code: r.code,
                 phrase: r.phrase,
                 rule: r.rule,
@@ -206,12 +211,14 @@ pub fn rows_for(rule: &str) -> impl Iterator<Item = &'static CodeRow> {
     TABLE.rows.iter().filter(move |r| r.rule == rule)
 }
 
-/// The first row matching an error with `code` (possibly empty) and `message`.
-fn lookup(code: &str, message: &str) -> Option<&'static CodeRow> {
+/// The first row matching an error with `code` (possibly empty) and
+/// `message`, the detail of an error with the code `parent` (possibly empty).
+fn lookup(code: &str, parent: &str, message: &str) -> Option<&'static CodeRow> {
     TABLE.rows.iter().find(|r| {
         r.code
             .as_deref()
             .is_none_or(|c| c.eq_ignore_ascii_case(code))
+            && r.parent.as_ref().is_none_or(|p| p.is_match(parent))
             && r.phrase_re.as_ref().is_none_or(|p| p.is_match(message))
             && !r.unless.as_ref().is_some_and(|u| u.is_match(message))
     })
@@ -231,9 +238,10 @@ pub(crate) fn classify(e: &mut Event) {
         .map(|v| v.to_string())
         .unwrap_or_default();
     let code = e.value("code").map(|v| v.to_string()).unwrap_or_default();
-    let row = lookup(&code, &message).or_else(|| {
+    let parent = e.value("parent").map(|v| v.to_string()).unwrap_or_default();
+    let row = lookup(&code, &parent, &message).or_else(|| {
         let quoted = TABLE.prose_codes.find(&message)?;
-        lookup(quoted.as_str(), &message)
+        lookup(quoted.as_str(), &parent, &message)
     });
     if let Some(row) = row {
         e.fields.push(Field::derived("cause", &row.rule));
@@ -263,7 +271,7 @@ pub(crate) fn prose(message: &str) -> Option<(EventKind, Vec<Field>)> {
     let table = &*TABLE;
     let found = table.prose_codes.find(message);
     let row = match found {
-        Some(c) => lookup(c.as_str(), message),
+        Some(c) => lookup(c.as_str(), "", message),
         None => table.phrase_row(message),
     }?;
     let mut fields = Vec::with_capacity(4);
@@ -286,7 +294,10 @@ mod tests {
         assert!(TABLE.rows.len() > 30);
         // Compiled on first use in a run: every one here.
         for r in &TABLE.rows {
-            for re in [&r.phrase_re, &r.unless, &r.capture].into_iter().flatten() {
+            for re in [&r.phrase_re, &r.unless, &r.capture, &r.parent]
+                .into_iter()
+                .flatten()
+            {
                 LazyRegex::compiled(re.as_str(), LIMITS).expect("compiles");
             }
         }
@@ -296,7 +307,17 @@ mod tests {
 
     #[test]
     fn codes_and_phrases() {
-        let cause = |code: &str, msg: &str| lookup(code, msg).map(|r| r.rule.as_str());
+        let cause = |code: &str, msg: &str| lookup(code, "", msg).map(|r| r.rule.as_str());
+        // Not found while a template deploys: a dependency not declared.
+        assert_eq!(
+            lookup(
+                "ResourceNotFound",
+                "DeploymentFailed",
+                "The Resource 'x' was not found."
+            )
+            .map(|r| r.rule.as_str()),
+            Some("deploy.race_condition")
+        );
         assert_eq!(
             cause("AnotherOperationInProgress", "x"),
             Some("deploy.race_condition")

@@ -57,6 +57,31 @@ pub struct Errors {
     pub target_keys: Vec<String>,
     /// Keys that give its HTTP status.
     pub status_keys: Vec<String>,
+    /// Text before a JSON document that names the error its errors are the
+    /// detail of.
+    #[serde(default)]
+    pub leads: Vec<Lead>,
+}
+
+/// Text before a JSON document that stands for an outer error.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lead {
+    /// The text, compared without case.
+    pub text: String,
+    /// The outer error's code: the `parent` of the document's outermost errors.
+    pub code: String,
+}
+
+impl Errors {
+    /// The outer error's code that the text before a document stands for.
+    pub fn lead_code(&self, before: &str) -> Option<&str> {
+        let before = before.to_ascii_lowercase();
+        self.leads
+            .iter()
+            .find(|l| before.contains(&l.text.to_ascii_lowercase()))
+            .map(|l| l.code.as_str())
+    }
 }
 
 /// The whole file.

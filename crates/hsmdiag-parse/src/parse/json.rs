@@ -370,7 +370,19 @@ impl JsonFrame {
         };
         match parsed {
             Some(v) => {
-                w.walk(&v, &Ctx::default());
+                // Text before the document may name the error it details.
+                let lead = self
+                    .lines
+                    .first()
+                    .map_or("", |l| &l.text[..self.start.min(l.text.len())]);
+                let ctx = Ctx {
+                    parent: super::framing::framing()
+                        .errors
+                        .lead_code(lead)
+                        .map(str::to_owned),
+                    ..Ctx::default()
+                };
+                w.walk(&v, &ctx);
                 // A mended document may have lost inner errors: say so.
                 if mended {
                     for e in &mut w.out[before..] {
