@@ -40,7 +40,7 @@ impl ClockSkew {
     pub fn describe(&self) -> String {
         format!(
             "{} {} {} ({} connection{} logged at both ends)",
-            crate::timeline::human_ms(self.offset_ms.abs()),
+            human_ms(self.offset_ms.abs()),
             if self.offset_ms >= 0 {
                 "ahead of"
             } else {
@@ -347,5 +347,19 @@ pub fn relate(
             ));
         }
         f.chain = Some(parts.join(" → "));
+    }
+}
+
+/// `7m 02s`, `450ms`, `1h 05m 00s`.
+pub fn human_ms(ms: i64) -> String {
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let s = ms / 1000;
+    let (h, m, s) = (s / 3600, (s / 60) % 60, s % 60);
+    match (h, m) {
+        (0, 0) => format!("{s}s"),
+        (0, _) => format!("{m}m {s:02}s"),
+        _ => format!("{h}h {m:02}m {s:02}s"),
     }
 }

@@ -226,16 +226,5 @@ pub fn write_text(
     Ok(())
 }
 
-/// `7m 02s`, `450ms`, `1h 05m 00s`.
-pub fn human_ms(ms: i64) -> String {
-    if ms < 1000 {
-        return format!("{ms}ms");
-    }
-    let s = ms / 1000;
-    let (h, m, s) = (s / 3600, (s / 60) % 60, s % 60);
-    match (h, m) {
-        (0, 0) => format!("{s}s"),
-        (0, _) => format!("{m}m {s:02}s"),
-        _ => format!("{h}h {m:02}m {s:02}s"),
-    }
-}
+/// `7m 02s`, `450ms`, `1h 05m 00s` (how a clock offset is said).
+pub use crate::correlate::human_ms;

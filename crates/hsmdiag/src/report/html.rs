@@ -13,8 +13,9 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 
 use super::RenderError;
+use crate::correlate::human_ms;
 use crate::kb::Relation;
-use crate::timeline::{Entry, human_ms};
+use crate::timeline::Entry;
 use crate::{Finding, Owner, Report, Severity};
 
 /// Text for HTML: `&`, `<`, `>`, `"` and `'` escaped.

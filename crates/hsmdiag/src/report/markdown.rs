@@ -434,7 +434,7 @@ pub fn write_markdown(report: &Report, w: &mut dyn Write) -> Result<(), RenderEr
                 w,
                 "| {} | {sign}{} | {} | {} |",
                 code(&k.source, Place::Cell),
-                crate::timeline::human_ms(k.offset_ms.abs()),
+                crate::correlate::human_ms(k.offset_ms.abs()),
                 code(&k.reference, Place::Cell),
                 k.pairs
             )?;

@@ -57,6 +57,7 @@ mod junk;
 mod kb;
 mod lint;
 mod markdown_injection;
+mod modules;
 mod order;
 mod parallel;
 mod real;
