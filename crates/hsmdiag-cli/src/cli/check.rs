@@ -52,7 +52,7 @@ pub(super) fn run(args: &CheckArgs) -> u8 {
             }
         };
         for f in files {
-            let text = match super::load::read_small(&f) {
+            let text = match super::knowledge_file::read_small(&f) {
                 Ok(t) => t,
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -17,6 +17,7 @@ mod diff;
 mod events;
 mod explain;
 mod extras;
+mod knowledge_file;
 mod lint;
 mod load;
 mod outputs;

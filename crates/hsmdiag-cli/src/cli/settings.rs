@@ -258,7 +258,7 @@ pub(super) struct ConfigError {
 }
 
 fn config_error(path: &Path, key: &str, message: String) -> Box<dyn miette::Diagnostic> {
-    let text = super::load::read_small(path).unwrap_or_default();
+    let text = super::knowledge_file::read_small(path).unwrap_or_default();
     let span = text
         .lines()
         .scan(0, |off, l| {
@@ -277,7 +277,7 @@ fn config_error(path: &Path, key: &str, message: String) -> Box<dyn miette::Diag
 }
 
 fn read_config(path: &Path) -> Result<ConfigFile, Box<dyn miette::Diagnostic>> {
-    let text = super::load::read_small(path).map_err(|e| {
+    let text = super::knowledge_file::read_small(path).map_err(|e| {
         Box::new(ConfigError {
             path: path.display().to_string(),
             message: format!(

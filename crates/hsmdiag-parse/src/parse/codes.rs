@@ -87,7 +87,7 @@ impl Table {
             let mut owners: Vec<Vec<usize>> = Vec::new();
             let mut always = Vec::new();
             for (k, phrase) in self.phrase_patterns().enumerate() {
-                match super::prefilter::required_of(phrase, false) {
+                match super::literals::required_of(phrase, false) {
                     Some(set) => {
                         for lit in set {
                             let at = texts.iter().position(|t| *t == lit).unwrap_or_else(|| {

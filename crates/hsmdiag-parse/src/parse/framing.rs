@@ -146,7 +146,7 @@ impl LintKinds {
 /// Never in a released build: the file is checked by the test suite.
 pub fn framing() -> &'static Framing {
     static FRAMING: LazyLock<Framing> = LazyLock::new(|| {
-        let text = super::grammar::BUILTIN_FORMATS
+        let text = super::embedded::BUILTIN_FORMATS
             .iter()
             .find(|(n, _)| *n == FILE)
             .map(|(_, t)| *t)

@@ -400,7 +400,7 @@ impl Catalogue {
             .get_or_init(|| {
                 self.messages
                     .iter()
-                    .map(|m| super::prefilter::required_of(m.regex.as_str(), false))
+                    .map(|m| super::literals::required_of(m.regex.as_str(), false))
                     .collect::<Option<Vec<_>>>()
                     .and_then(|sets| {
                         aho_corasick::AhoCorasick::builder()
@@ -566,9 +566,7 @@ pub struct Grammar {
 /// The file of `%{NAME}` macros.
 const PATTERNS_FILE: &str = "patterns.toml";
 
-/// The built-in grammar files, embedded at build time: (file name, text).
-/// (Used by the fuzz targets and the knowledge base's tidy.)
-pub const BUILTIN_FORMATS: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/formats.rs"));
+pub use super::embedded::BUILTIN_FORMATS;
 
 impl Grammar {
     /// The grammar built into hsmdiag (`grammars/formats/`).
@@ -1026,13 +1024,7 @@ impl Grammar {
     }
 }
 
-/// The longest pattern, in bytes once its macros are expanded. The regex crate
-/// matches in linear time whatever the pattern; this and [`MAX_COMPILED`]
-/// keep a pattern's automaton (and so memory and typing cost) small.
-pub const MAX_PATTERN: usize = 16 << 10;
-
-/// The most memory one compiled pattern may take.
-pub const MAX_COMPILED: usize = 2 << 20;
+pub use super::lazy::{MAX_COMPILED, MAX_PATTERN};
 
 /// Whether every match of the pattern starts at the start of the text.
 fn anchored_at_start(pattern: &str) -> bool {

@@ -12,6 +12,14 @@ use std::sync::OnceLock;
 
 use regex::{Regex, RegexBuilder};
 
+/// The longest pattern, in bytes once its macros are expanded. The regex crate
+/// matches in linear time whatever the pattern; this and [`MAX_COMPILED`]
+/// keep a pattern's automaton (and so memory and typing cost) small.
+pub const MAX_PATTERN: usize = 16 << 10;
+
+/// The most memory one compiled pattern may take.
+pub const MAX_COMPILED: usize = 2 << 20;
+
 /// A regular expression compiled the first time it is used.
 #[derive(Clone)]
 pub struct LazyRegex {
@@ -32,7 +40,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            size: super::grammar::MAX_COMPILED,
+            size: MAX_COMPILED,
             dfa: 2 << 20,
         }
     }

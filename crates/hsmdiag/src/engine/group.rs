@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use super::{Omitted, max_opt, min_opt};
+use super::overflow::{Omitted, max_opt, min_opt};
 use crate::finding::{Finding, MAX_EVIDENCE, Step};
 use crate::kb::Rule;
 

@@ -19,6 +19,7 @@ mod overflow;
 use crate::kb::{Cond, Direction, KnowledgeBase, MatchSpec, Matcher, Rule, Severity};
 pub use group::{group_by_cause_bounded, merge};
 pub use overflow::{MAX_GROUPS_PER_RULE, MAX_SUBJECTS_PER_RULE, Omitted};
+use overflow::{max_opt, min_opt};
 
 /// Names the inputs so evidence can say where it came from.
 pub trait SourceNames {
@@ -949,20 +950,6 @@ pub(crate) fn kinds_read(kb: &KnowledgeBase) -> std::collections::HashSet<String
         }
     }
     out
-}
-
-fn min_opt(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-fn max_opt(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    }
 }
 
 /// Runs one matcher on one event.

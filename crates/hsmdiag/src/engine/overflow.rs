@@ -127,8 +127,8 @@ impl Omitted {
         // Estimated when the tallies are read (`settle`), not at every hit.
         self.distinct.insert(subject);
         self.occurrences += weight;
-        self.first_seen = super::min_opt(self.first_seen, time);
-        self.last_seen = super::max_opt(self.last_seen, time);
+        self.first_seen = min_opt(self.first_seen, time);
+        self.last_seen = max_opt(self.last_seen, time);
     }
 
     /// Sets `subjects` from the sketch.
@@ -140,8 +140,24 @@ impl Omitted {
         self.distinct.merge(&other.distinct);
         self.subjects = self.distinct.estimate();
         self.occurrences += other.occurrences;
-        self.first_seen = super::min_opt(self.first_seen, other.first_seen);
-        self.last_seen = super::max_opt(self.last_seen, other.last_seen);
+        self.first_seen = min_opt(self.first_seen, other.first_seen);
+        self.last_seen = max_opt(self.last_seen, other.last_seen);
+    }
+}
+
+/// The earlier of two times, either of which may be missing.
+pub(super) fn min_opt(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The later of two times, either of which may be missing.
+pub(super) fn max_opt(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
     }
 }
 

@@ -86,7 +86,7 @@ impl FindingDiagnostic {
             .map(|file| format!("rule from {file} (a user's rule, not one of hsmdiag's)"));
         let mut lines = vec![
             f.message.as_deref().unwrap_or(&f.subject).to_owned(),
-            super::seen_phrase(f, &[]),
+            super::seen::seen_phrase(f, &[]),
         ];
         lines.extend(from);
         for more in &lines {

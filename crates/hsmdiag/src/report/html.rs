@@ -12,7 +12,7 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 
-use super::RenderError;
+use super::error::RenderError;
 use crate::correlate::human_ms;
 use crate::kb::Relation;
 use crate::timeline::Entry;
@@ -280,7 +280,7 @@ fn finding_html(i: usize, f: &Finding, skew: &[crate::correlate::ClockSkew], h: 
         "<p class=\"message\">{}</p>",
         esc(f.message.as_deref().unwrap_or(&f.subject))
     );
-    let when = super::seen_sentence(f, skew);
+    let when = super::seen::seen_sentence(f, skew);
     let _ = writeln!(h, "<p class=\"muted\">{}</p>", esc(&when));
     if let Some(file) = &f.rule_file {
         let _ = writeln!(

@@ -52,7 +52,7 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::RenderError;
+use super::error::RenderError;
 use crate::{Finding, Report, Summary};
 
 /// The name and version every jsonl line carries.

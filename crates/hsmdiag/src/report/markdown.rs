@@ -30,7 +30,7 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 
-use super::RenderError;
+use super::error::RenderError;
 use crate::kb::Relation;
 use crate::{Owner, Report};
 
@@ -360,7 +360,7 @@ pub fn write_markdown(report: &Report, w: &mut dyn Write) -> Result<(), RenderEr
         if let Some(m) = &f.message {
             writeln!(w, "{}\n", names.prose(m, Place::Block))?;
         }
-        writeln!(w, "{}\n", super::seen_sentence(f, &report.clock_skew))?;
+        writeln!(w, "{}\n", super::seen::seen_sentence(f, &report.clock_skew))?;
         if let Some(chain) = &f.chain {
             writeln!(
                 w,

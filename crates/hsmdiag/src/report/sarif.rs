@@ -12,7 +12,8 @@ use std::io::Write;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{RenderError, rule_markdown};
+use super::error::RenderError;
+use super::rules::rule_markdown;
 use crate::Report;
 use crate::finding::{Evidence, Finding};
 use crate::kb::{Rule, Severity};

@@ -4,7 +4,8 @@ use std::io::Write;
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
-use super::{FindingDiagnostic, RenderError};
+use super::diagnostic::FindingDiagnostic;
+use super::error::RenderError;
 use crate::Report;
 
 /// How to render text.
