@@ -116,6 +116,10 @@ impl Table {
     /// matches (and its `unless` does not).
     fn phrase_row(&self, message: &str) -> Option<&CodeRow> {
         let picker = self.picker();
+        // Most lines hold none of the texts: nothing to gather, nothing tried.
+        if picker.always.is_empty() && !picker.texts.is_match(message.as_bytes()) {
+            return None;
+        }
         let mut candidates = picker.always.clone();
         for m in picker.texts.find_overlapping_iter(message.as_bytes()) {
             candidates.extend(&picker.owners[m.pattern().as_usize()]);
