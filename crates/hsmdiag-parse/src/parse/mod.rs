@@ -365,7 +365,11 @@ impl<'g> Pretyped<'g> {
         let mut out = Pretyped::default();
         for_segments(line, |range, text, header| {
             let msg = &text[header.msg_start..];
-            let typed = grammar.type_ref(header.program, msg, header.msg_start, typing);
+            let typed = if is_pattern_text(msg) {
+                None
+            } else {
+                grammar.type_ref(header.program, msg, header.msg_start, typing)
+            };
             let seg = Segment {
                 range,
                 stamp: header.stamp,
@@ -399,6 +403,14 @@ fn for_segments(line: &str, mut f: impl FnMut(std::ops::Range<usize>, &str, sysl
         };
         f(range, text, header);
     }
+}
+
+/// Whether a message is a regular expression a program matches output with
+/// (a test's expected output, a runbook's `grep -E` pattern), not output: it
+/// escapes a parenthesis (`Command Result : 0 \(Success\)`), which no tool's
+/// message does. Such a line is counted as unrecognized, never typed.
+fn is_pattern_text(msg: &str) -> bool {
+    msg.contains("\\(") || msg.contains("\\)")
 }
 
 /// How far back (in lines) a repeat of the same error is recognised.
@@ -1033,6 +1045,11 @@ impl<'g> LineParser<'g> {
             }
             let (kind, fields) = match seg.typed {
                 Some((kind, fields)) => (kind.clone(), fields),
+                None if is_pattern_text(&text[header.msg_start..]) => {
+                    outcome = LineOutcome::Unrecognized;
+                    self.wrapped.clear();
+                    (EventKind::unrecognized(), Vec::new())
+                }
                 None => match codes::prose(&text[header.msg_start..])
                     .or_else(|| retcodes::prose(&text[header.msg_start..]))
                     .or_else(|| self.rewrapped(&header, &text[header.msg_start..]))
@@ -1152,5 +1169,23 @@ impl<'g> LineParser<'g> {
 
     fn local(&self, t: NaiveDateTime) -> Option<DateTime<Utc>> {
         self.ctx.zone.to_utc(&t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_pattern_text;
+
+    #[test]
+    fn a_regular_expression_is_not_output() {
+        assert!(is_pattern_text(
+            "'sysconf regenCert' successful. NTLS must be \\(re\\)started"
+        ));
+        assert!(is_pattern_text("Command Result : 0 \\(Success\\)"));
+        assert!(!is_pattern_text("Command Result : 0 (Success)"));
+        // A Windows path is not a pattern.
+        assert!(!is_pattern_text(
+            r"C:\Program Files\SafeNet\LunaClient\ (x86)\cryptoki.dll"
+        ));
     }
 }

@@ -68,6 +68,7 @@ struct Table {
     value: LazyRegex,
     failure: LazyRegex,
     paired: LazyRegex,
+    decimal: LazyRegex,
 }
 
 /// The regex crate's own limits; the patterns compile on first use.
@@ -148,6 +149,7 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
             r"\b(0x[0-9A-Fa-f]{1,8}):\s*([A-Z][A-Z0-9_]*[A-Z0-9])\b",
             LIMITS,
         ),
+        decimal: LazyRegex::new(r"\b(CKR_[A-Z][A-Z0-9_]*[A-Z0-9]):(\d{1,10})\b", LIMITS),
         failure: LazyRegex::new(
             // Words that say something failed, an error class
             // (`Pkcs11Error:`, `IOException:`), a program's `err:`, or Go's
@@ -298,6 +300,17 @@ fn paired(message: &str) -> Option<u32> {
     })
 }
 
+/// The value of a code written `CKR_NAME:value` with its own value in decimal
+/// (`CKR_ATTRIBUTE_VALUE_INVALID:19`): the message of the `Pkcs11Error` that
+/// Node's graphene-pk11 and pkcs11js throw, a failure wherever it stands.
+fn with_decimal(message: &str) -> Option<u32> {
+    TABLE.decimal.captures_iter(message).find_map(|c| {
+        let code = by_name(c.get(1)?.as_str())?;
+        let value: u32 = c.get(2)?.as_str().parse().ok()?;
+        (code.value == Some(value)).then_some(value)
+    })
+}
+
 /// The first return code a message names or gives by value.
 fn find(message: &str) -> Option<Resolved> {
     let t = &*TABLE;
@@ -367,7 +380,11 @@ pub(crate) fn annotate(e: &mut Event) {
 /// codes, `CKR_OK`) is left alone: the line must say something failed.
 pub(crate) fn prose(message: &str) -> Option<(EventKind, Vec<Field>)> {
     let r = find(message)?;
-    if r.ok || !(TABLE.failure.is_match(message) || paired(message).is_some()) {
+    if r.ok
+        || !(TABLE.failure.is_match(message)
+            || paired(message).is_some()
+            || with_decimal(message).is_some())
+    {
         return None;
     }
     let mut fields = Vec::with_capacity(5);
@@ -465,5 +482,9 @@ mod tests {
         assert!(prose("offset 0x00000101: HEADER_START").is_none());
         assert!(prose("TypeError: CKR_DEVICE_ERROR is not a function").is_some());
         assert!(prose("CKR_DEVICE_ERROR (0x30) CKR_DEVICE_MEMORY (0x31)").is_none());
+        // graphene-pk11's `Pkcs11Error` message: the name and its own value in
+        // decimal; a value that is not the name's is not that message.
+        assert!(prose("CKR_ATTRIBUTE_VALUE_INVALID:19").is_some());
+        assert!(prose("CKR_ATTRIBUTE_VALUE_INVALID:20").is_none());
     }
 }
