@@ -7,16 +7,20 @@ use chrono::{DateTime, Utc};
 use hsmdiag_parse::Zone;
 use rayon::prelude::*;
 
-use crate::correlate::{self, Anchor};
+use crate::pipeline::analysis::{Analysis, Keep, Part, Settings};
+pub use crate::pipeline::analysis::{LineObserver, Progress};
+use crate::pipeline::{Pipeline, Sink};
+
+use crate::correlate;
 use crate::coverage::Coverage;
 use crate::engine::{self, Engine};
 use crate::event::{Event, SourceId};
 use crate::finding::Finding;
 use crate::kb::{KbError, KnowledgeBase, Rule};
 use crate::parse::grammar::{Grammar, GrammarError, Typing};
-use crate::parse::prefilter::{self, Look, Prefilter};
-use crate::parse::{LineCounts, LineParser, ParseCtx, Pretyped};
-use crate::report::{Report, SourceSummary, Summary};
+use crate::parse::prefilter::Prefilter;
+use crate::parse::{LineCounts, LineParser, ParseCtx};
+use crate::report::{Report, Summary};
 use crate::source::{Input, InputError, Lines};
 
 /// Configures an [`Analyzer`].
@@ -57,27 +61,6 @@ impl Default for Follow {
             stop: Default::default(),
             poll: std::time::Duration::from_millis(250),
         }
-    }
-}
-
-/// A callback told how many more bytes of input were read (about every MiB).
-#[derive(Clone)]
-pub struct Progress(pub std::sync::Arc<dyn Fn(u64) + Send + Sync>);
-
-/// A callback that sees every line of every input, in order, whether or not a
-/// rule can use it (redaction finds the values to hide in all of them).
-#[derive(Clone)]
-pub struct LineObserver(pub std::sync::Arc<dyn Fn(&str) + Send + Sync>);
-
-impl std::fmt::Debug for LineObserver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LineObserver(..)")
-    }
-}
-
-impl std::fmt::Debug for Progress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Progress(..)")
     }
 }
 
@@ -283,374 +266,6 @@ pub struct Analyzer {
     batch_lines: usize,
 }
 
-/// What one input gave.
-struct Part {
-    findings: Vec<Finding>,
-    /// Hits beyond the bound on subjects per rule.
-    omitted: Vec<crate::engine::Omitted>,
-    /// Per rule, how many events its streaks would have counted that are
-    /// earlier than `--since`.
-    hidden: HashMap<String, u64>,
-    summary: SourceSummary,
-    /// The counts that only a full read measures.
-    tally: Tally,
-    coverage: Coverage,
-    /// Events kept for the cross-input phase.
-    kept: Vec<Event>,
-    /// What the related events among them hold ([`MAX_RELATED_BYTES`]).
-    kept_bytes: usize,
-    anchors: Vec<Anchor>,
-    /// Whether to gather anchors (only with more than one input: a clock is
-    /// measured against another input's).
-    want_anchors: bool,
-}
-
-impl Part {
-    /// Nothing read yet from the input `name`.
-    fn new(name: &str, want_anchors: bool) -> Self {
-        Part {
-            findings: Vec::new(),
-            omitted: Vec::new(),
-            hidden: HashMap::new(),
-            summary: SourceSummary {
-                name: name.to_owned(),
-                ..Default::default()
-            },
-            tally: Tally::default(),
-            coverage: Coverage::default(),
-            kept: Vec::new(),
-            kept_bytes: 0,
-            anchors: Vec::new(),
-            want_anchors,
-        }
-    }
-
-    /// Puts the counts only a full read measures into the summary: the
-    /// numbers when every line was typed, `None` otherwise.
-    fn close(&mut self, measured: bool) {
-        let t = &self.tally;
-        let m = |n: u64| measured.then_some(n);
-        let s = &mut self.summary;
-        s.recognized_lines = m(t.recognized);
-        s.unrecognized_lines = m(t.unrecognized);
-        s.events = m(t.events);
-        s.unrecognized_events = m(t.unrecognized_events);
-        s.outside_window = m(t.outside_window);
-    }
-}
-
-/// Counts of one input that depend on typing every line.
-#[derive(Default)]
-struct Tally {
-    recognized: u64,
-    unrecognized: u64,
-    events: u64,
-    unrecognized_events: u64,
-    outside_window: u64,
-}
-
-/// Which events a run keeps besides feeding them to the engine.
-#[derive(Clone, Copy)]
-enum Keep<'a> {
-    /// Those `[[related]]` entries ask for, and connection anchors.
-    Related(&'a HashSet<String>),
-    /// Every recognised event (the timeline).
-    All,
-}
-
-/// Lines read from an input and typed ahead.
-#[derive(Default)]
-struct Batch<'g> {
-    /// The lines' text, one after the other.
-    text: String,
-    /// Each line: its end in `text`, number and byte offset in the input.
-    lines: Vec<(usize, u32, u64)>,
-    /// What the prefilter says of each line (every line wanted without one).
-    looks: Vec<Look>,
-    /// The typing of each wanted line.
-    typed: Vec<Option<Pretyped<'g>>>,
-}
-
-/// The most bytes of text one batch holds (it ends at the line that crosses it).
-const BATCH_BYTES: usize = 1 << 20;
-
-/// Every this many lines one is read even if the prefilter does not want it,
-/// so that the year of year-less timestamps follows the log across New Year;
-/// and until one of the first this many lines gives a time, each is read (the
-/// input's first time).
-const SAMPLE_LINES: u32 = 4096;
-
-impl<'g> Batch<'g> {
-    /// Reads up to `max` lines (or about [`BATCH_BYTES`]), looks at them with
-    /// the prefilter and types the wanted ones on the thread pool. Returns
-    /// `Some` when the input ended: `Ok` at its end, `Err` when reading failed
-    /// (the lines before are in the batch).
-    fn fill<R: std::io::BufRead>(
-        &mut self,
-        lines: &mut Lines<R>,
-        max: usize,
-        grammar: &'g Grammar,
-        typing: Typing,
-        prefilter: Option<&Prefilter>,
-    ) -> Option<std::io::Result<()>> {
-        self.text.clear();
-        self.lines.clear();
-        let mut end = None;
-        while self.lines.len() < max && self.text.len() < BATCH_BYTES {
-            match lines.next_line() {
-                Ok(Some((no, offset, text))) => {
-                    self.text.push_str(&text);
-                    self.lines.push((self.text.len(), no, offset));
-                }
-                Ok(None) => {
-                    end = Some(Ok(()));
-                    break;
-                }
-                Err(e) => {
-                    end = Some(Err(e));
-                    break;
-                }
-            }
-        }
-        let text = &self.text;
-        let spans = &self.lines;
-        (self.looks, self.typed) = (0..spans.len())
-            .into_par_iter()
-            .with_min_len(256)
-            .map(|i| {
-                let start = if i == 0 { 0 } else { spans[i - 1].0 };
-                let line = &text[start..spans[i].0];
-                let look = prefilter.map_or(Look::WANTED, |p| p.look(line));
-                let typed = look.wanted.then(|| Pretyped::typed(grammar, line, typing));
-                (look, typed)
-            })
-            .unzip();
-        end
-    }
-
-    /// The text of line `i`.
-    fn line(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.lines[i - 1].0 };
-        &self.text[start..self.lines[i].0]
-    }
-
-    /// Hands each line, in order, to the runner: the wanted ones to read, the
-    /// others to count while the parser is idle.
-    fn consume(&mut self, runner: &mut Runner<'_, 'g>) {
-        let mut held = Held::default();
-        let mut stamped = None;
-        let n = self.lines.len();
-        for i in 0..n {
-            let (_, no, offset) = self.lines[i];
-            runner.progress(offset);
-            if let Some(o) = &runner.analyzer.observer {
-                (o.0)(self.line(i));
-            }
-            let look = self.looks[i];
-            let must = look.wanted || runner.untimed(no) || no % SAMPLE_LINES == 0;
-            if !must && runner.parser.is_idle() {
-                if look.stamped {
-                    stamped = Some(i);
-                }
-                if let Some((j, blank)) = held.hold(i, look.blank) {
-                    runner.skip(self.line(j), self.lines[j].1, blank);
-                }
-                continue;
-            }
-            self.release(&mut held, runner);
-            let pre = self.typed[i].take();
-            runner.read(self.line(i), no, offset, pre);
-        }
-        self.release(&mut held, runner);
-        // The last line with a time that was only counted: how far the log
-        // runs, if the lines read after it have no later time.
-        if let Some(i) = stamped {
-            let (_, no, offset) = self.lines[i];
-            runner.last_stamped = Some((self.line(i).to_owned(), no, offset));
-        }
-    }
-
-    /// Counts the held lines, or reads those a sentence may continue from.
-    fn release(&self, held: &mut Held<usize>, runner: &mut Runner<'_, 'g>) {
-        let (count, read) = held.release(|&i| prefilter::may_continue(self.line(i)));
-        for (i, blank) in count {
-            runner.skip(self.line(i), self.lines[i].1, blank);
-        }
-        for i in read {
-            let (_, no, offset) = self.lines[i];
-            runner.read(self.line(i), no, offset, None);
-        }
-    }
-}
-
-/// The last lines the prefilter let pass while the parser was idle, held back
-/// until the next line read: a hard-wrapped sentence that line ends may have
-/// begun on them (the parser joins up to three lines).
-struct Held<T> {
-    lines: std::collections::VecDeque<(T, bool)>,
-}
-
-impl<T> Default for Held<T> {
-    fn default() -> Self {
-        Held {
-            lines: std::collections::VecDeque::with_capacity(4),
-        }
-    }
-}
-
-impl<T> Held<T> {
-    const MAX: usize = 3;
-
-    /// Holds a line (and whether it is blank); returns the line that falls
-    /// out, to be counted.
-    fn hold(&mut self, line: T, blank: bool) -> Option<(T, bool)> {
-        self.lines.push_back((line, blank));
-        (self.lines.len() > Self::MAX)
-            .then(|| self.lines.pop_front())
-            .flatten()
-    }
-
-    /// Empties it: the lines to count, then the trailing ones a sentence may
-    /// continue from, to read in order.
-    fn release(&mut self, may_continue: impl Fn(&T) -> bool) -> (Vec<(T, bool)>, Vec<T>) {
-        let keep = self
-            .lines
-            .iter()
-            .rev()
-            .take_while(|(l, blank)| !blank && may_continue(l))
-            .count();
-        let mut count: Vec<(T, bool)> = self.lines.drain(..).collect();
-        let read = count.split_off(count.len() - keep);
-        (count, read.into_iter().map(|(l, _)| l).collect())
-    }
-}
-
-/// The stateful, in-order part of one input's run: the parser, the engine
-/// and what the input gave so far.
-struct Runner<'k, 's> {
-    analyzer: &'s Analyzer,
-    parser: LineParser<'s>,
-    engine: Engine<'s>,
-    part: Part,
-    keep: Keep<'k>,
-    events: Vec<Event>,
-    reported: u64,
-    /// The number of the last line read.
-    last_read: u32,
-    /// The last line with a time that was only counted: its time is how
-    /// far the log runs, when no line read after it has a later one.
-    last_stamped: Option<(String, u32, u64)>,
-    /// The last line seen was blank (or none was seen yet).
-    after_blank: bool,
-}
-
-impl<'s> Runner<'_, 's> {
-    /// Reads one line through the parser and feeds its events.
-    fn read(&mut self, text: &str, no: u32, offset: u64, pre: Option<Pretyped<'s>>) {
-        let blank = text.trim_start_matches(['>', ' ']).trim().is_empty();
-        self.paragraph(text, no, blank);
-        self.last_read = no;
-        self.events.clear();
-        let counts = self
-            .parser
-            .push_typed_line(text, no, offset, pre, &mut self.events);
-        self.fed(counts);
-    }
-
-    /// Feeds the events the last line (or the end) completed.
-    fn fed(&mut self, counts: LineCounts) {
-        let (part, engine) = (&mut self.part, &mut self.engine);
-        self.analyzer
-            .feed(part, engine, counts, &self.events, self.keep);
-    }
-
-    /// Gives the engine and the summary the time of a line only counted.
-    fn clock(&mut self, text: &str, no: u32, offset: u64) {
-        let Some(ev) = self.parser.clock(text, no, offset) else {
-            return;
-        };
-        if let Some(t) = ev.time {
-            let s = &mut self.part.summary;
-            s.first_time = Some(s.first_time.map_or(t, |f| f.min(t)));
-            s.last_time = Some(s.last_time.map_or(t, |l| l.max(t)));
-        }
-        if let Some(h) = &ev.host {
-            self.part.summary.saw_host(h);
-        }
-        self.engine.feed(&ev);
-    }
-
-    /// Whether line `no` is read to find the input's first time: until a
-    /// line gives one (among the first [`SAMPLE_LINES`]).
-    fn untimed(&self, no: u32) -> bool {
-        no <= SAMPLE_LINES && self.part.summary.first_time.is_none()
-    }
-
-    /// Tells the engine where a paragraph of prose starts: a line that reads
-    /// as a sentence a person wrote, after a blank one (what a ticket pastes
-    /// around it are separate records).
-    fn paragraph(&mut self, text: &str, no: u32, blank: bool) {
-        if self.after_blank && !blank && prefilter::is_prose(text) {
-            self.engine.paragraph(no);
-        }
-        self.after_blank = blank;
-    }
-
-    /// Counts a line the prefilter let pass.
-    fn skip(&mut self, text: &str, no: u32, blank: bool) {
-        self.paragraph(text, no, blank);
-        self.part.summary.lines += 1;
-        self.part.summary.blank_lines += u64::from(blank);
-    }
-
-    /// Ends the input.
-    fn end(&mut self) {
-        if let Some((text, no, offset)) = self.last_stamped.take() {
-            self.clock(&text, no, offset);
-        }
-        self.events.clear();
-        let counts = self.parser.finish(&mut self.events);
-        self.fed(counts);
-        self.part.summary.assumed_year = self.parser.assumed_year();
-    }
-
-    /// Tells the progress callback about every MiB read.
-    fn progress(&mut self, offset: u64) {
-        if let Some(p) = &self.analyzer.progress {
-            if offset - self.reported >= 1 << 20 {
-                (p.0)(offset - self.reported);
-                self.reported = offset;
-            }
-        }
-    }
-}
-
-/// The most events one input keeps for the cross-input phase; beyond it the
-/// earliest are kept.
-const MAX_KEPT: usize = 100_000;
-/// The most bytes (text and fields, roughly) of events one input keeps to
-/// relate to findings: the context of a finding is a few lines, and a log of
-/// a gigabyte must not hold a copy of its every related line.
-const MAX_RELATED_BYTES: usize = 4 << 20;
-
-/// Roughly what holding a copy of an event costs.
-fn held_size(ev: &Event) -> usize {
-    std::mem::size_of::<Event>()
-        + ev.text.len()
-        + ev.host.as_ref().map_or(0, String::len)
-        + ev.program.as_ref().map_or(0, String::len)
-        + ev.fields.len() * std::mem::size_of::<crate::event::Field>()
-        + ev.fields
-            .iter()
-            .map(|f| match &f.value {
-                crate::event::Value::Text(s) | crate::event::Value::ResourceId(s) => s.len(),
-                _ => 0,
-            })
-            .sum::<usize>()
-}
-/// The most connection anchors one input keeps for the clock-skew estimate.
-const MAX_ANCHORS: usize = 200_000;
-
 impl Analyzer {
     /// An analyzer with the built-in grammar and rules.
     pub fn new() -> Self {
@@ -709,6 +324,22 @@ impl Analyzer {
         .map_err(String::as_str)
     }
 
+    /// The line loop for one input: batches typed ahead on the thread pool,
+    /// or all on the input's thread ([`AnalyzerBuilder::batch_lines`] 0).
+    fn pipeline<'s>(&'s self, prefilter: Option<&'s Prefilter>, typing: Typing) -> Pipeline<'s> {
+        Pipeline {
+            grammar: &self.grammar,
+            prefilter,
+            typing,
+            batch_lines: if self.batch_lines == 0 {
+                DEFAULT_BATCH_LINES
+            } else {
+                self.batch_lines
+            },
+            parallel: self.batch_lines > 0,
+        }
+    }
+
     fn ctx(&self, source: SourceId, input_year: Option<i32>) -> ParseCtx {
         ParseCtx::new(source)
             .with_year(self.year.or(input_year))
@@ -719,16 +350,13 @@ impl Analyzer {
     /// Parses text into events, without applying rules.
     pub fn parse_str(&self, text: &str) -> Vec<Event> {
         let mut parser = LineParser::new(&self.grammar, self.ctx(SourceId(0), None));
-        let mut out = Vec::new();
-        let mut offset = 0u64;
-        for (i, line) in text.split_inclusive('\n').enumerate() {
-            let body = line.trim_end_matches('\n').trim_end_matches('\r');
-            parser.push_line(body, i as u32 + 1, offset, &mut out);
-            offset += line.len() as u64;
-        }
-        parser.finish(&mut out);
-        out.retain(|e| e.span.line > 0);
-        out
+        let mut lines = Lines::new(std::io::Cursor::new(text.as_bytes()));
+        let mut sink = Collect::default();
+        // Text in memory cannot fail to be read.
+        let _ =
+            self.pipeline(None, Typing::Full)
+                .run(&mut lines, &mut parser, &mut sink, &mut |_| true);
+        sink.events
     }
 
     /// Streams the typed events of one input to `sink`, in order, without applying
@@ -744,23 +372,23 @@ impl Analyzer {
         let reader = input.open()?;
         let mut parser = LineParser::new(&self.grammar, self.ctx(id, input.modified_year()));
         let mut lines = Lines::new(reader);
-        let mut events = Vec::with_capacity(8);
-        let error = each_line(&mut lines, &input.name, |line| {
-            events.clear();
-            match line {
-                Some((text, no, offset)) => {
-                    parser.push_line(text, no, offset, &mut events);
-                }
-                None => {
-                    parser.finish(&mut events);
-                }
-            }
-            events
-                .iter()
-                .filter(|e| e.span.line > 0 && !self.outside(e))
-                .all(&mut sink)
-        });
-        error.map_or(Ok(()), Err)
+        let error = self.pipeline(None, Typing::Full).run(
+            &mut lines,
+            &mut parser,
+            &mut Collect::default(),
+            // Handed on between batches, on this thread (`sink` need not
+            // cross threads).
+            &mut |gathered: &mut Collect| {
+                gathered
+                    .events
+                    .drain(..)
+                    .filter(|e| !self.outside(e))
+                    .all(|e| sink(&e))
+            },
+        );
+        error.map_or(Ok(()), |e| {
+            Err(InputError::read(&input.name, lines.line(), &e))
+        })
     }
 
     /// Analyses text held in memory, named `name` in evidence.
@@ -812,7 +440,7 @@ impl Analyzer {
         on_finding: &mut dyn FnMut(&Finding),
     ) -> (Report, Option<InputError>) {
         let inputs = std::slice::from_ref(input);
-        let mut part = Part::new(&input.name, false);
+        let part = Part::new(&input.name, false);
         let reader = match input.follow(follow.stop.clone(), follow.poll) {
             Ok(r) => r,
             Err(e) => return (self.report(vec![part], inputs).0, Some(e)),
@@ -824,23 +452,36 @@ impl Analyzer {
         let mut parser =
             LineParser::new(&self.grammar, self.ctx(SourceId(0), input.modified_year()))
                 .typing(Typing::LeanNoAnchors);
-        let mut engine = Engine::new(&self.kb).with_source_name(input.name.clone());
+        let engine = Engine::new(&self.kb).with_source_name(input.name.clone());
+        let mut sink = Analysis::new(self.settings(), engine, part, keep);
         let mut lines = Lines::new(reader);
-        let mut events = Vec::new();
         let mut handed = HashSet::new();
-        let error = each_line(&mut lines, &input.name, |line| {
-            events.clear();
-            let counts = match line {
-                Some((text, no, offset)) => parser.push_line(text, no, offset, &mut events),
-                None => parser.finish(&mut events),
-            };
-            self.feed(&mut part, &mut engine, counts, &events, keep);
-            for f in engine.take_new(&names) {
-                handed.insert((f.id.clone(), f.host.clone(), f.subject.clone()));
-                on_finding(&f);
-            }
-            true
-        });
+        // One line at a time (the next may not be written yet), every line
+        // typed; each finding handed out as soon as its rule fires.
+        let pipeline = Pipeline {
+            batch_lines: 1,
+            parallel: false,
+            ..self.pipeline(None, Typing::LeanNoAnchors)
+        };
+        let error = pipeline
+            .run(
+                &mut lines,
+                &mut parser,
+                &mut sink,
+                &mut |sink: &mut Analysis| {
+                    for f in sink.engine.take_new(&names) {
+                        handed.insert((f.id.clone(), f.host.clone(), f.subject.clone()));
+                        on_finding(&f);
+                    }
+                    true
+                },
+            )
+            .map(|e| InputError::read(&input.name, lines.line(), &e));
+        let Analysis {
+            mut part,
+            mut engine,
+            ..
+        } = sink;
         part.summary.long_lines = lines.long_lines();
         part.close(true);
         part.omitted = engine.take_omitted();
@@ -856,8 +497,20 @@ impl Analyzer {
 
     /// Whether the event's time is outside the `since` / `until` window.
     fn outside(&self, ev: &Event) -> bool {
-        ev.time
-            .is_some_and(|t| self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t > u))
+        self.settings().outside(ev)
+    }
+
+    /// What an analysis of one input reads of these settings.
+    fn settings(&self) -> Settings<'_> {
+        Settings {
+            grammar: &self.grammar,
+            kb: &self.kb,
+            since: self.since,
+            until: self.until,
+            unrecognized: self.unrecognized,
+            progress: self.progress.as_ref(),
+            observer: self.observer.as_ref(),
+        }
     }
 
     /// The event kinds that `[[related]]` entries ask for.
@@ -997,8 +650,9 @@ impl Analyzer {
         (report, errors, events)
     }
 
-    fn run<'s>(
-        &'s self,
+    /// Reads one input through the line loop into an analysis of it.
+    fn run(
+        &self,
         id: SourceId,
         input: &Input,
         reader: Result<Box<dyn std::io::BufRead + Send>, InputError>,
@@ -1026,175 +680,27 @@ impl Analyzer {
             Typing::LeanNoAnchors => self.prefilter_for(false).ok(),
             _ => None,
         };
-        let parser =
+        let mut parser =
             LineParser::new(&self.grammar, self.ctx(id, input.modified_year())).typing(typing);
-        let mut runner = Runner {
-            analyzer: self,
-            parser,
-            engine: Engine::new(&self.kb).with_source_name(input.name.clone()),
-            part,
-            keep,
-            events: Vec::with_capacity(8),
-            reported: 0,
-            last_read: 0,
-            last_stamped: None,
-            after_blank: true,
-        };
+        let engine = Engine::new(&self.kb).with_source_name(input.name.clone());
+        let mut sink = Analysis::new(self.settings(), engine, part, keep);
         let mut lines = Lines::new(reader);
-        let mut error = None;
-        if self.batch_lines == 0 {
-            // One line at a time, typed when it is read.
-            let mut held: Held<(String, u32, u64)> = Held::default();
-            let release = |held: &mut Held<(String, u32, u64)>, runner: &mut Runner<'_, 's>| {
-                let (count, read) = held.release(|l| prefilter::may_continue(&l.0));
-                for ((text, no, _), blank) in count {
-                    runner.skip(&text, no, blank);
-                }
-                for (text, no, offset) in read {
-                    runner.read(&text, no, offset, None);
-                }
-            };
-            error = each_line(&mut lines, &input.name, |line| {
-                let Some((text, no, offset)) = line else {
-                    release(&mut held, &mut runner);
-                    return true;
-                };
-                runner.progress(offset);
-                if let Some(o) = &runner.analyzer.observer {
-                    (o.0)(text);
-                }
-                let look = prefilter.map_or(Look::WANTED, |p| p.look(text));
-                let must = look.wanted || runner.untimed(no) || no % SAMPLE_LINES == 0;
-                if !must && runner.parser.is_idle() {
-                    if look.stamped {
-                        runner.last_stamped = Some((text.to_owned(), no, offset));
-                    }
-                    if let Some(((text, no, _), blank)) =
-                        held.hold((text.to_owned(), no, offset), look.blank)
-                    {
-                        runner.skip(&text, no, blank);
-                    }
-                    return true;
-                }
-                release(&mut held, &mut runner);
-                runner.read(text, no, offset, None);
-                true
-            });
-        } else {
-            // Batch k+1 is read, looked at and typed (in parallel) while batch
-            // k goes through the parser and the engine in order.
-            let mut next = Batch::default();
-            let mut current = Batch::default();
-            let mut at_end = next.fill(
-                &mut lines,
-                self.batch_lines,
-                &self.grammar,
-                typing,
-                prefilter,
-            );
-            loop {
-                std::mem::swap(&mut next, &mut current);
-                if at_end.is_some() {
-                    current.consume(&mut runner);
-                    break;
-                }
-                let (_, end) = rayon::join(
-                    || current.consume(&mut runner),
-                    || {
-                        next.fill(
-                            &mut lines,
-                            self.batch_lines,
-                            &self.grammar,
-                            typing,
-                            prefilter,
-                        )
-                    },
-                );
-                at_end = end;
-            }
-            if let Some(Err(e)) = at_end {
-                error = Some(InputError::read(&input.name, lines.line(), &e));
-            }
-        }
-        runner.end();
-        let Runner {
-            mut part, engine, ..
-        } = runner;
-        let mut engine = engine;
+        let error = self
+            .pipeline(prefilter, typing)
+            .run(&mut lines, &mut parser, &mut sink, &mut |_| true)
+            .map(|e| InputError::read(&input.name, lines.line(), &e));
+        sink.part.summary.assumed_year = parser.assumed_year();
+        let Analysis {
+            mut part,
+            mut engine,
+            ..
+        } = sink;
         part.summary.long_lines = lines.long_lines();
         part.close(prefilter.is_none());
         let name = input.name.clone();
         part.omitted = engine.take_omitted();
         part.findings = engine.finish(&move |_: SourceId| name.clone());
         (part, error)
-    }
-
-    /// Counts a batch of completed lines, feeds their events to the engine
-    /// (those inside the time window), keeps what the cross-input phase needs,
-    /// and with `--unrecognized` gathers the messages no pattern typed.
-    fn feed(
-        &self,
-        part: &mut Part,
-        engine: &mut Engine<'_>,
-        counts: LineCounts,
-        events: &[Event],
-        keep: Keep<'_>,
-    ) {
-        if self.unrecognized {
-            note_unrecognized(&mut part.coverage, &part.summary.name, events);
-        }
-        let summary = &mut part.summary;
-        let tally = &mut part.tally;
-        summary.lines += counts.lines();
-        tally.recognized += counts.recognized;
-        tally.unrecognized += counts.unrecognized;
-        summary.blank_lines += counts.blank;
-        for ev in events {
-            let outside = self.outside(ev);
-            if let Some(t) = ev.time.filter(|_| !outside) {
-                summary.first_time = Some(summary.first_time.map_or(t, |f| f.min(t)));
-                summary.last_time = Some(summary.last_time.map_or(t, |l| l.max(t)));
-            }
-            if let Some(h) = ev.host.as_deref().filter(|_| !outside) {
-                summary.saw_host(h);
-            }
-            if ev.kind.is_unrecognized() {
-                tally.unrecognized_events += 1;
-                // No rule matches it; the engine still learns how far the log runs.
-                engine.feed(ev);
-                continue;
-            }
-            tally.events += 1;
-            if outside {
-                tally.outside_window += 1;
-                if self.since.is_some_and(|s| ev.time.is_some_and(|t| t < s)) {
-                    for id in engine.streaks_counting(ev) {
-                        *part.hidden.entry(id.to_owned()).or_default() += 1;
-                    }
-                }
-                continue;
-            }
-            engine.feed(ev);
-            if part.want_anchors && part.anchors.len() < MAX_ANCHORS {
-                if let Some(a) = self.grammar.anchor_of(ev) {
-                    part.anchors.push(a);
-                }
-            }
-            let wanted = match keep {
-                Keep::All => true,
-                Keep::Related(kinds) => {
-                    part.kept_bytes < MAX_RELATED_BYTES
-                        && kinds.contains(ev.kind.as_str())
-                        && self.kb.rules().iter().flat_map(|r| &r.related).any(|r| {
-                            r.cond.matches(ev) || r.resolvers.iter().any(|k| k == ev.kind.as_str())
-                        })
-                }
-            };
-            if wanted && part.kept.len() < MAX_KEPT {
-                part.kept_bytes += held_size(ev);
-                part.kept.push(ev.clone());
-            }
-        }
     }
 
     fn report(&self, parts: Vec<Part>, inputs: &[Input]) -> (Report, Vec<Event>) {
@@ -1301,40 +807,17 @@ impl Analyzer {
 /// and byte offset), then `None` once at the end, also after a read error,
 /// which it returns (the lines before it were handed out). `on_line` returns
 /// false to stop reading.
-fn each_line<R: std::io::BufRead>(
-    lines: &mut Lines<R>,
-    name: &str,
-    mut on_line: impl FnMut(Option<(&str, u32, u64)>) -> bool,
-) -> Option<InputError> {
-    loop {
-        match lines.next_line() {
-            Ok(Some((no, offset, text))) => {
-                if !on_line(Some((&text, no, offset))) {
-                    return None;
-                }
-            }
-            Ok(None) => {
-                on_line(None);
-                return None;
-            }
-            Err(e) => {
-                let error = InputError::read(name, lines.line(), &e);
-                on_line(None);
-                return Some(error);
-            }
-        }
-    }
+/// A sink that gathers every event the parser gives a line of the input
+/// (those of line 0, the input's own, left out).
+#[derive(Default)]
+struct Collect {
+    events: Vec<Event>,
 }
 
-fn note_unrecognized(coverage: &mut Coverage, source: &str, events: &[Event]) {
-    for ev in events.iter().filter(|e| e.kind.is_unrecognized()) {
-        coverage.add(
-            ev.program.as_deref(),
-            ev.message(),
-            source,
-            ev.span.line,
-            &ev.text,
-        );
+impl Sink for Collect {
+    fn events(&mut self, _counts: LineCounts, events: &[Event]) {
+        self.events
+            .extend(events.iter().filter(|e| e.span.line > 0).cloned());
     }
 }
 

@@ -13,7 +13,9 @@ use std::sync::LazyLock;
 
 use crate::event::{Event, SourceId};
 use crate::parse::grammar::Grammar;
+use crate::parse::grammar::Typing;
 use crate::parse::{LineCounts, LineParser, ParseCtx};
+use crate::pipeline::{Pipeline, Sink};
 use crate::source::{Lines, decode_stream};
 use crate::{Analyzer, AnalyzerBuilder, KnowledgeBase};
 
@@ -50,22 +52,59 @@ pub fn lines(data: &[u8]) {
     let valid = plain && std::str::from_utf8(data).is_ok();
     let mut reader = Lines::new(stream);
     let mut parser = LineParser::new(grammar, ParseCtx::new(SourceId(0)));
-    let mut events = Vec::new();
-    let mut counts = LineCounts::default();
-    let mut read = 0u64;
-    // A read error ends the input like its end does.
-    while let Ok(Some((no, offset, text))) = reader.next_line() {
-        read += 1;
-        assert_eq!(u64::from(no), read, "line numbers run on");
-        if plain {
-            assert!(offset <= data.len() as u64, "line offset inside the input");
+    let mut check = Check {
+        data,
+        plain,
+        valid,
+        read: 0,
+        counts: LineCounts::default(),
+    };
+    // Through the one line loop, in small batches on this thread; a read
+    // error ends the input like its end does.
+    let pipeline = Pipeline {
+        grammar,
+        prefilter: None,
+        typing: Typing::Full,
+        batch_lines: 7,
+        parallel: false,
+    };
+    let _ = pipeline.run(&mut reader, &mut parser, &mut check, &mut |_| true);
+    assert_eq!(
+        check.counts.lines(),
+        check.read,
+        "every line is accounted for once"
+    );
+}
+
+/// The sink of [`lines`]: checks each line as it is taken and each event as
+/// the parser gives it.
+struct Check<'d> {
+    data: &'d [u8],
+    /// The lines are read from `data` as it is (offsets are exact).
+    plain: bool,
+    /// `data` is that and valid UTF-8 (spans point into it).
+    valid: bool,
+    read: u64,
+    counts: LineCounts,
+}
+
+impl Sink for Check<'_> {
+    fn seen(&mut self, _text: &str, no: u32, offset: u64) {
+        self.read += 1;
+        assert_eq!(u64::from(no), self.read, "line numbers run on");
+        if self.plain {
+            assert!(
+                offset <= self.data.len() as u64,
+                "line offset inside the input"
+            );
         }
-        counts.add(parser.push_line(&text, no, offset, &mut events));
     }
-    counts.add(parser.finish(&mut events));
-    assert_eq!(counts.lines(), read, "every line is accounted for once");
-    for ev in &events {
-        check_event(ev, valid.then_some(data));
+
+    fn events(&mut self, counts: LineCounts, events: &[Event]) {
+        self.counts.add(counts);
+        for ev in events {
+            check_event(ev, self.valid.then_some(self.data));
+        }
     }
 }
 

@@ -86,6 +86,7 @@ mod finding;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod kb;
+mod pipeline;
 pub mod redact;
 pub mod report;
 pub mod timeline;

@@ -305,6 +305,9 @@ fn is_headline(ev: &Event) -> bool {
 pub struct Pretyped<'g> {
     /// The wrappers peeled off the line before it was typed.
     peel: peel::Peel,
+    /// Whether the line was typed (a line the prefilter passed over is only
+    /// peeled: typed when it is read after all).
+    typed: bool,
     /// The first message (most lines hold one: no allocation for them).
     first: Option<Segment<'g>>,
     /// Further messages of a run-together line.
@@ -351,7 +354,33 @@ impl<'g> Pretyped<'g> {
     /// Types the messages of `line` as a parser with this
     /// [`typing`](LineParser::typing) does.
     pub fn typed(grammar: &'g Grammar, line: &str, typing: Typing) -> Self {
+        Self::typed_with(grammar, line, peel::Peel::of(line), typing)
+    }
+
+    /// Peels `line` once and asks `prefilter` (if any) whether it is wanted:
+    /// a wanted line is typed too, one passed over only peeled (the parser
+    /// types it if it reads it after all, from the same peel).
+    pub fn looked(
+        grammar: &'g Grammar,
+        prefilter: Option<&prefilter::Prefilter>,
+        line: &str,
+        typing: Typing,
+    ) -> (prefilter::Look, Self) {
         let peel = peel::Peel::of(line);
+        let look = prefilter.map_or(prefilter::Look::WANTED, |p| p.look_peeled(line, &peel));
+        let pre = if look.wanted {
+            Self::typed_with(grammar, line, peel, typing)
+        } else {
+            Pretyped {
+                peel,
+                ..Pretyped::default()
+            }
+        };
+        (look, pre)
+    }
+
+    /// Types `line`, whose wrappers `peel` found.
+    fn typed_with(grammar: &'g Grammar, line: &str, peel: peel::Peel, typing: Typing) -> Self {
         let mut out = Self::typed_peeled(grammar, &peel.apply(line), typing);
         out.peel = peel;
         out
@@ -359,10 +388,13 @@ impl<'g> Pretyped<'g> {
 
     /// Types a line whose wrappers are already peeled.
     fn typed_peeled(grammar: &'g Grammar, line: &str, typing: Typing) -> Self {
+        let mut out = Pretyped {
+            typed: true,
+            ..Pretyped::default()
+        };
         if line.trim().is_empty() {
-            return Pretyped::default();
+            return out;
         }
-        let mut out = Pretyped::default();
         for_segments(line, |range, text, header| {
             let msg = &text[header.msg_start..];
             let typed = if is_pattern_text(msg) {
@@ -1029,7 +1061,10 @@ impl<'g> LineParser<'g> {
             self.wrapped.clear();
             return LineOutcome::Blank;
         }
-        let pre = pre.unwrap_or_else(|| Pretyped::typed_peeled(self.grammar, line, self.typing));
+        let pre = match pre {
+            Some(p) if p.typed => p,
+            _ => Pretyped::typed_peeled(self.grammar, line, self.typing),
+        };
         let segments = pre.first.into_iter().chain(pre.rest);
         let mut outcome = LineOutcome::Recognized;
         let mut inherited: (Option<DateTime<Utc>>, Option<String>) = (None, None);

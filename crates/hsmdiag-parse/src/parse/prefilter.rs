@@ -359,7 +359,12 @@ impl Prefilter {
     /// error's `"code"` pair), then the texts of the catalogue that would
     /// type it.
     pub fn look(&self, line: &str) -> Look {
-        let peel = peel::Peel::of(line);
+        self.look_peeled(line, &peel::Peel::of(line))
+    }
+
+    /// What it says of `line`, whose wrappers `peel` already found (a line is
+    /// peeled once, for the prefilter and the parser alike).
+    pub fn look_peeled(&self, line: &str, peel: &peel::Peel) -> Look {
         if peel.is_blank() {
             return Look {
                 wanted: false,
