@@ -815,9 +815,9 @@ struct Collect {
 }
 
 impl Sink for Collect {
-    fn events(&mut self, _counts: LineCounts, events: &[Event]) {
+    fn events(&mut self, _counts: LineCounts, events: &mut Vec<Event>) {
         self.events
-            .extend(events.iter().filter(|e| e.span.line > 0).cloned());
+            .extend(events.drain(..).filter(|e| e.span.line > 0));
     }
 }
 

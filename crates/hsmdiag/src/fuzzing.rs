@@ -100,9 +100,9 @@ impl Sink for Check<'_> {
         }
     }
 
-    fn events(&mut self, counts: LineCounts, events: &[Event]) {
+    fn events(&mut self, counts: LineCounts, events: &mut Vec<Event>) {
         self.counts.add(counts);
-        for ev in events {
+        for ev in events.iter() {
             check_event(ev, self.valid.then_some(self.data));
         }
     }

@@ -309,7 +309,7 @@ impl Sink for Analysis<'_, '_> {
         self.engine.feed(ev);
     }
 
-    fn events(&mut self, counts: LineCounts, events: &[Event]) {
+    fn events(&mut self, counts: LineCounts, events: &mut Vec<Event>) {
         self.feed(counts, events);
     }
 }

@@ -28,8 +28,9 @@ pub(crate) trait Sink {
     fn clock(&mut self, _ev: &Event) {}
 
     /// What the parser completed with one line, or at the end: the line
-    /// counts and the events, in order.
-    fn events(&mut self, counts: LineCounts, events: &[Event]);
+    /// counts and the events, in order (a sink may take them: the vector is
+    /// emptied before the next line).
+    fn events(&mut self, counts: LineCounts, events: &mut Vec<Event>);
 
     /// Whether to stop reading (a printer whose reader went away).
     fn stopped(&self) -> bool {
@@ -77,7 +78,7 @@ impl<'p, 'g, S: Sink> Driver<'p, 'g, S> {
         let counts = self
             .parser
             .push_typed_line(text, no, offset, pre, &mut self.events);
-        self.sink.events(counts, &self.events);
+        self.sink.events(counts, &mut self.events);
     }
 
     /// Whether line `no`, which the prefilter passed over, is read anyway.
@@ -95,6 +96,6 @@ impl<'p, 'g, S: Sink> Driver<'p, 'g, S> {
         }
         self.events.clear();
         let counts = self.parser.finish(&mut self.events);
-        self.sink.events(counts, &self.events);
+        self.sink.events(counts, &mut self.events);
     }
 }
