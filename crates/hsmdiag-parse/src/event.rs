@@ -36,6 +36,34 @@ pub struct Span {
     pub end: u64,
 }
 
+/// The event kinds the parser itself makes or reacts to: its framing stages
+/// (the JSON walker, the joiner of `Code:` / `Message:` lines, the shell-session
+/// tracker, the return-code and Azure-code tables) rely on these names, so they
+/// are code. Every other kind is a catalogue's. Rules read them by name.
+pub mod kind {
+    /// A message no pattern typed.
+    pub const UNRECOGNIZED: &str = "unrecognized";
+    /// An Azure error record, from JSON, the az CLI, PowerShell or Terraform.
+    pub const ERROR: &str = "arm.error";
+    /// The same error seen again within a few lines (the az CLI prints it twice).
+    pub const ERROR_REPEAT: &str = "arm.error_repeat";
+    /// One `Code: X` / `Message: Y` / `Target: Z` line of an error record.
+    pub const ERROR_FIELD: &str = "arm.error_field";
+    /// A PowerShell error record (`Cmdlet : message`, `CategoryInfo`, ...).
+    pub const POWERSHELL_ERROR: &str = "azure.ps_error";
+    /// A line naming a Luna return code no pattern typed (`LUNA_RET_...`, `CKR_...`).
+    pub const RETURN_CODE: &str = "luna.return_code";
+    /// A JSON document in which the walker found nothing to type.
+    pub const JSON_DOCUMENT: &str = "json.document";
+    /// A file's own comments (`# Source: ...`): never evidence of a return code.
+    pub const ANNOTATION: &str = "annotation";
+    /// A Luna shell prompt: starts a session whose output lines it names.
+    pub const PROMPT: &str = "luna.prompt";
+    /// A line only counted (no rule can read it), whose time tells how far the
+    /// log runs: windows and absences close on it.
+    pub const CLOCK: &str = "clock";
+}
+
 /// The kind of an event, as named by its grammar catalogue (for example
 /// `ntls.incoming_connection`).
 ///
@@ -45,10 +73,10 @@ pub struct Span {
 pub struct EventKind(Arc<str>);
 
 impl EventKind {
-    /// The kind of a message that no grammar pattern typed (its name is
-    /// `grammars/formats/framing.toml`'s).
+    /// The kind of a message that no grammar pattern typed
+    /// ([`kind::UNRECOGNIZED`]).
     pub fn unrecognized() -> Self {
-        EventKind::new(&crate::parse::framing::kinds().unrecognized)
+        EventKind::new(kind::UNRECOGNIZED)
     }
 
     /// Makes a kind from its name.
@@ -63,12 +91,12 @@ impl EventKind {
 
     /// Whether this is the kind of a file's own comments (`# Source: ...`).
     pub fn is_annotation(&self) -> bool {
-        *self.0 == *crate::parse::framing::kinds().annotation
+        *self.0 == *kind::ANNOTATION
     }
 
     /// Whether this is the kind given to messages that no pattern typed.
     pub fn is_unrecognized(&self) -> bool {
-        *self.0 == *crate::parse::framing::kinds().unrecognized
+        *self.0 == *kind::UNRECOGNIZED
     }
 }
 

@@ -286,7 +286,7 @@ pub(crate) fn prose(message: &str) -> Option<(EventKind, Vec<Field>)> {
     fields.push(Field::derived("quoted", "true"));
     fields.push(Field::derived("cause", &row.rule));
     captured(row, message, &mut fields);
-    Some((EventKind::new(&super::framing::kinds().error), fields))
+    Some((EventKind::new(crate::event::kind::ERROR), fields))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
-//! The event kinds the framing stages make or react to, read from
-//! `grammars/formats/framing.toml`: code names the part a kind plays (an
-//! error record, a shell prompt), the file names the kind.
+//! What the framing stages read from `grammars/formats/framing.toml`: the
+//! kinds that end a shell session, the kinds and keys of an Azure error
+//! record, and the events of `hsmdiag lint`. The kinds the stages make are
+//! code ([`crate::event::kind`]).
 
 use std::sync::LazyLock;
 
@@ -8,32 +9,6 @@ use serde::Deserialize;
 
 /// The built-in file.
 pub(crate) const FILE: &str = "framing.toml";
-
-/// The kinds, by the part they play.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Kinds {
-    /// A message no pattern typed.
-    pub unrecognized: String,
-    /// An Azure error record.
-    pub error: String,
-    /// The same error seen again within a few lines.
-    pub error_repeat: String,
-    /// One `Key: value` line of an error record.
-    pub error_field: String,
-    /// A PowerShell error record.
-    pub powershell_error: String,
-    /// A line naming a Luna return code that no pattern typed.
-    pub return_code: String,
-    /// A JSON document in which nothing was typed.
-    pub json_document: String,
-    /// A file's own comment.
-    pub annotation: String,
-    /// A Luna shell prompt.
-    pub prompt: String,
-    /// A line read for its time alone (lines the prefilter let pass).
-    pub clock: String,
-}
 
 /// Shell sessions.
 #[derive(Debug, Deserialize)]
@@ -88,8 +63,6 @@ impl Errors {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Framing {
-    /// The kinds by part.
-    pub kinds: Kinds,
     /// Shell sessions.
     pub session: Session,
     /// Error records.
@@ -154,9 +127,4 @@ pub fn framing() -> &'static Framing {
         toml::from_str(text).expect("built-in framing.toml is checked by tests")
     });
     &FRAMING
-}
-
-/// The built-in kinds by part.
-pub fn kinds() -> &'static Kinds {
-    &framing().kinds
 }

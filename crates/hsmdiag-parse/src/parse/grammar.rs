@@ -997,7 +997,7 @@ impl Grammar {
                 }
             }
         }
-        out.entry(super::framing::kinds().return_code.clone())
+        out.entry(crate::event::kind::RETURN_CODE.to_owned())
             .or_default()
             .push("message".to_owned());
         for k in super::framing::framing().lint.all() {

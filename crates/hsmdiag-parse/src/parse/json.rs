@@ -24,7 +24,7 @@ use regex::Regex;
 use serde_json::{Map, Value as Json};
 
 use super::documents::{DocumentDef, get, id_value};
-use super::framing::kinds;
+use crate::event::kind;
 use crate::event::{Event, EventKind, Field, SourceId, Span, Value};
 
 /// Resource-id fields added to any event whose text names an Azure resource
@@ -57,11 +57,10 @@ const ERROR_FIELDS: &[&str] = &[
 /// kinds' (an error and its repeat) and the empty document's. The document
 /// types' are their catalogues'.
 pub fn walker_fields() -> [(&'static str, &'static [&'static str]); 3] {
-    let k = kinds();
     [
-        (k.error.as_str(), ERROR_FIELDS),
-        (k.error_repeat.as_str(), ERROR_FIELDS),
-        (k.json_document.as_str(), &[]),
+        (kind::ERROR, ERROR_FIELDS),
+        (kind::ERROR_REPEAT, ERROR_FIELDS),
+        (kind::JSON_DOCUMENT, &[]),
     ]
 }
 
@@ -386,7 +385,7 @@ impl JsonFrame {
                 // A mended document may have lost inner errors: say so.
                 if mended {
                     for e in &mut w.out[before..] {
-                        if e.kind.as_str() == kinds().error && e.field("truncated").is_none() {
+                        if e.kind.as_str() == kind::ERROR && e.field("truncated").is_none() {
                             e.fields.push(Field {
                                 name: Arc::from("truncated"),
                                 value: text("true"),
@@ -397,7 +396,7 @@ impl JsonFrame {
                 }
                 // A document with nothing we know is still a recognised JSON document.
                 if w.out.len() == before {
-                    let e = w.event(&kinds().json_document, 0, 0..0, Vec::new(), None);
+                    let e = w.event(kind::JSON_DOCUMENT, 0, 0..0, Vec::new(), None);
                     w.out.push(e);
                 }
                 true
@@ -717,9 +716,9 @@ impl Walker<'_, '_> {
                     fields.push(("resource", id_value(r)));
                 }
                 let idx = if code.is_empty() {
-                    self.push(&kinds().error, message, "message", fields, ctx.time)
+                    self.push(kind::ERROR, message, "message", fields, ctx.time)
                 } else {
-                    self.push(&kinds().error, code, "code", fields, ctx.time)
+                    self.push(kind::ERROR, code, "code", fields, ctx.time)
                 };
                 let mut inner = ctx.clone();
                 inner.depth += 1;
@@ -732,7 +731,7 @@ impl Walker<'_, '_> {
                 }
                 let leaf = !self.out[before..]
                     .iter()
-                    .any(|e| e.kind.as_str() == kinds().error);
+                    .any(|e| e.kind.as_str() == kind::ERROR);
                 self.out[idx].fields.push(Field {
                     name: Arc::from("leaf"),
                     value: text(if leaf { "true" } else { "false" }),
@@ -785,7 +784,7 @@ impl Walker<'_, '_> {
             if let Some(t) = TARGET.captures(&doc[open..close]).and_then(|c| c.name("t")) {
                 fields.push(("target", id_value(t.as_str())));
             }
-            self.push(&kinds().error, code, "code", fields, None);
+            self.push(kind::ERROR, code, "code", fields, None);
         }
     }
 }

@@ -26,9 +26,10 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 
 use std::sync::Arc;
 
+use crate::event::kind;
 use crate::event::{Event, EventKind, Field, SourceId, Span, Value};
 use crate::zone::Zone;
-use framing::{framing, kinds};
+use framing::framing;
 use grammar::{Grammar, Typing};
 use syslog::Stamp;
 
@@ -496,7 +497,7 @@ impl<'g> LineParser<'g> {
     }
 
     /// The time of a line that is only counted (the prefilter let it pass),
-    /// as an event of the [`clock`](framing::Kinds::clock) kind: how far the
+    /// as an event of the [`clock`](kind::CLOCK) kind: how far the
     /// log runs, for time windows to close on. The year of year-less stamps
     /// follows it as it follows a line read. `None` when it has no time.
     pub fn clock(&mut self, line: &str, line_no: u32, offset: u64) -> Option<Event> {
@@ -505,7 +506,7 @@ impl<'g> LineParser<'g> {
         let stamp = syslog::parse_header(&text).stamp?;
         let mut ev = Event::unrecognized_at(self.ctx.source);
         ev.time = Some(self.resolve(stamp)?);
-        ev.kind = EventKind::new(&kinds().clock);
+        ev.kind = EventKind::new(kind::CLOCK);
         ev.span.line = line_no;
         ev.span.start = offset;
         ev.span.end = offset + line.len() as u64;
@@ -733,7 +734,7 @@ impl<'g> LineParser<'g> {
         // Terraform and the Go SDK append the inner errors to the line as JSON:
         // `Code="DeploymentFailed" Message="..." Details=[{"code":...}]`.
         // Only a line typed as an error can carry them.
-        let typed_error = out[from..].iter().any(|e| e.kind.as_str() == kinds().error);
+        let typed_error = out[from..].iter().any(|e| e.kind.as_str() == kind::ERROR);
         let details = typed_error
             .then(|| line.find("Details=[{"))
             .flatten()
@@ -769,11 +770,13 @@ impl<'g> LineParser<'g> {
         let involved = self.record.is_some()
             || self.session.is_some()
             || out[from..].iter().any(|e| {
-                let (k, kind) = (kinds(), e.kind.as_str());
-                kind == k.error
-                    || kind == k.error_field
-                    || kind == k.powershell_error
-                    || kind == k.prompt
+                [
+                    kind::ERROR,
+                    kind::ERROR_FIELD,
+                    kind::POWERSHELL_ERROR,
+                    kind::PROMPT,
+                ]
+                .contains(&e.kind.as_str())
             });
         if involved {
             let fresh: Vec<Event> = out.drain(from..).collect();
@@ -788,10 +791,10 @@ impl<'g> LineParser<'g> {
     /// the pending record, anything else closes it first.
     fn join(&mut self, mut ev: Event, out: &mut Vec<Event>) {
         self.in_session(&mut ev);
-        let (k, errors) = (kinds(), &framing().errors);
+        let errors = &framing().errors;
         let is = |keys: &[String], key: &str| keys.iter().any(|k| k == key);
         let kind = ev.kind.as_str();
-        if kind == k.error_field {
+        if kind == kind::ERROR_FIELD {
             let key = ev.value("key").map(|v| v.to_string()).unwrap_or_default();
             let value = ev.value("value").map(|v| v.to_string()).unwrap_or_default();
             let is_code = is(&errors.code_keys, &key);
@@ -820,7 +823,7 @@ impl<'g> LineParser<'g> {
                 r.status = Some(value);
             }
             out.push(ev);
-        } else if kind == k.error && is_headline(&ev) {
+        } else if kind == kind::ERROR && is_headline(&ev) {
             self.flush_record(out);
             self.record = Some(PendingRecord {
                 headline: true,
@@ -830,7 +833,7 @@ impl<'g> LineParser<'g> {
                 ..PendingRecord::default()
             });
         } else {
-            if kind == k.powershell_error {
+            if kind == kind::POWERSHELL_ERROR {
                 self.cmdlet = ev.value("cmdlet").map(|v| v.to_string());
             }
             self.flush_record(out);
@@ -843,7 +846,7 @@ impl<'g> LineParser<'g> {
     /// (`in_command`), so that `Command Result : ...` knows what it is about.
     fn in_session(&mut self, ev: &mut Event) {
         let kind = ev.kind.as_str();
-        if kind == kinds().prompt {
+        if kind == kind::PROMPT {
             let text = |n: &str| ev.value(n).map(|v| v.to_string());
             let shell = text("shell").unwrap_or_default();
             // A prompt without the appliance's name stays on the appliance of
@@ -917,7 +920,7 @@ impl<'g> LineParser<'g> {
         if r.code.is_none() && r.message.is_none() {
             return;
         }
-        e.kind = EventKind::new(&kinds().error);
+        e.kind = EventKind::new(kind::ERROR);
         // A headline keeps its own fields' spans; field lines have none to keep.
         let kept: Vec<Field> = std::mem::take(&mut e.fields)
             .into_iter()
@@ -956,12 +959,12 @@ impl<'g> LineParser<'g> {
             self.recent.pop_front();
         }
         for e in &mut out[from..] {
-            if e.kind.as_str() != kinds().error {
+            if e.kind.as_str() != kind::ERROR {
                 continue;
             }
             let sig = signature(e);
             if self.recent.iter().any(|(h, _)| *h == sig) {
-                e.kind = EventKind::new(&kinds().error_repeat);
+                e.kind = EventKind::new(kind::ERROR_REPEAT);
             } else {
                 self.recent.push_back((sig, e.span.line));
             }

@@ -108,11 +108,11 @@ impl Block {
         if let Some(c) = cmdlet {
             fields.insert(0, ("cmdlet", c.to_owned()));
         }
-        let kinds = super::framing::kinds();
-        out.push(event(&kinds.powershell_error, fields));
+        use crate::event::kind;
+        out.push(event(kind::POWERSHELL_ERROR, fields));
         for (code, message) in status_messages(&text) {
             out.push(event(
-                &kinds.error,
+                kind::ERROR,
                 vec![("code", code.to_owned()), ("message", message.to_owned())],
             ));
         }

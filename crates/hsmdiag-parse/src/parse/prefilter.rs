@@ -221,11 +221,15 @@ impl Prefilter {
     pub fn build(grammar: &Grammar, needed: &HashSet<String>) -> Result<Prefilter, NoPrefilter> {
         let mut needed = needed.clone();
         // The framing stages react to these kinds whoever reads them.
-        let k = super::framing::kinds();
+        use crate::event::kind;
         needed.extend(
-            [&k.error, &k.error_field, &k.powershell_error, &k.prompt]
-                .into_iter()
-                .cloned(),
+            [
+                kind::ERROR,
+                kind::ERROR_FIELD,
+                kind::POWERSHELL_ERROR,
+                kind::PROMPT,
+            ]
+            .map(str::to_owned),
         );
         needed.extend(super::framing::framing().session.ends.iter().cloned());
         if let Some(kind) = peel::context_kinds().find(|c| needed.contains(c.as_str())) {

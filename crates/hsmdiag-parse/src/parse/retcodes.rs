@@ -365,7 +365,7 @@ fn push_fields(r: Resolved, fields: &mut Vec<Field>) {
 /// Gives a typed event the return code its message names.
 pub(crate) fn annotate(e: &mut Event) {
     // A file's own comments (`# Source: ...`) quote codes without reporting them.
-    if e.kind.as_str() == super::framing::kinds().annotation || e.field("ret").is_some() {
+    if e.kind.as_str() == crate::event::kind::ANNOTATION || e.field("ret").is_some() {
         return;
     }
     let Some(r) = find(e.message()) else {
@@ -390,7 +390,7 @@ pub(crate) fn prose(message: &str) -> Option<(EventKind, Vec<Field>)> {
     let mut fields = Vec::with_capacity(5);
     fields.push(Field::derived("message", message.trim()));
     push_fields(r, &mut fields);
-    Some((EventKind::new(&super::framing::kinds().return_code), fields))
+    Some((EventKind::new(crate::event::kind::RETURN_CODE), fields))
 }
 
 #[cfg(test)]
