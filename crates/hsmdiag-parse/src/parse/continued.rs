@@ -58,6 +58,48 @@ impl Continued {
     }
 }
 
+/// A command joined from its lines is a framing stage: it opens where a
+/// line ends in a continuation mark.
+pub(crate) const OPENER: super::stage::Opener = super::stage::Opener {
+    opens: |line| continues(line).map(str::len),
+    open: |line, at, no, offset| Box::new(Continued::start(&line[..at], no, offset)),
+};
+
+impl super::stage::Stage for Continued {
+    fn push(&mut self, line: &str, _no: u32, _offset: u64) -> super::stage::Push {
+        use super::stage::Push;
+        // A blank line ends the command; the line after the last marked one
+        // is its last.
+        if line.trim().is_empty() {
+            return Push::Ends;
+        }
+        let piece = continues(line);
+        let more = Continued::push(self, piece.unwrap_or(line));
+        if piece.is_some() && more {
+            Push::Taken
+        } else {
+            Push::Done
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        false
+    }
+
+    fn close(
+        self: Box<Self>,
+        _cx: &super::stage::Cx<'_>,
+        _out: &mut Vec<crate::event::Event>,
+    ) -> super::stage::Closed {
+        super::stage::Closed::Joined {
+            text: self.text,
+            line_no: self.line_no,
+            offset: self.offset,
+            lines: self.lines,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

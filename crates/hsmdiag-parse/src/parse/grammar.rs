@@ -984,14 +984,11 @@ impl Grammar {
         for (kind, fields) in super::json::walker_fields() {
             let e = out.entry(kind.to_owned()).or_default();
             e.extend(fields.iter().map(|f| (*f).to_owned()));
-            e.extend(super::json::ID_FIELDS.iter().map(|f| (*f).to_owned()));
+            e.extend(super::ids::ID_FIELDS.iter().map(|f| (*f).to_owned()));
         }
         for d in &self.document_defs {
             let e = out.entry(d.event.clone()).or_default();
-            for f in d
-                .field_names()
-                .chain(super::json::ID_FIELDS.iter().copied())
-            {
+            for f in d.field_names().chain(super::ids::ID_FIELDS.iter().copied()) {
                 if !e.iter().any(|x| x == f) {
                     e.push(f.to_owned());
                 }
@@ -1013,7 +1010,7 @@ impl Grammar {
                         e.push(f.to_owned());
                     }
                 }
-                for f in super::json::ID_FIELDS {
+                for f in super::ids::ID_FIELDS {
                     if !e.iter().any(|x| x == f) {
                         e.push((*f).to_owned());
                     }

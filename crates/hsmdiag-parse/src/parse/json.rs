@@ -27,20 +27,6 @@ use super::documents::{DocumentDef, get, id_value};
 use crate::event::kind;
 use crate::event::{Event, EventKind, Field, SourceId, Span, Value};
 
-/// Resource-id fields added to any event whose text names an Azure resource
-/// (see [`add_ids`]).
-pub const ID_FIELDS: &[&str] = &[
-    "resource_id",
-    "resource_group",
-    "subscription",
-    "subnet_id",
-    "vnet_id",
-    "gateway_id",
-    "hsm_id",
-    "nic_id",
-    "deployment_id",
-];
-
 /// The fields of an error object the walker types as `arm.error`.
 const ERROR_FIELDS: &[&str] = &[
     "code",
@@ -53,7 +39,7 @@ const ERROR_FIELDS: &[&str] = &[
     "truncated",
 ];
 
-/// The fields of the walker's own events (besides [`ID_FIELDS`]): the error
+/// The fields of the walker's own events (besides [`ID_FIELDS`](super::ids::ID_FIELDS)): the error
 /// kinds' (an error and its repeat) and the empty document's. The document
 /// types' are their catalogues'.
 pub fn walker_fields() -> [(&'static str, &'static [&'static str]); 3] {
@@ -295,11 +281,6 @@ impl JsonFrame {
                     .any(|w| t.starts_with(w))
             }
         }
-    }
-
-    /// The lines gathered: number, offset and text.
-    pub(crate) fn lines(&self) -> impl Iterator<Item = (u32, u64, &str)> {
-        self.lines.iter().map(|l| (l.no, l.offset, l.text.as_str()))
     }
 
     /// Whether the document is closed or has grown past the limits.
@@ -646,7 +627,7 @@ impl Walker<'_, '_> {
         if let Some(f) = e.fields.iter_mut().find(|f| &*f.name == label) {
             f.range = range;
         }
-        add_ids(&mut e);
+        super::ids::add_ids(&mut e);
         self.out.push(e);
         self.out.len() - 1
     }
@@ -798,51 +779,82 @@ fn embedded_json(s: &str) -> Option<Json> {
     serde_json::from_str(t).ok()
 }
 
-/// Adds `subnet_id`, `gateway_id`, `hsm_id`, ... for resource ids in the
-/// event's message, target and resource fields.
-pub(crate) fn add_ids(e: &mut Event) {
-    super::codes::classify(e);
-    let mut found: Vec<(&'static str, String)> = Vec::new();
-    // The resource an event is about comes first; ids quoted in a message (an
-    // operation's status URI, a resource that uses this one) after it.
-    for field in [
-        "target", "resource", "id", "url", "path", "message", "command",
-    ] {
-        for f in e.fields.iter().filter(|f| &*f.name == field) {
-            let t = f.value.to_string();
-            for (name, r) in crate::azure::ids_in(&t) {
-                if !found.iter().any(|(n, _)| *n == name) {
-                    found.push((name, t[r].to_owned()));
-                }
-            }
+/// A JSON document is a framing stage. A `#` comment (a shell comment, a
+/// sample's source note) quoting JSON does not open one.
+pub(crate) const OPENER: super::stage::Opener = super::stage::Opener {
+    opens: |line| {
+        // A document opens at a brace, or at a bracket that starts or ends
+        // the line: a line with neither is not searched further.
+        let t = line.trim_start();
+        let square = t.starts_with('[') || t.trim_end().ends_with('[');
+        if !square && memchr::memchr(b'{', line.as_bytes()).is_none() || t.starts_with('#') {
+            return None;
+        }
+        json_start(line)
+    },
+    open: |line, at, no, offset| Box::new(JsonFrame::start(line, no, offset, at)),
+};
+
+/// Whether a line inside an open JSON document is really the start of a new
+/// log record, so the document was cut off.
+fn breaks_document(line: &str) -> bool {
+    let t = line.trim_start();
+    if t.starts_with("ERROR:")
+        || t.starts_with("$ ")
+        || t.starts_with("PS ")
+        || t.contains("lunash:>")
+        || t.contains("lunacm:>")
+    {
+        return true;
+    }
+    let h = super::syslog::parse_header(line);
+    h.stamp.is_some() && h.program.is_some()
+}
+
+impl super::stage::Stage for JsonFrame {
+    fn push(&mut self, line: &str, no: u32, offset: u64) -> super::stage::Push {
+        use super::stage::Push;
+        // PowerShell's lines under a `NativeCommandError` stand inside the
+        // JSON error the command printed: read on their own, the document
+        // stays open. A new log record inside an open document means the
+        // document was cut off.
+        if super::powershell::record_line(line) {
+            Push::Beside
+        } else if breaks_document(line) || !self.continues(line) {
+            Push::Ends
+        } else if JsonFrame::push(self, line, no, offset) {
+            Push::Done
+        } else {
+            Push::Taken
         }
     }
-    if let Some((_, first)) = found.iter().find(|(n, _)| *n == "resource_id") {
-        if let Some(rid) = crate::azure::ResourceId::parse(first) {
-            let parts = [
-                ("subscription", rid.part("subscription")),
-                ("resource_group", rid.part("resource_group")),
-            ];
-            for (name, v) in parts {
-                if let Some(v) = v {
-                    if !e.fields.iter().any(|f| &*f.name == name) {
-                        e.fields.push(Field {
-                            name: Arc::from(name),
-                            value: Value::Text(v),
-                            range: 0..0,
-                        });
-                    }
-                }
-            }
-        }
+
+    fn is_done(&self) -> bool {
+        JsonFrame::is_done(self)
     }
-    for (name, id) in found {
-        if !e.fields.iter().any(|f| &*f.name == name) {
-            e.fields.push(Field {
-                name: Arc::from(name),
-                value: Value::ResourceId(id),
-                range: 0..0,
+
+    fn close(
+        self: Box<Self>,
+        cx: &super::stage::Cx<'_>,
+        out: &mut Vec<Event>,
+    ) -> super::stage::Closed {
+        use super::{counts::LineCounts, stage::Closed};
+        let lines = self.len() as u64;
+        let blank = self.blank_lines() as u64;
+        if self.events(cx.docs, cx.source, out) {
+            return Closed::Typed(LineCounts {
+                blank,
+                recognized: lines - blank,
+                ..Default::default()
             });
+        }
+        Closed::Reread {
+            lines: self
+                .lines
+                .into_iter()
+                .map(|l| (l.no, l.offset, l.text))
+                .collect(),
+            blank,
         }
     }
 }

@@ -8,10 +8,12 @@
 pub mod alarms;
 pub mod codes;
 mod continued;
+mod counts;
 pub mod documents;
 mod embedded;
 pub mod framing;
 pub mod grammar;
+mod ids;
 pub(crate) mod json;
 pub mod lazy;
 mod literals;
@@ -19,6 +21,8 @@ pub mod peel;
 mod powershell;
 pub mod prefilter;
 pub mod retcodes;
+pub(crate) mod stage;
+mod stages;
 pub mod syslog;
 mod yaml;
 
@@ -29,6 +33,7 @@ use std::sync::Arc;
 use crate::event::kind;
 use crate::event::{Event, EventKind, Field, SourceId, Span, Value};
 use crate::zone::Zone;
+pub use counts::{LineCounts, LineOutcome};
 use framing::framing;
 use grammar::{Grammar, Typing};
 use syslog::Stamp;
@@ -82,22 +87,6 @@ impl ParseCtx {
     }
 }
 
-/// Whether a line inside an open JSON document is really the start of a new
-/// log record, so the document was cut off.
-fn breaks_document(line: &str) -> bool {
-    let t = line.trim_start();
-    if t.starts_with("ERROR:")
-        || t.starts_with("$ ")
-        || t.starts_with("PS ")
-        || t.contains("lunash:>")
-        || t.contains("lunacm:>")
-    {
-        return true;
-    }
-    let h = syslog::parse_header(line);
-    h.stamp.is_some() && h.program.is_some()
-}
-
 /// What makes two errors the same: code, message (white space folded), target.
 fn signature(e: &Event) -> u64 {
     use std::hash::{Hash, Hasher};
@@ -108,52 +97,6 @@ fn signature(e: &Event) -> u64 {
         0u8.hash(&mut h);
     }
     h.finish()
-}
-
-/// What one line turned into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineOutcome {
-    /// Empty or only white space.
-    Blank,
-    /// Every message on the line was typed.
-    Recognized,
-    /// At least one message on the line matched no pattern.
-    Unrecognized,
-}
-
-/// How the lines that a call completed were accounted for.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LineCounts {
-    /// Lines typed into events (every line of a JSON document that parsed).
-    pub recognized: u64,
-    /// Lines holding a message no pattern typed.
-    pub unrecognized: u64,
-    /// Empty lines.
-    pub blank: u64,
-}
-
-impl LineCounts {
-    fn one(o: LineOutcome) -> Self {
-        let mut c = LineCounts::default();
-        match o {
-            LineOutcome::Blank => c.blank = 1,
-            LineOutcome::Recognized => c.recognized = 1,
-            LineOutcome::Unrecognized => c.unrecognized = 1,
-        }
-        c
-    }
-
-    /// Adds another count.
-    pub fn add(&mut self, o: LineCounts) {
-        self.recognized += o.recognized;
-        self.unrecognized += o.unrecognized;
-        self.blank += o.blank;
-    }
-
-    /// All lines counted.
-    pub fn lines(&self) -> u64 {
-        self.recognized + self.unrecognized + self.blank
-    }
 }
 
 /// Parses the lines of one input into events, keeping the little state that
@@ -168,9 +111,9 @@ pub struct LineParser<'g> {
     /// The year assumed from [`ParseCtx::now`], when one was.
     assumed: Option<i32>,
     last_month: Option<u32>,
-    frame: Option<json::JsonFrame>,
-    /// A quoted YAML scalar holding a JSON document being gathered.
-    yaml: Option<yaml::Scalar>,
+    /// The framing stage open (a JSON document, a YAML scalar holding one, a
+    /// continued command), gathering its lines.
+    open: Option<Box<dyn stage::Stage>>,
     /// `Code:` / `Message:` / `Target:` lines (az CLI, Azure PowerShell) being
     /// joined into one error.
     record: Option<PendingRecord>,
@@ -196,9 +139,6 @@ pub struct LineParser<'g> {
     /// Whether the lines being read are a failed document's, given back (a
     /// document failing among them keeps its lines).
     replaying: bool,
-    /// A shell command continued over several lines (` \`, `` ` ``), being
-    /// joined.
-    continued: Option<continued::Continued>,
 }
 
 /// Hard-wrapped text being joined back into its sentence: the untyped lines
@@ -458,8 +398,7 @@ impl<'g> LineParser<'g> {
             year: ctx.year,
             assumed: None,
             last_month: None,
-            frame: None,
-            yaml: None,
+            open: None,
             record: None,
             recent: std::collections::VecDeque::new(),
             ps7: None,
@@ -469,7 +408,6 @@ impl<'g> LineParser<'g> {
             column_base: 0,
             wrapped: Wrapped::default(),
             replaying: false,
-            continued: None,
         }
     }
 
@@ -487,13 +425,11 @@ impl<'g> LineParser<'g> {
     /// [`Prefilter`](prefilter::Prefilter) does not want, read now, would
     /// give no event a rule reads and leave the parser as it is.
     pub fn is_idle(&self) -> bool {
-        self.frame.is_none()
-            && self.yaml.is_none()
+        self.open.is_none()
             && self.record.is_none()
             && self.ps7.is_none()
             && self.session.is_none()
             && self.wrapped.lines.is_empty()
-            && self.continued.is_none()
     }
 
     /// The time of a line that is only counted (the prefilter let it pass),
@@ -601,33 +537,12 @@ impl<'g> LineParser<'g> {
         // (the lines after its first): that one ends here too. Each starts on
         // a later line than the one before, so this ends.
         let mut counts = LineCounts::default();
-        while self.frame.is_some() || self.yaml.is_some() {
-            counts.add(self.close_frame(out));
-            counts.add(self.close_yaml(out));
+        while self.open.is_some() {
+            counts.add(self.close_stage(out));
         }
         self.flush_ps7(out);
-        counts.add(self.close_continued(out));
         self.flush_record(out);
         self.post(out, from, u32::MAX);
-        counts
-    }
-
-    /// Types the command joined from its continued lines, as one message of
-    /// its first line; each of its lines counts as that message does.
-    fn close_continued(&mut self, out: &mut Vec<Event>) -> LineCounts {
-        let Some(c) = self.continued.take() else {
-            return LineCounts::default();
-        };
-        let from = out.len();
-        let outcome = self.parse_line(&c.text, c.line_no, c.offset, None, out);
-        let fresh: Vec<Event> = out.drain(from..).collect();
-        for ev in fresh {
-            self.join(ev, out);
-        }
-        let mut counts = LineCounts::default();
-        for _ in 0..c.lines {
-            counts.add(LineCounts::one(outcome));
-        }
         counts
     }
 
@@ -640,75 +555,30 @@ impl<'g> LineParser<'g> {
         out: &mut Vec<Event>,
     ) -> LineCounts {
         let mut counts = LineCounts::default();
-        // A YAML scalar's lines after its first are indented: a line that is
-        // not ends a scalar whose closing quote never came.
-        if self.yaml.is_some() && !line.is_empty() && !line.starts_with([' ', '\t']) {
-            counts.add(self.close_yaml(out));
-        }
-        if let Some(scalar) = self.yaml.as_mut() {
-            if scalar.push(line) {
-                counts.add(self.close_yaml(out));
-            }
-            return counts;
-        }
-        if self.frame.is_none() {
-            if let Some((at, quote)) = yaml::scalar_start(line) {
-                self.flush_record(out);
-                let scalar = yaml::Scalar::start(line, line_no, offset, at, quote);
-                let done = scalar.is_done();
-                self.yaml = Some(scalar);
-                if done {
-                    counts.add(self.close_yaml(out));
+        // The open stage takes the line, or ends before it (and the line is
+        // read anew: it may open the next stage).
+        while let Some(open) = self.open.as_mut() {
+            match open.push(line, line_no, offset) {
+                stage::Push::Taken => return counts,
+                stage::Push::Done => {
+                    counts.add(self.close_stage(out));
+                    return counts;
                 }
-                return counts;
-            }
-        }
-        // PowerShell's lines under a `NativeCommandError` stand inside the
-        // JSON error the command printed: typed on their own, the document
-        // stays open.
-        if self.frame.is_some() && powershell::record_line(line) {
-            counts.add(LineCounts::one(
-                self.parse_line(line, line_no, offset, pre, out),
-            ));
-            return counts;
-        }
-        if let Some(frame) = self.frame.as_mut() {
-            if !breaks_document(line) && frame.continues(line) {
-                if frame.push(line, line_no, offset) {
-                    counts.add(self.close_frame(out));
+                stage::Push::Beside => {
+                    counts.add(LineCounts::one(
+                        self.parse_line(line, line_no, offset, pre, out),
+                    ));
+                    return counts;
                 }
-                return counts;
+                stage::Push::Ends => counts.add(self.close_stage(out)),
             }
-            // A new log record inside an open document: the document was cut off.
-            counts.add(self.close_frame(out));
         }
-        // A command continued over several lines is joined, then typed.
-        if let Some(c) = self.continued.as_mut() {
-            let piece = continued::continues(line);
-            if line.trim().is_empty() {
-                counts.add(self.close_continued(out));
-            } else {
-                let more = c.push(piece.unwrap_or(line));
-                if piece.is_none() || !more {
-                    counts.add(self.close_continued(out));
-                }
-                return counts;
-            }
-        } else if let Some(first) = continued::continues(line) {
+        if let Some(open) = stages::open(line, line_no, offset) {
             self.flush_record(out);
-            self.continued = Some(continued::Continued::start(first, line_no, offset));
-            return counts;
-        }
-        // A `#` comment (a shell comment, a sample's source note) quoting JSON
-        // does not open a document.
-        let comment = line.trim_start().starts_with('#');
-        if let Some(start) = json::json_start(line).filter(|_| !comment) {
-            self.flush_record(out);
-            let frame = json::JsonFrame::start(line, line_no, offset, start);
-            let done = frame.is_done();
-            self.frame = Some(frame);
+            let done = open.is_done();
+            self.open = Some(open);
             if done {
-                counts.add(self.close_frame(out));
+                counts.add(self.close_stage(out));
             }
             return counts;
         }
@@ -928,7 +798,7 @@ impl<'g> LineParser<'g> {
             .collect();
         if kept.len() == 2 && r.target.is_none() && r.status.is_none() {
             e.fields = kept;
-            json::add_ids(&mut e);
+            ids::add_ids(&mut e);
             out.push(e);
             return;
         }
@@ -945,7 +815,7 @@ impl<'g> LineParser<'g> {
         push("message", r.message);
         push("target", r.target);
         push("status_code", r.status);
-        json::add_ids(&mut e);
+        ids::add_ids(&mut e);
         out.push(e);
     }
 
@@ -971,83 +841,66 @@ impl<'g> LineParser<'g> {
         }
     }
 
-    /// Reads a gathered YAML scalar's value as a JSON document. Its events
-    /// point at the scalar's first line: the value's bytes are not the file's.
-    fn close_yaml(&mut self, out: &mut Vec<Event>) -> LineCounts {
-        let Some(scalar) = self.yaml.take() else {
+    /// Closes the open stage: its events, the lines it gave back read again,
+    /// or the message it joined typed.
+    fn close_stage(&mut self, out: &mut Vec<Event>) -> LineCounts {
+        let Some(open) = self.open.take() else {
             return LineCounts::default();
         };
-        let lines = scalar.len() as u64;
-        let (no, offset) = scalar.first;
-        let from = out.len();
-        let doc = scalar.value();
-        let typed = json::JsonFrame::fragment(&doc, no, offset).into_events(
-            self.grammar.documents(),
-            self.ctx.source,
-            out,
-        );
-        for e in &mut out[from..] {
-            e.span.line = no;
-            e.span.start = offset;
-            e.span.column = 0;
-            e.span.end = offset + scalar.first_len as u64;
-            for f in &mut e.fields {
-                f.range = 0..0;
-            }
-        }
-        if typed {
-            LineCounts {
-                recognized: lines,
-                ..Default::default()
-            }
-        } else {
-            out.truncate(from);
-            out.push(Event::unrecognized_at(self.ctx.source));
-            LineCounts {
-                unrecognized: lines,
-                ..Default::default()
-            }
-        }
-    }
-
-    fn close_frame(&mut self, out: &mut Vec<Event>) -> LineCounts {
-        let Some(frame) = self.frame.take() else {
-            return LineCounts::default();
+        let cx = stage::Cx {
+            docs: self.grammar.documents(),
+            source: self.ctx.source,
         };
-        let lines = frame.len() as u64;
-        let blank = frame.blank_lines() as u64;
-        if frame.events(self.grammar.documents(), self.ctx.source, out) {
-            return LineCounts {
-                blank,
-                recognized: lines - blank,
-                ..Default::default()
-            };
-        }
-        // Nothing typed (a lone brace, a document too broken to mend): the
-        // lines are read again as lines, so no log record is lost in them. A
-        // document that opens among them and fails too is not read a third
-        // time: every line is read at most twice.
-        if self.replaying {
-            out.push(Event::unrecognized_at(self.ctx.source));
-            return LineCounts {
-                blank,
-                unrecognized: lines - blank,
-                ..Default::default()
-            };
-        }
-        let mut c = LineCounts::default();
-        let was = std::mem::replace(&mut self.replaying, true);
-        for (k, (no, offset, text)) in frame.lines().enumerate() {
-            if k == 0 {
-                c.add(LineCounts::one(
-                    self.parse_line(text, no, offset, None, out),
-                ));
-            } else {
-                c.add(self.frame_line(text, no, offset, None, out));
+        match open.close(&cx, out) {
+            stage::Closed::Typed(counts) => counts,
+            // The command joined from its continued lines is typed as one
+            // message of its first line; each of its lines counts as that
+            // message does.
+            stage::Closed::Joined {
+                text,
+                line_no,
+                offset,
+                lines,
+            } => {
+                let from = out.len();
+                let outcome = self.parse_line(&text, line_no, offset, None, out);
+                let fresh: Vec<Event> = out.drain(from..).collect();
+                for ev in fresh {
+                    self.join(ev, out);
+                }
+                let mut counts = LineCounts::default();
+                for _ in 0..lines {
+                    counts.add(LineCounts::one(outcome));
+                }
+                counts
+            }
+            // Nothing typed (a lone brace, a document too broken to mend):
+            // the lines are read again as lines, so no log record is lost in
+            // them. A document that opens among them and fails too is not
+            // read a third time: every line is read at most twice.
+            stage::Closed::Reread { lines, blank } if self.replaying => {
+                out.push(Event::unrecognized_at(self.ctx.source));
+                LineCounts {
+                    blank,
+                    unrecognized: lines.len() as u64 - blank,
+                    ..Default::default()
+                }
+            }
+            stage::Closed::Reread { lines, .. } => {
+                let mut c = LineCounts::default();
+                let was = std::mem::replace(&mut self.replaying, true);
+                for (k, (no, offset, text)) in lines.into_iter().enumerate() {
+                    if k == 0 {
+                        let outcome = self.parse_line(&text, no, offset, None, out);
+                        c.add(LineCounts::one(outcome));
+                    } else {
+                        c.add(self.frame_line(&text, no, offset, None, out));
+                    }
+                }
+                self.replaying = was;
+                c
             }
         }
-        self.replaying = was;
-        c
     }
 
     /// Parses one line (without its line ending) that starts at byte `offset`
@@ -1135,7 +988,7 @@ impl<'g> LineParser<'g> {
                 fields,
             };
             if !event.kind.is_unrecognized() {
-                json::add_ids(&mut event);
+                ids::add_ids(&mut event);
                 retcodes::annotate(&mut event);
                 alarms::annotate(&mut event);
             }

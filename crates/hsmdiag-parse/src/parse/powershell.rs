@@ -117,7 +117,7 @@ impl Block {
             ));
         }
         for e in &mut out {
-            super::json::add_ids(e);
+            super::ids::add_ids(e);
         }
         out
     }

@@ -20,7 +20,7 @@ use aho_corasick::AhoCorasick;
 
 use super::grammar::Grammar;
 pub use super::literals::required_of;
-use super::{codes, json, peel, powershell, retcodes, syslog, yaml};
+use super::{codes, peel, retcodes, syslog};
 
 /// Texts the framing stages look for on their own (besides the per-line
 /// checks of [`Prefilter::look`]): ANSI escapes, whose removal joins the text
@@ -384,7 +384,7 @@ impl Prefilter {
                 stamped: false,
             };
         }
-        if opens_stage(&text) {
+        if super::stages::opens(&text) {
             return Look::WANTED;
         }
         let (automaton, stamped) = self.automaton(&text);
@@ -400,7 +400,7 @@ impl Prefilter {
     pub fn why(&self, line: &str) -> Option<String> {
         let peel = peel::Peel::of(line);
         let text = peel.apply(line);
-        if opens_stage(&text) {
+        if super::stages::opens(&text) {
             return Some("a framing stage opens".to_owned());
         }
         let Some(automaton) = self.automaton(&text).0 else {
@@ -409,29 +409,6 @@ impl Prefilter {
         let m = automaton.find(text.as_bytes())?;
         Some(format!("`{}`", &text[m.range()]))
     }
-}
-
-/// Whether a framing stage opens on the (peeled) line: a command continued
-/// on the next line, a JSON document, a YAML scalar holding one, a PowerShell
-/// gutter. Each needs a bracket or a
-/// `|`, looked for first. (An error's `"code"` pair is among the literals.)
-fn opens_stage(text: &str) -> bool {
-    if super::continued::continues(text).is_some() {
-        return true;
-    }
-    let t = text.trim_start();
-    if t.starts_with('|') && text.starts_with(' ') {
-        return powershell::gutter(text).is_some();
-    }
-    // A document opens at a brace, or at a bracket that starts or ends the line.
-    let brace = memchr::memchr(b'{', text.as_bytes()).is_some();
-    let square = t.starts_with('[') || t.trim_end().ends_with('[');
-    if (brace || square) && json::json_start(text).is_some() {
-        return true;
-    }
-    // A YAML scalar holding a document: `key: "{` or `key: '[` (a syslog
-    // line's `[pid]:` has a bracket too, and fails at its key).
-    (brace || memchr::memchr(b'[', text.as_bytes()).is_some()) && yaml::scalar_start(text).is_some()
 }
 
 /// Whether a skipped line could be one a hard-wrapped sentence continues

@@ -176,6 +176,78 @@ impl Scalar {
     }
 }
 
+/// A quoted scalar holding JSON is a framing stage.
+pub(crate) const OPENER: super::stage::Opener = super::stage::Opener {
+    // The value starts with a brace or a bracket: a line without one is not
+    // searched further.
+    opens: |line| {
+        memchr::memchr2(b'{', b'[', line.as_bytes())?;
+        scalar_start(line).map(|(at, _)| at)
+    },
+    open: |line, at, no, offset| {
+        // The quote is the byte before the scalar's text.
+        let quote = char::from(line.as_bytes()[at - 1]);
+        Box::new(Scalar::start(line, no, offset, at, quote))
+    },
+};
+
+impl super::stage::Stage for Scalar {
+    fn push(&mut self, line: &str, _no: u32, _offset: u64) -> super::stage::Push {
+        use super::stage::Push;
+        // A scalar's lines after its first are indented: a line that is not
+        // ends a scalar whose closing quote never came.
+        if !line.is_empty() && !line.starts_with([' ', '\t']) {
+            Push::Ends
+        } else if Scalar::push(self, line) {
+            Push::Done
+        } else {
+            Push::Taken
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        Scalar::is_done(self)
+    }
+
+    /// Reads the value as a JSON document. Its events point at the scalar's
+    /// first line: the value's bytes are not the file's.
+    fn close(
+        self: Box<Self>,
+        cx: &super::stage::Cx<'_>,
+        out: &mut Vec<crate::event::Event>,
+    ) -> super::stage::Closed {
+        use super::counts::LineCounts;
+        let lines = self.len() as u64;
+        let (no, offset) = self.first;
+        let from = out.len();
+        let doc = self.value();
+        let typed =
+            super::json::JsonFrame::fragment(&doc, no, offset).into_events(cx.docs, cx.source, out);
+        for e in &mut out[from..] {
+            e.span.line = no;
+            e.span.start = offset;
+            e.span.column = 0;
+            e.span.end = offset + self.first_len as u64;
+            for f in &mut e.fields {
+                f.range = 0..0;
+            }
+        }
+        super::stage::Closed::Typed(if typed {
+            LineCounts {
+                recognized: lines,
+                ..Default::default()
+            }
+        } else {
+            out.truncate(from);
+            out.push(crate::event::Event::unrecognized_at(cx.source));
+            LineCounts {
+                unrecognized: lines,
+                ..Default::default()
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
