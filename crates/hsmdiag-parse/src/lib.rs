@@ -55,7 +55,7 @@ pub use source::{
     Budget, Compression, Input, InputError, InputKind, Lines, MAX_LINE, OwnOutput, Spill, Walk,
     budget, expand, expand_with, own_output, own_output_file, set_budget,
 };
-pub use zone::{Zone, edit_distance};
+pub use zone::Zone;
 
 /// This crate's README (its page on crates.io), run as a doc test.
 #[cfg(doctest)]

@@ -630,115 +630,24 @@ fn decode_text(mut r: Box<dyn BufRead + Send>) -> io::Result<Box<dyn BufRead + S
         r.consume(3);
         return Ok(r);
     }
-    let little = if head.starts_with(&[0xFF, 0xFE]) {
-        r.consume(2);
-        true
-    } else if head.starts_with(&[0xFE, 0xFF]) {
-        r.consume(2);
-        false
+    // With a byte-order mark the decoder sniffs the encoding and drops the
+    // mark; without one, the text's zero bytes told which half is the high.
+    let encoding = if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        None
     } else if let Some(little) = utf16_without_bom(head) {
-        little
+        Some(if little {
+            encoding_rs::UTF_16LE
+        } else {
+            encoding_rs::UTF_16BE
+        })
     } else {
         return Ok(r);
     };
-    Ok(Box::new(BufReader::with_capacity(
-        64 * 1024,
-        Utf16Reader {
-            inner: r,
-            little,
-            odd: None,
-            high: None,
-            out: Vec::new(),
-            at: 0,
-        },
-    )))
-}
-
-/// UTF-16 bytes in, UTF-8 bytes out; unpaired surrogates become U+FFFD.
-struct Utf16Reader {
-    inner: Box<dyn BufRead + Send>,
-    little: bool,
-    /// A byte left over from the last chunk (an odd split).
-    odd: Option<u8>,
-    /// A high surrogate waiting for its low half.
-    high: Option<u16>,
-    out: Vec<u8>,
-    at: usize,
-}
-
-impl Utf16Reader {
-    fn push(&mut self, c: char) {
-        let mut b = [0u8; 4];
-        self.out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
-    }
-
-    fn unit(&mut self, u: u16) {
-        match (self.high.take(), u) {
-            (Some(h), 0xDC00..=0xDFFF) => {
-                let c = 0x10000 + ((u32::from(h) - 0xD800) << 10) + (u32::from(u) - 0xDC00);
-                self.push(char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER));
-            }
-            (h, _) => {
-                if h.is_some() {
-                    self.push(char::REPLACEMENT_CHARACTER);
-                }
-                match u {
-                    0xD800..=0xDBFF => self.high = Some(u),
-                    0xDC00..=0xDFFF => self.push(char::REPLACEMENT_CHARACTER),
-                    _ => self
-                        .push(char::from_u32(u32::from(u)).unwrap_or(char::REPLACEMENT_CHARACTER)),
-                }
-            }
-        }
-    }
-}
-
-impl Read for Utf16Reader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.at >= self.out.len() {
-            self.out.clear();
-            self.at = 0;
-            let chunk = self.inner.fill_buf()?.to_vec();
-            if chunk.is_empty() {
-                if self.odd.take().is_some() || self.high.take().is_some() {
-                    self.push(char::REPLACEMENT_CHARACTER);
-                    continue;
-                }
-                return Ok(0);
-            }
-            self.inner.consume(chunk.len());
-            let mut bytes = chunk.into_iter();
-            loop {
-                let (a, b) = match self.odd.take() {
-                    Some(a) => match bytes.next() {
-                        Some(b) => (a, b),
-                        None => {
-                            self.odd = Some(a);
-                            break;
-                        }
-                    },
-                    None => match (bytes.next(), bytes.next()) {
-                        (Some(a), Some(b)) => (a, b),
-                        (Some(a), None) => {
-                            self.odd = Some(a);
-                            break;
-                        }
-                        _ => break,
-                    },
-                };
-                let u = if self.little {
-                    u16::from_le_bytes([a, b])
-                } else {
-                    u16::from_be_bytes([a, b])
-                };
-                self.unit(u);
-            }
-        }
-        let n = buf.len().min(self.out.len() - self.at);
-        buf[..n].copy_from_slice(&self.out[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
-    }
+    let decoder = encoding_rs_io::DecodeReaderBytesBuilder::new()
+        .encoding(encoding)
+        .strip_bom(true)
+        .build(r);
+    Ok(Box::new(BufReader::with_capacity(64 * 1024, decoder)))
 }
 
 /// An input that could not be read.

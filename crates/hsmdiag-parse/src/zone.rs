@@ -162,33 +162,12 @@ fn closest_zone(s: &str) -> Option<&'static str> {
             let name = z.name();
             let full = name.to_ascii_lowercase();
             let city = full.rsplit('/').next().unwrap_or(&full).to_owned();
-            let d = edit_distance(&want, &full).min(edit_distance(&want, &city));
+            let d = strsim::levenshtein(&want, &full).min(strsim::levenshtein(&want, &city));
             (d, name)
         })
         .filter(|(d, _)| *d <= 2.max(want.len() / 5))
         .min_by_key(|(d, name)| (*d, name.len()))
         .map(|(_, n)| n)
-}
-
-/// Levenshtein distance between two short strings: how near a typo is
-/// (zone names, rule ids, command names).
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(cur).min(row[j])
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

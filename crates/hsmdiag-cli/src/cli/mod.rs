@@ -343,7 +343,7 @@ fn mistyped_command(inputs: &[PathBuf]) -> Option<u8> {
     }
     let best = command_names()
         .into_iter()
-        .map(|c| (hsmdiag::parser::edit_distance(first, &c), c))
+        .map(|c| (strsim::levenshtein(first, &c), c))
         .filter(|(d, c)| *d <= 2.min(c.len() / 2))
         .min()?;
     if best.0 == 0 {

@@ -319,23 +319,9 @@ fn html_generator(page: &str) -> bool {
 /// decoded, `\r\n` made `\n`.
 fn head_text(head: &[u8]) -> String {
     let bytes = super::decompressed_head(head, 16 * 1024);
-    let text = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        String::from_utf8_lossy(rest).into_owned()
-    } else if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        utf16(rest, u16::from_le_bytes)
-    } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        utf16(rest, u16::from_be_bytes)
-    } else {
-        String::from_utf8_lossy(&bytes).into_owned()
-    };
+    // `decode` sniffs a byte-order mark (UTF-8 or UTF-16) and drops it.
+    let (text, _, _) = encoding_rs::UTF_8.decode(&bytes);
     text.replace("\r\n", "\n")
-}
-
-fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> String {
-    let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
-    char::decode_utf16(units)
-        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect()
 }
 
 #[cfg(test)]

@@ -727,20 +727,10 @@ pub const ENGINE_FIELDS: &[&str] = &[
     "line",
 ];
 
-/// Parses `30s`, `10m`, `24h`, `2d`.
+/// Parses a duration as rules write it: `30s`, `10m`, `24h`, `2d` (or
+/// `1h 30m`, `2days`: humantime's form).
 pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit())?;
-    let (n, unit) = s.split_at(split);
-    let n: u64 = n.parse().ok()?;
-    let secs = match unit.trim() {
-        "s" | "sec" | "secs" => n,
-        "m" | "min" | "mins" => n * 60,
-        "h" | "hour" | "hours" => n * 3600,
-        "d" | "day" | "days" => n * 86_400,
-        _ => return None,
-    };
-    Some(Duration::from_secs(secs))
+    humantime::parse_duration(s.trim()).ok()
 }
 
 /// The rule files built into hsmdiag: (file name, text), sorted by name.
@@ -953,10 +943,10 @@ impl Loader<'_> {
     /// A `within` window, if given.
     fn within(&self, w: Option<&Spanned<String>>) -> Result<Option<Duration>, KbError> {
         w.map(|w| {
-            parse_duration(w.get_ref()).ok_or_else(|| {
+            humantime::parse_duration(w.get_ref().trim()).map_err(|e| {
                 self.err(
                     Some(w.span()),
-                    format!("`{}` is not a duration", w.get_ref()),
+                    format!("`{}` is not a duration: {e}", w.get_ref()),
                     Some("write e.g. 30s, 10m, 24h or 2d".into()),
                 )
             })
@@ -1522,7 +1512,7 @@ struct GroupDef {
 pub fn nearest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let w = word.to_ascii_lowercase();
     candidates
-        .map(|c| (hsmdiag_parse::edit_distance(&w, &c.to_ascii_lowercase()), c))
+        .map(|c| (strsim::levenshtein(&w, &c.to_ascii_lowercase()), c))
         .filter(|(d, c)| *d <= (c.len() / 3).max(2))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
