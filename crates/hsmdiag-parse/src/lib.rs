@@ -33,7 +33,6 @@ pub mod anchor;
 pub mod azure;
 pub mod coverage;
 pub mod event;
-pub mod lint;
 pub mod parse;
 pub mod printable;
 pub mod source;

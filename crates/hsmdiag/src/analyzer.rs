@@ -571,17 +571,17 @@ impl Analyzer {
     }
 
     fn lint_texts(&self, inputs: &[Input], texts: &[String]) -> Report {
-        let docs: Vec<hsmdiag_parse::lint::Doc<'_>> = inputs
+        let docs: Vec<hsmdiag_lint::Doc<'_>> = inputs
             .iter()
             .zip(texts)
             .enumerate()
-            .map(|(i, (input, text))| hsmdiag_parse::lint::Doc {
+            .map(|(i, (input, text))| hsmdiag_lint::Doc {
                 source: SourceId(i as u32),
                 name: &input.name,
                 text,
             })
             .collect();
-        let events = hsmdiag_parse::lint::lint(&docs);
+        let events = hsmdiag_lint::lint(&docs);
         let parts = inputs
             .iter()
             .zip(texts)
