@@ -2,11 +2,8 @@
 
 use std::io::Write;
 
-use hsmdiag::report::write_finding_text;
-use hsmdiag::{
-    TextOptions, write_json, write_jsonl, write_jsonl_finding, write_jsonl_summary, write_markdown,
-    write_sarif, write_text,
-};
+use hsmdiag::report::{render, write_finding_text};
+use hsmdiag::{TextOptions, write_jsonl_finding, write_jsonl_summary, write_text};
 
 use super::{AnalyzeArgs, EXIT_ERROR, Format};
 
@@ -61,6 +58,19 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
     if none_read {
         return EXIT_ERROR;
     }
+    // The layout, through the library's one output seam.
+    let layout: Box<dyn hsmdiag::report::Render> = match args.format {
+        Format::Text => {
+            let color = !args.redact.redact && super::use_color(args.output.is_some());
+            Box::new(render::Text(TextOptions::new(color, super::width())))
+        }
+        Format::Short => Box::new(render::Short),
+        Format::Json => Box::new(render::Json),
+        Format::Jsonl => Box::new(render::Jsonl),
+        Format::Markdown => Box::new(render::Markdown),
+        Format::Sarif => Box::new(render::Sarif),
+        Format::Html => Box::new(render::Html),
+    };
     // Redacted in the model, before any format lays it out; made printable
     // for the formats people read; rendered in memory, so that the leak
     // check sees the whole output before any of it is written.
@@ -68,31 +78,16 @@ pub(super) fn run(args: &AnalyzeArgs) -> u8 {
         report,
         entries,
         found.as_ref(),
-        matches!(
-            args.format,
-            Format::Text | Format::Short | Format::Markdown | Format::Html
-        ),
+        layout.audience() == hsmdiag::report::Audience::People,
     );
-    let mut buf: Vec<u8> = Vec::new();
-    let rendered = match args.format {
-        Format::Text => {
-            let color = !args.redact.redact && super::use_color(args.output.is_some());
-            write_text(&report, &mut buf, TextOptions::new(color, super::width()))
+    let view = hsmdiag::report::View::new(&report, analyzer.rules(), &entries);
+    let mut buf = match layout.to_bytes(&view) {
+        Ok(b) => b,
+        Err(e) => {
+            super::print_error(&e);
+            return EXIT_ERROR;
         }
-        Format::Short => hsmdiag::write_short(&report, &mut buf),
-        Format::Json => write_json(&report, &mut buf),
-        Format::Jsonl => write_jsonl(&report, &mut buf),
-        Format::Markdown => write_markdown(&report, &mut buf),
-        Format::Sarif => write_sarif(&report, analyzer.rules(), &mut buf),
-        Format::Html => hsmdiag::write_html(&report, &entries, &mut buf),
     };
-    if let Err(e) = rendered {
-        super::print_error(&e);
-        return EXIT_ERROR;
-    }
-    if matches!(args.format, Format::Json | Format::Jsonl | Format::Sarif) {
-        super::json_printable(&mut buf);
-    }
     if let Some(redactor) = &redactor {
         buf = match super::redacted(redactor, &buf, args.redact.redact_map.as_ref()) {
             Ok(b) => b,
@@ -182,7 +177,7 @@ pub(super) fn follow(args: &AnalyzeArgs) -> u8 {
                         }
                     })
                     .and_then(|()| {
-                        super::json_printable(&mut line);
+                        hsmdiag::report::render::escape_unsafe(&mut line);
                         out.write_all(&line)
                     })
             }

@@ -6,7 +6,6 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use hsmdiag::{write_json, write_markdown, write_sarif};
 use sha2::{Digest, Sha256};
 
 use super::EXIT_ERROR;
@@ -78,46 +77,37 @@ pub(super) fn run(args: &BundleArgs) -> u8 {
     for e in &mut entries {
         e.map_texts(&mut |s| hsmdiag::parser::printable(s).into_owned());
     }
-    // The files, rendered in memory.
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut md = Vec::new();
-    let mut sarif = Vec::new();
-    let mut json = Vec::new();
-    let mut html = Vec::new();
-    let rendered = write_markdown(&report, &mut md)
-        .and_then(|()| write_sarif(&json_report, analyzer.rules(), &mut sarif))
-        .and_then(|()| write_json(&json_report, &mut json))
-        .and_then(|()| hsmdiag::write_html(&report, &entries, &mut html));
-    if let Err(e) = rendered {
-        super::print_error(&e);
-        return EXIT_ERROR;
-    }
-    super::json_printable(&mut sarif);
-    super::json_printable(&mut json);
-    files.push(("report.md".into(), md));
-    files.push(("report.html".into(), html));
-    files.push(("report.sarif".into(), sarif));
-    files.push(("findings.json".into(), json));
+    // The files, rendered in memory through the library's one output seam:
+    // the layouts people read from the printable report, the tools' from
+    // the report as read.
+    use hsmdiag::report::{Audience, Render, View, render};
+    let people = View::new(&report, analyzer.rules(), &entries);
+    let tools = View::new(&json_report, analyzer.rules(), &entries);
+    let mut layouts: Vec<(String, Box<dyn Render>)> = vec![
+        ("report.md".into(), Box::new(render::Markdown)),
+        ("report.html".into(), Box::new(render::Html)),
+        ("report.sarif".into(), Box::new(render::Sarif)),
+        ("findings.json".into(), Box::new(render::Json)),
+    ];
     for (i, f) in report.findings.iter().enumerate() {
-        let mut text = format!(
-            "{} {} — {}\n",
-            f.code,
-            f.id,
-            f.message.as_deref().unwrap_or(&f.title)
-        );
-        for r in &f.related {
-            text.push_str(&format!(
-                "\n{}:{} ({}: {})\n{}\n",
-                r.source, r.line, r.relation, r.note, r.text
-            ));
-        }
-        for e in &f.evidence {
-            text.push_str(&format!("\n{}:{}\n{}\n", e.source, e.line, e.text));
-        }
-        files.push((
+        layouts.push((
             format!("evidence/{:02}-{}.txt", i + 1, f.code),
-            text.into_bytes(),
+            Box::new(render::Evidence(i)),
         ));
+    }
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for (name, layout) in layouts {
+        let view = match layout.audience() {
+            Audience::People => &people,
+            _ => &tools,
+        };
+        match layout.to_bytes(view) {
+            Ok(bytes) => files.push((name, bytes)),
+            Err(e) => {
+                super::print_error(&e);
+                return EXIT_ERROR;
+            }
+        }
     }
 
     // The leak check runs on every file, as it will be written.

@@ -369,7 +369,7 @@ pub(super) fn run(args: &DiffArgs) -> u8 {
     }
     let mut bytes = out.into_bytes();
     if !text {
-        super::json_printable(&mut bytes);
+        hsmdiag::report::render::escape_unsafe(&mut bytes);
     }
     if let Some(redactor) = &redactor {
         bytes = match super::redacted(redactor, &bytes, args.redact.redact_map.as_ref()) {

@@ -622,31 +622,6 @@ fn observe(b: &mut hsmdiag::AnalyzerBuilder, found: &Found) {
     })));
 }
 
-/// JSON output made safe to print: the characters JSON may carry raw but a
-/// terminal would act on (DEL, C1 controls such as the 8-bit CSI, bidi and
-/// invisible marks) written as `\u` escapes — the same strings to a JSON
-/// reader. They can stand only inside strings: every key is hsmdiag's own.
-fn json_printable(buf: &mut Vec<u8>) {
-    let Ok(text) = std::str::from_utf8(buf) else {
-        return;
-    };
-    if !text.chars().any(hsmdiag::parser::printable::is_unsafe) {
-        return;
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if hsmdiag::parser::printable::is_unsafe(c) && c != '\n' && c != '\t' {
-            let mut units = [0u16; 2];
-            for u in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{u:04x}"));
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    *buf = out.into_bytes();
-}
-
 /// Redacts output rendered in memory and checks exactly the bytes that will be
 /// written; writes the private map when asked. Nothing is written on a leak.
 fn redacted(

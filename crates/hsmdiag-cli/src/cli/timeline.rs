@@ -88,7 +88,7 @@ pub(super) fn run(args: &TimelineArgs) -> u8 {
         return EXIT_ERROR;
     }
     if format != super::RecordFormat::Text {
-        super::json_printable(&mut buf);
+        hsmdiag::report::render::escape_unsafe(&mut buf);
     }
     if let Some(r) = &redactor {
         buf = match super::redacted(r, &buf, args.redact.redact_map.as_ref()) {

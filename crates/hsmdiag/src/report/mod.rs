@@ -1,5 +1,6 @@
 //! Rendering a [`Report`] for people (text, as miette diagnostics) and for tools
 //! (JSON). Renderers write into a writer they are handed; they never choose it.
+//! [`render`] is the one seam every layout is reached through.
 
 pub mod command;
 mod diagnostic;
@@ -9,6 +10,7 @@ mod html;
 mod json;
 mod markdown;
 mod model;
+pub mod render;
 mod rules;
 mod sarif;
 mod seen;
@@ -29,6 +31,7 @@ pub use model::{
     FindingCounts, MAX_SOURCE_HOSTS, Report, SourceSummary, Summary, make_printable,
     map_finding_texts, map_texts,
 };
+pub use render::{Audience, Render, View};
 pub use rules::{rule_detection, rule_markdown, rules_markdown};
 pub use sarif::{SARIF_VERSION, fingerprint, sarif, write_sarif};
 #[cfg(feature = "text")]

@@ -89,3 +89,49 @@ fn the_json_report_reads_back_as_a_report() {
     }
     assert!(n > 50, "{n} samples with findings");
 }
+
+/// The one output seam: each layout gives what its writer gives, says who
+/// reads it, and a layout for tools escapes what a terminal must not see.
+#[test]
+fn every_layout_goes_through_the_render_seam() {
+    use hsmdiag::report::{Audience, Render, View, render};
+    let report = incident();
+    let analyzer = crate::analyzer();
+    let view = View::new(&report, analyzer.rules(), &[]);
+    let by_writer = |f: &dyn Fn(&mut Vec<u8>)| {
+        let mut b = Vec::new();
+        f(&mut b);
+        b
+    };
+    let md = by_writer(&|b| write_markdown(&report, b).unwrap());
+    assert_eq!(render::Markdown.to_bytes(&view).unwrap(), md);
+    assert_eq!(render::Markdown.audience(), Audience::People);
+    let jsonl = by_writer(&|b| write_jsonl(&report, b).unwrap());
+    assert_eq!(render::Jsonl.to_bytes(&view).unwrap(), jsonl);
+    assert_eq!(render::Sarif.audience(), Audience::Tools);
+
+    // A finding's evidence file: its code line, then each proving line with
+    // where it is.
+    let f = &report.findings[0];
+    let ev = String::from_utf8(render::Evidence(0).to_bytes(&view).unwrap()).unwrap();
+    assert!(ev.starts_with(&format!("{} {} — ", f.code, f.id)), "{ev}");
+    let e = &f.evidence[0];
+    assert!(
+        ev.contains(&format!("\n{}:{}\n{}\n", e.source, e.line, e.text)),
+        "{ev}"
+    );
+    assert!(
+        render::Evidence(report.findings.len())
+            .to_bytes(&view)
+            .unwrap()
+            .is_empty()
+    );
+
+    // A right-to-left override read from a log reaches JSON as an escape.
+    let mut report = report.clone();
+    report.findings[0].evidence[0].text.push('\u{202e}');
+    let view = View::new(&report, analyzer.rules(), &[]);
+    let json = String::from_utf8(render::Json.to_bytes(&view).unwrap()).unwrap();
+    assert!(!json.contains('\u{202e}'));
+    assert!(json.contains("\\u202e"));
+}
