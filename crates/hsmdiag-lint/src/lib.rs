@@ -255,6 +255,42 @@ mod tests {
         );
     }
 
+    /// The quota's limits are data: each names a scope an HSM is placed in.
+    #[test]
+    fn every_quota_limit_has_a_place() {
+        let limits = &hsmdiag_parse::parse::framing::framing()
+            .lint
+            .hsm_quota
+            .limits;
+        assert_eq!(
+            limits
+                .iter()
+                .map(|l| (l.scope.as_str(), l.most))
+                .collect::<Vec<_>>(),
+            [("stamp", 2), ("region", 4)]
+        );
+        let h = Hsm {
+            name: "hsm1".into(),
+            location: Some("East US".into()),
+            stamp: Some("stamp1".into()),
+            subnet: None,
+            ip: None,
+            depends: Vec::new(),
+            planned: true,
+            terraform: false,
+            count: 1,
+            loc: Loc {
+                source: SourceId(0),
+                line: 1,
+                path: "$".into(),
+            },
+        };
+        for l in limits {
+            assert!(place_in(&l.scope, &h).is_some(), "{}", l.scope);
+        }
+        assert_eq!(place_in("region", &h).as_deref(), Some("eastus"));
+    }
+
     #[test]
     fn prefixes() {
         let ip = ipv4("10.2.1.8").unwrap();

@@ -79,6 +79,20 @@ pub struct LintKind {
     pub kind: String,
     /// Its fields.
     pub fields: Vec<String>,
+    /// The most of a thing a scope may hold before the check fires (the
+    /// quota's: HSMs per `stamp` and per `region`).
+    #[serde(default)]
+    pub limits: Vec<Limit>,
+}
+
+/// A limit a lint check compares a count with.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    /// What is counted in: `stamp` or `region`.
+    pub scope: String,
+    /// The most allowed.
+    pub most: usize,
 }
 
 /// The events of `hsmdiag lint`, by the check that makes them.
